@@ -1,0 +1,31 @@
+"""Page set-up and error display shared by every page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+# Errors a student's input can cause; anything else is a bug and should not be dressed up as advice.
+USER_ERRORS = (ValueError, FileNotFoundError)
+UPLOAD_LIMIT_MB = 20  # keep in step with .streamlit/config.toml [server] maxUploadSize
+
+
+def page_header(title: str, intro: str, icon: str = "🧠") -> None:
+    """set_page_config, title and a one-paragraph introduction; call first on every page."""
+    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
+    st.title(title)
+    st.markdown(intro)
+
+
+@contextmanager
+def friendly_errors(prefix: str = "") -> Iterator[None]:
+    """Show a ValueError/FileNotFoundError raised inside the block as ``st.error`` and carry on.
+
+    The rest of the page keeps rendering; nothing after the failing statement inside the block runs.
+    """
+    try:
+        yield
+    except USER_ERRORS as exc:
+        st.error(f"{prefix}{exc}")

@@ -1,0 +1,194 @@
+"""Training in a background thread, one job per server, with progress a page can poll.
+
+A Streamlit script is rerun (and interrupted) whenever its user clicks something, so a long training
+loop inside the script would die at the first click. Instead the page starts a ``TrainingJob`` in
+a thread and redraws from ``job.snapshot()``; Stop sets a flag that ``train(should_stop=...)``
+polls, so the run ends cleanly between two steps and keeps what it learnt. ``TrainingSlot`` allows
+one job at a time on the server: two students training at once on a 2-core machine would make both
+(and everyone else's pages) crawl.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from cnnviz.data import DATASETS, load_dataset
+from cnnviz.models import MODEL_BUILDERS, build_model
+from cnnviz.train import OPTIMIZERS, SCHEDULES, History, select_device, train
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run needs; the CLI flags and the Train page's widgets map onto it."""
+
+    model: str = "convnet"
+    dataset: str = "MNIST"
+    epochs: int = 1
+    batch_size: int = 128
+    lr: float = 0.003
+    optimizer: str = "adam"
+    schedule: str = "onecycle"
+    augment: bool = False
+    limit: int = 0  # train on the first N images (0 = all)
+    seed: int = 0
+    device: str = "auto"
+
+    def check(self) -> None:
+        """Raises ValueError with a sentence when a setting is out of range."""
+        if self.model not in MODEL_BUILDERS:
+            raise ValueError(f"unknown model {self.model!r}")
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}")
+        if not 1 <= self.epochs <= 50:
+            raise ValueError(f"epochs must be between 1 and 50, got {self.epochs}")
+        if not 1 <= self.batch_size <= 4096:
+            raise ValueError(f"batch size must be between 1 and 4096, got {self.batch_size}")
+        if not 0 < self.lr <= 10:
+            raise ValueError(f"learning rate must be above 0 and at most 10, got {self.lr}")
+        if self.limit < 0:
+            raise ValueError(f"the number of training images cannot be negative, got {self.limit}")
+        select_device(self.device)
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a job's progress, safe to read while the job runs."""
+
+    state: str  # "running", "done", "stopped" or "failed"
+    step: int
+    total: int
+    steps: list[dict]
+    epochs: list[dict]
+    device: str = ""
+    error: str = ""
+    images_per_s: float = 0.0
+    started: float = 0.0
+
+
+class TrainingJob:
+    """One training run in a daemon thread. Read progress with ``snapshot()``; end it with ``stop()``."""
+
+    def __init__(self, config: TrainConfig, owner: str = "") -> None:
+        config.check()
+        self.config = config
+        self.owner = owner
+        self.id = uuid.uuid4().hex[:8]
+        self.model: torch.nn.Module | None = None
+        self.meta: dict = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._state = "running"
+        self._step, self._total = 0, 0
+        self._steps: list[dict] = []
+        self._epochs: list[dict] = []
+        self._error = ""
+        self._device = ""
+        self._images_per_s = 0.0
+        self.started = time.time()
+        self._thread = threading.Thread(target=self._run, name=f"train-{self.id}", daemon=True)
+
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the job to end after the current step; the partly trained model is kept."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive() or self._state == "running"
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return Snapshot(
+                self._state, self._step, self._total, list(self._steps), list(self._epochs),
+                self._device, self._error, self._images_per_s, self.started,
+            )  # fmt: skip
+
+    def _on_step(self, step: int, total: int, metrics: dict) -> None:
+        with self._lock:
+            self._step, self._total = step, total
+            if "test_top1" in metrics or "seconds" in metrics:
+                self._epochs.append(dict(metrics, step=step))
+                self._images_per_s = metrics.get("images_per_s", self._images_per_s)
+            else:
+                self._steps.append(dict(metrics, step=step))
+
+    def _run(self) -> None:
+        cfg = self.config
+        try:
+            images, labels = load_dataset(cfg.dataset, "train")
+            if cfg.limit:
+                images, labels = images[: cfg.limit], labels[: cfg.limit]
+            test = load_dataset(cfg.dataset, "test")
+            model = build_model(cfg.model)
+            device = select_device(cfg.device)
+            with self._lock:
+                self._total = cfg.epochs * -(-len(images) // cfg.batch_size)
+            history: History = train(
+                model, (images, labels), epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                optimizer=cfg.optimizer, schedule=cfg.schedule, augment=cfg.augment, device=device,
+                seed=cfg.seed, on_step=self._on_step, should_stop=self._stop.is_set, eval_data=test,
+                report_every=10,
+            )  # fmt: skip
+            model.cpu().eval()
+            last = history.epochs[-1] if history.epochs else {}
+            self.meta = {
+                **asdict(cfg), "architecture": cfg.model, "epochs_done": len(history.epochs),
+                "test_top1": last.get("test_top1"), "test_top5": last.get("test_top5"),
+                "torch_version": torch.__version__, "device": history.device, "seconds": round(history.seconds, 1),
+            }  # fmt: skip
+            self.model = model
+            with self._lock:
+                self._device = history.device
+                self._state = "stopped" if history.stopped else "done"
+        except Exception as exc:  # noqa: BLE001 - a failed job must report, never kill the server thread
+            with self._lock:
+                self._state, self._error = "failed", f"{type(exc).__name__}: {exc}"
+
+
+@dataclass
+class TrainingSlot:
+    """At most one running ``TrainingJob`` per server; finished jobs stay readable by their id."""
+
+    jobs: dict[str, TrainingJob] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self) -> TrainingJob | None:
+        """The job that is running now, if any."""
+        with self._lock:
+            return next((job for job in self.jobs.values() if job.running), None)
+
+    def try_start(self, config: TrainConfig, owner: str = "") -> TrainingJob | None:
+        """Start a job unless one is running (then return None: the caller says "busy").
+
+        Raises:
+            ValueError: the config is invalid.
+        """
+        config.check()
+        with self._lock:
+            if any(job.running for job in self.jobs.values()):
+                return None
+            # Keep only the last few finished jobs: each holds a model.
+            for old in list(self.jobs)[:-4]:
+                del self.jobs[old]
+            job = TrainingJob(config, owner)
+            self.jobs[job.id] = job
+            return job.start()
+
+    def get(self, job_id: str) -> TrainingJob | None:
+        with self._lock:
+            return self.jobs.get(job_id)

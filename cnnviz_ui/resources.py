@@ -1,0 +1,91 @@
+"""Models and datasets loaded once per server (``st.cache_resource``) and the session's own models.
+
+Shared models are read-only: every page runs them under ``torch.no_grad`` or with
+``torch.autograd.grad`` (which never writes ``.grad`` into the shared parameters), so thirty
+students can use one copy at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+import torch
+from torch import nn
+
+from cnnviz.checkpoints import load_checkpoint
+from cnnviz.data import load_dataset
+from cnnviz.jobs import TrainingSlot
+from cnnviz.train import device_name, select_device
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = {
+    "Shipped convnet": ROOT / "assets" / "mnist_convnet.pt",
+    "Shipped dense baseline": ROOT / "assets" / "mnist_dense.pt",
+}
+SESSION_MODELS_KEY = "trained_models"  # st.session_state[...] = {label: (model, meta)}
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def shipped_model(label: str) -> tuple[nn.Module, dict]:
+    """A shipped checkpoint by its label in ``SHIPPED``; raises ValueError/FileNotFoundError if broken."""
+    model, meta = load_checkpoint(SHIPPED[label])
+    for p in model.parameters():
+        p.requires_grad_(False)  # shared across sessions: nobody may train or accumulate grads on it
+    return model, meta
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str = "MNIST", split: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
+    """(uint8 images (N, 28, 28), int64 labels (N,)), loaded once per server."""
+    return load_dataset(name, split)
+
+
+@st.cache_resource
+def training_slot() -> TrainingSlot:
+    """The server's single training slot (one training run at a time)."""
+    return TrainingSlot()
+
+
+@st.cache_resource
+def compute_device_name() -> str:
+    return device_name(select_device("auto"))
+
+
+def session_models() -> dict[str, tuple[nn.Module, dict]]:
+    """Models trained (or uploaded) in this browser session, by label."""
+    return st.session_state.setdefault(SESSION_MODELS_KEY, {})
+
+
+def add_session_model(label: str, model: nn.Module, meta: dict) -> None:
+    """Make a model available to every page of this browser session only."""
+    session_models()[label] = (model, meta)
+
+
+def available_models() -> tuple[dict[str, tuple[nn.Module, dict]], list[str]]:
+    """All models this session can use (shipped first), and one message per shipped model that failed."""
+    models, problems = {}, []
+    for label in SHIPPED:
+        try:
+            models[label] = shipped_model(label)
+        except (ValueError, FileNotFoundError) as exc:
+            problems.append(f"{label}: {exc}")
+    models.update(session_models())
+    return models, problems
+
+
+def model_picker(label: str = "Model", key: str = "model_choice", default: str = "Shipped convnet",
+                 only_mnist: bool = True) -> tuple[str, nn.Module, dict] | None:
+    """A selectbox over ``available_models``; shows what failed to load; None when no model is usable."""
+    models, problems = available_models()
+    for problem in problems:
+        st.error(problem)
+    if only_mnist:
+        models = {k: v for k, v in models.items() if v[1].get("dataset", "MNIST") == "MNIST"}
+    if not models:
+        st.error("No model is available. Recreate the shipped checkpoints with `make train-shipped`.")
+        return None
+    names = list(models)
+    choice = st.selectbox(label, names, index=names.index(default) if default in names else 0, key=key)
+    model, meta = models[choice]
+    return choice, model, meta

@@ -1,0 +1,85 @@
+"""Train page: train a model in a background job and watch its loss and accuracy curves live."""
+
+import streamlit as st
+
+from cnnviz.checkpoints import checkpoint_bytes
+from cnnviz.jobs import TrainConfig
+from cnnviz.models import MODEL_DESCRIPTIONS
+from cnnviz.train import OPTIMIZERS
+from cnnviz_ui.common import friendly_errors, page_header
+from cnnviz_ui.resources import add_session_model, compute_device_name, training_slot
+from cnnviz_ui.training import show_progress
+
+page_header(
+    "Train",
+    "Train a network from scratch and watch it learn. Each **step** shows the network one batch of "
+    "images and nudges every weight against the gradient of the loss; an **epoch** is one pass over "
+    "the training set. The red points are accuracy on the 10,000 test images the network never trains on.",
+    icon="🏋️",
+)
+slot = training_slot()
+st.caption(f"Compute device: **{compute_device_name()}**. One training runs at a time on this server.")
+
+with st.form("train_settings", border=True):
+    c1, c2, c3 = st.columns(3)
+    model = c1.selectbox("Model", list(MODEL_DESCRIPTIONS), format_func=MODEL_DESCRIPTIONS.get, key="train_model")
+    dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset")
+    optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
+    lr = c2.number_input("Learning rate", value=0.003, format="%.4f", step=0.0005, key="train_lr")
+    schedule = c2.selectbox("Learning-rate schedule", ["onecycle", "constant"], key="train_schedule",
+                            help="OneCycle warms the rate up, then anneals it to zero: faster, better.")
+    epochs = c3.number_input("Epochs", value=1, step=1, key="train_epochs")
+    batch_size = c3.number_input("Batch size", value=128, step=32, key="train_batch")
+    limit = c3.number_input("Training images (0 = all 60,000)", value=0, step=1000, key="train_limit",
+                            help="A subset trains in seconds; the full set takes about 20 s per epoch on 2 CPU cores.")
+    augment = st.checkbox("Augment: random shifts, rotations and scales", key="train_augment")
+    start = st.form_submit_button("Start training", type="primary")
+
+if start:
+    with friendly_errors("Cannot start: "):
+        config = TrainConfig(model=model, dataset=dataset, epochs=int(epochs), batch_size=int(batch_size),
+                             lr=float(lr), optimizer=optimizer, schedule=schedule, augment=augment,
+                             limit=int(limit))  # fmt: skip
+        job = slot.try_start(config, owner=st.session_state.get("_session_label", ""))
+        if job is None:
+            st.warning("Training is busy: another user's run is in progress. Try again when it finishes.")
+        else:
+            st.session_state["train_job"] = job.id
+
+job = slot.get(st.session_state.get("train_job", ""))
+other = slot.current()
+if other is not None and (job is None or other.id != job.id):
+    st.info(f"Another user is training {other.config.model} on {other.config.dataset} right now.")
+if job is None:
+    st.stop()
+
+
+@st.fragment(run_every=1.0 if job.running else None)
+def live_progress() -> None:
+    snap = job.snapshot()
+    if snap.state == "running" and st.button("Stop training", key="train_stop"):
+        job.stop()
+    show_progress(snap, key=f"curves_{job.id}")
+    if snap.state != "running" and st.session_state.get("train_redrawn") != job.id:
+        st.session_state["train_redrawn"] = job.id  # one full rerun so the results below appear
+        st.rerun()
+
+
+live_progress()
+snap = job.snapshot()
+if snap.state == "failed":
+    st.error(f"Training failed: {snap.error}")
+elif snap.state in ("done", "stopped") and job.model is not None:
+    cfg = job.config
+    top1 = job.meta.get("test_top1")
+    label = f"Trained {cfg.model} ({cfg.dataset}, {job.meta['epochs_done']} ep, {top1:.1%})" if top1 else (
+        f"Trained {cfg.model} ({cfg.dataset}, unfinished)")
+    st.success(f"{'Stopped early' if snap.state == 'stopped' else 'Done'}: {label}.")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download the checkpoint (.pt)", checkpoint_bytes(job.model, job.meta),
+                       file_name=f"cnnviz_{cfg.model}_{cfg.dataset.lower()}.pt", key="train_download")
+    if cfg.dataset != "MNIST":
+        c2.caption("Fashion-MNIST models are not used on the digit pages.")
+    elif c2.button("Use this model in the other pages", key="train_use"):
+        add_session_model(label, job.model, {**job.meta, "dataset": cfg.dataset})
+        c2.success("Added for this browser session: pick it in the model menus. The shipped model is unchanged.")

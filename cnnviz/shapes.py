@@ -1,33 +1,82 @@
 """Conv arithmetic: output sizes and parameter counts, exactly as PyTorch computes them.
 
 The lecture's formula is ``W_o = floor((W - F + 2P) / S) + 1``; with dilation d the kernel
-covers ``d*(F-1)+1`` input pixels, which replaces F.
+covers ``d*(F-1)+1`` input pixels, which replaces F. ``summarize`` (in ``cnnviz.summary``) applies
+these rules layer by layer to a whole ``nn.Module``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 Padding = int | str
 
 
-def _check_at_least(name: str, value: int, minimum: int, rule: str = "") -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+def whole_number(name: str, value: object, minimum: int, rule: str = "") -> int:
+    """``value`` as an int, checked to be a whole number of at least ``minimum``.
+
+    Raises:
+        ValueError: it is not a finite whole number, or it is below ``minimum`` (the message names
+            ``name`` and, if given, the ``rule``).
+    """
+    number_like = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number_like or not math.isfinite(value) or value != int(value):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
     if value < minimum:
         extra = f" ({rule})" if rule else ""
-        raise ValueError(f"{name} must be at least {minimum}, got {value}{extra}")
+        raise ValueError(f"{name} must be at least {minimum}, got {int(value)}{extra}")
+    return int(value)
+
+
+def parse_padding(value: object) -> Padding:
+    """A padding as typed by a person: a whole number of pixels, "valid" or "same" (any case).
+
+    Raises:
+        ValueError: it is none of these, or a negative number.
+    """
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("valid", "same"):
+            return text
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"padding must be a number of pixels, 'valid' or 'same', got {value!r}") from None
+    return whole_number("padding", value, 0, "padding adds zeros around the input, it cannot remove pixels")
 
 
 def same_padding(size: int, kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
     """Padding (before, after) that TensorFlow/Keras 'same' adds so the output is ceil(size / stride).
 
-    The extra pixel of an odd total goes at the end, as in TensorFlow.
+    The extra pixel of an odd total goes at the end, as in TensorFlow (and PyTorch's padding="same").
     """
     effective = dilation * (kernel - 1) + 1
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + effective - size, 0)
     return total // 2, total - total // 2
+
+
+def _check_window(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int, int, int]:
+    size = whole_number("input size", size, 1, "an image has at least one pixel")
+    kernel = whole_number("kernel size", kernel, 1, "a window covers at least one pixel")
+    stride = whole_number("stride", stride, 1, "the window must move forward by at least one pixel")
+    dilation = whole_number("dilation", dilation, 1, "1 means no gaps between kernel taps")
+    return size, kernel, stride, dilation
+
+
+def padding_pair(size: int, kernel: int, stride: int = 1, padding: Padding = 0, dilation: int = 1) -> tuple[int, int]:
+    """Zeros added (before, after) along one axis for a number, "valid" or "same".
+
+    Raises:
+        ValueError: the padding is not a whole number >= 0, "valid" or "same".
+    """
+    padding = parse_padding(padding)
+    if padding == "valid":
+        return 0, 0
+    if padding == "same":
+        return same_padding(size, kernel, stride, dilation)
+    return padding, padding
 
 
 def conv_output_size(size: int, kernel: int, stride: int = 1, padding: Padding = 0, dilation: int = 1) -> int:
@@ -43,30 +92,72 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: Padding =
     Raises:
         ValueError: a parameter is out of range, or the (dilated) kernel is larger than the padded input.
     """
-    _check_at_least("input size", size, 1)
-    _check_at_least("kernel size", kernel, 1)
-    _check_at_least("stride", stride, 1)
-    _check_at_least("dilation", dilation, 1)
+    return explain_conv(size, kernel, stride, padding, dilation).output
+
+
+@dataclass(frozen=True)
+class ConvExplanation:
+    """Why a conv layer's output has the size it has, along one axis (all lengths in pixels)."""
+
+    size: int  # W
+    kernel: int  # F
+    stride: int  # S
+    dilation: int  # d
+    pad_before: int
+    pad_after: int
+    effective_kernel: int  # d*(F-1)+1, the span one window covers
+    output: int
+    formula: str  # the formula with the numbers put in
+    leftover: int  # padded pixels at the end that no window reaches: (W + P_b + P_a - F_eff) mod S
+    unused_input: int  # of those, real input pixels (not padding) that never influence the output
+
+    @property
+    def padded(self) -> int:
+        """Length of the input after padding."""
+        return self.size + self.pad_before + self.pad_after
+
+
+def explain_conv(size: int, kernel: int, stride: int = 1, padding: Padding = 0, dilation: int = 1) -> ConvExplanation:
+    """Output size of a convolution along one axis, with the formula filled in and what the stride leaves out.
+
+    Raises:
+        ValueError: a parameter is out of range (the message names it and the rule), or the dilated
+            kernel is larger than the padded input.
+    """
+    size, kernel, stride, dilation = _check_window(size, kernel, stride, dilation)
+    mode = parse_padding(padding)
+    before, after = padding_pair(size, kernel, stride, mode, dilation)
     effective = dilation * (kernel - 1) + 1
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = 0
-        elif padding == "same":
-            return math.ceil(size / stride)
-        else:
-            raise ValueError(f"padding must be a number, 'valid' or 'same', got {padding!r}")
-    _check_at_least("padding", padding, 0)
-    padded = size + 2 * int(padding)
+    padded = size + before + after
     if effective > padded:
+        what = f"kernel ({kernel} px" + (f", {effective} px with dilation {dilation})" if dilation > 1 else ")")
         raise ValueError(
-            f"kernel ({effective} px with dilation) is larger than the padded input ({padded} px): "
-            "the window does not fit even once"
+            f"{what} is larger than the padded input ({padded} px): the window does not fit even once; "
+            "use a smaller kernel or more padding"
         )
-    return (padded - effective) // stride + 1
+    span = padded - effective
+    output, leftover = span // stride + 1, span % stride
+    f = "F_eff" if dilation > 1 else "F"
+    if before == after:
+        pad_text, pad_symbol = f"2·{before}", "2P"
+    else:
+        pad_text, pad_symbol = f"{before}+{after}", "P_before+P_after"
+    formula = (
+        f"W_o = floor((W − {f} + {pad_symbol}) / S) + 1 = floor(({size} − {effective} + {pad_text}) / {stride}) + 1"
+        f" = floor({span} / {stride}) + 1 = {output}"
+    )
+    if dilation > 1:
+        formula = f"F_eff = d·(F − 1) + 1 = {dilation}·({kernel} − 1) + 1 = {effective};  " + formula
+    if mode == "same":
+        formula = f"'same': ceil(W / S) = ceil({size} / {stride}) = {output}, pads {before} + {after};  " + formula
+    return ConvExplanation(
+        size, kernel, stride, dilation, before, after, effective, output, formula,
+        leftover, max(leftover - after, 0),
+    )  # fmt: skip
 
 
 def pool_output_size(
-    size: int, kernel: int, stride: int | None = None, padding: int = 0, ceil_mode: bool = False
+    size: int, kernel: int, stride: int | None = None, padding: int = 0, ceil_mode: bool = False, dilation: int = 1
 ) -> int:
     """Output length of PyTorch max/avg pooling along one axis (stride defaults to the kernel size).
 
@@ -77,16 +168,20 @@ def pool_output_size(
             not fit.
     """
     stride = kernel if stride is None else stride
-    _check_at_least("input size", size, 1)
-    _check_at_least("kernel size", kernel, 1)
-    _check_at_least("stride", stride, 1)
-    _check_at_least("padding", padding, 0)
+    size, kernel, stride, dilation = _check_window(size, kernel, stride, dilation)
+    padding = whole_number("padding", padding, 0, "padding adds zeros around the input, it cannot remove pixels")
     if padding > kernel // 2:
-        raise ValueError(f"padding must be at most half the kernel size ({kernel // 2}), got {padding}")
+        raise ValueError(
+            f"pooling padding must be at most half the window ({kernel // 2} px for a {kernel} px window), "
+            f"got {padding}: otherwise a window could hold nothing but padding"
+        )
     padded = size + 2 * padding
-    if kernel > padded:
-        raise ValueError(f"pooling window ({kernel} px) is larger than the padded input ({padded} px)")
-    span = padded - kernel
+    effective = dilation * (kernel - 1) + 1
+    if effective > padded:
+        raise ValueError(
+            f"pooling window ({effective} px) is larger than the padded input ({padded} px): it does not fit"
+        )
+    span = padded - effective
     out = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1
@@ -102,3 +197,12 @@ def conv_params(kernel: int | tuple[int, int], in_channels: int, out_channels: i
 def dense_params(in_features: int, out_features: int, bias: bool = True) -> int:
     """Parameters of a dense (fully connected) layer: ``(n_in + 1) * n_out``."""
     return (in_features + int(bias)) * out_features
+
+
+def __getattr__(name: str) -> object:
+    # ``summarize`` lives in cnnviz.summary (it needs torch); offered here too, loaded on first use.
+    if name in ("summarize", "Summary", "LayerRow", "LayerError"):
+        from cnnviz import summary
+
+        return getattr(summary, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,157 @@
+"""cnnviz.shapes: output sizes and parameter counts against real PyTorch layers and the TensorFlow rule."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from cnnviz.shapes import (
+    conv_output_size,
+    conv_params,
+    dense_params,
+    explain_conv,
+    parse_padding,
+    pool_output_size,
+    same_padding,
+)
+
+
+def test_lecture_numbers():
+    assert conv_output_size(28, 3) == 26
+    assert pool_output_size(26, 2) == 13
+    assert conv_params(3, 1, 32) == 320
+    assert conv_params(3, 32, 64) == 18_496
+    assert dense_params(576, 64) == 36_928
+    assert dense_params(64, 10) == 650
+
+
+def test_same_and_valid():
+    assert conv_output_size(28, 3, padding="same") == 28
+    assert conv_output_size(28, 3, stride=2, padding="same") == 14
+    assert conv_output_size(28, 3, padding="valid") == 26
+    assert same_padding(28, 3) == (1, 1)
+    assert same_padding(28, 4) == (1, 2)  # odd total: the extra pixel goes at the end
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    kernel=st.integers(1, 7),
+    stride=st.integers(1, 5),
+    padding=st.integers(0, 4),
+    dilation=st.integers(1, 3),
+)
+def test_conv_matches_pytorch(size, kernel, stride, padding, dilation):
+    effective = dilation * (kernel - 1) + 1
+    if effective > size + 2 * padding:
+        with pytest.raises(ValueError, match="larger than the padded input"):
+            conv_output_size(size, kernel, stride, padding, dilation)
+        return
+    layer = nn.Conv2d(1, 1, kernel, stride, padding, dilation)
+    out = layer(torch.zeros(1, 1, size, size))
+    assert conv_output_size(size, kernel, stride, padding, dilation) == out.shape[-1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(size=st.integers(1, 60), kernel=st.integers(1, 7), stride=st.integers(1, 5), dilation=st.integers(1, 3))
+def test_same_is_tensorflow_rule_and_really_reachable(size, kernel, stride, dilation):
+    out = conv_output_size(size, kernel, stride, "same", dilation)
+    assert out == math.ceil(size / stride)
+    before, after = same_padding(size, kernel, stride, dilation)
+    assert 0 <= after - before <= 1
+    # Padding with exactly those zeros, a real conv gives the 'same' size.
+    x = nn.functional.pad(torch.zeros(1, 1, size, size), (before, after, before, after))
+    assert nn.Conv2d(1, 1, kernel, stride, 0, dilation)(x).shape[-1] == out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    kernel=st.integers(1, 6),
+    stride=st.integers(1, 5),
+    padding=st.integers(0, 3),
+    ceil_mode=st.booleans(),
+    dilation=st.integers(1, 2),
+)
+def test_pool_matches_pytorch(size, kernel, stride, padding, ceil_mode, dilation):
+    effective = dilation * (kernel - 1) + 1
+    if padding > kernel // 2 or effective > size + 2 * padding:
+        with pytest.raises(ValueError):
+            pool_output_size(size, kernel, stride, padding, ceil_mode, dilation)
+        return
+    pool = nn.MaxPool2d(kernel, stride, padding, dilation, ceil_mode=ceil_mode)
+    out = pool(torch.zeros(1, 1, size, size))
+    assert pool_output_size(size, kernel, stride, padding, ceil_mode, dilation) == out.shape[-1]
+    if dilation == 1:
+        avg = nn.AvgPool2d(kernel, stride, padding, ceil_mode=ceil_mode)
+        assert avg(torch.zeros(1, 1, size, size)).shape[-1] == out.shape[-1]
+
+
+def test_explain_formula_and_leftover():
+    e = explain_conv(28, 3)
+    assert e.output == 26 and e.effective_kernel == 3 and e.leftover == 0
+    assert "floor((28 − 3 + 2·0) / 1) + 1" in e.formula and e.formula.endswith("= 26")
+    e = explain_conv(7, 3, stride=3)  # windows at 0 and 3 cover 0..5: pixel 6 is never read
+    assert e.output == 2 and e.leftover == 1 and e.unused_input == 1
+    e = explain_conv(7, 3, stride=2, dilation=2)
+    assert e.effective_kernel == 5 and "F_eff = d·(F − 1) + 1 = 2·(3 − 1) + 1 = 5" in e.formula
+    e = explain_conv(6, 3, stride=2, padding="same")  # pads 0 before, 1 after; 7 - 3 = 4: no leftover
+    assert (e.pad_before, e.pad_after, e.output, e.leftover) == (0, 1, 3, 0)
+
+
+def test_leftover_in_padding_is_not_unused_input():
+    e = explain_conv(6, 3, stride=2, padding=1)  # padded 8, span 5, leftover 1: that pixel is padding
+    assert e.leftover == 1 and e.unused_input == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((28, 3, 0), "stride must be at least 1, got 0"),
+        ((28, 0), "kernel size must be at least 1, got 0"),
+        ((28, 3, 1, -1), "padding must be at least 0, got -1"),
+        ((28, 3, 1, 0, 0), "dilation must be at least 1, got 0"),
+        ((0, 3), "input size must be at least 1"),
+        ((5, 7), "larger than the padded input"),
+        ((5, 3, 1, 0, 3), "7 px with dilation 3"),
+        ((28, 2.5), "kernel size must be a whole number, got 2.5"),
+        ((28, 3, 1, "full"), "padding must be a number of pixels, 'valid' or 'same'"),
+        ((float("nan"), 3), "input size must be a whole number"),
+    ],
+)
+def test_errors_name_the_parameter(args, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        explain_conv(*args)
+
+
+def test_pool_errors():
+    with pytest.raises(ValueError, match="at most half the window"):
+        pool_output_size(10, 2, padding=2)
+    with pytest.raises(ValueError, match="stride must be at least 1"):
+        pool_output_size(10, 2, stride=0)
+
+
+def test_parse_padding():
+    assert parse_padding(" Same ") == "same"
+    assert parse_padding("2") == 2
+    assert parse_padding(3.0) == 3
+    with pytest.raises(ValueError, match="at least 0"):
+        parse_padding("-1")
+
+
+def test_huge_input_is_arithmetic_only():
+    assert conv_output_size(10_000, 3) == 9_998
+    assert conv_output_size(10**12, 3, 2, "same") == 5 * 10**11
+
+
+def test_library_does_not_import_streamlit():
+    code = "import sys, cnnviz.shapes, cnnviz.summary, cnnviz.architectures, cnnviz.receptive, cnnviz.windows; "
+    code += "assert 'streamlit' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

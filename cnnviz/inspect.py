@@ -1,0 +1,285 @@
+"""Looking inside a trained network: activations, max-pooling windows, filters, saliency and Grad-CAM.
+
+Import it as ``from cnnviz import inspect as net_inspect`` (or ``from cnnviz.inspect import ...``):
+the module name is the lecture's word, not the standard library's ``inspect``.
+
+Nothing here trains or changes a model. Saliency and Grad-CAM take gradients with
+``torch.autograd.grad`` with respect to a copy of the input (never ``.backward()``), so they work
+on shared models whose parameters have ``requires_grad=False`` and leave no ``.grad`` behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnviz.shapes import pool_output_size, whole_number
+
+SPATIAL_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+
+
+def as_batch(x: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """One image as the float batch (1, 1, H, W) a model takes; accepts (H, W), (1, H, W) or (1, 1, H, W).
+
+    Raises:
+        ValueError: more than one image, or not a 2-D image.
+    """
+    x = torch.as_tensor(np.asarray(x) if isinstance(x, np.ndarray) else x).float()
+    while x.dim() < 4:
+        x = x.unsqueeze(0)
+    if x.dim() != 4 or x.shape[:2] != (1, 1):
+        raise ValueError(f"expected one grey image of shape (H, W), got a tensor of shape {tuple(x.shape)}")
+    return x
+
+
+def _named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    return list(model.named_children())
+
+
+def activations(model: nn.Module, x: torch.Tensor | np.ndarray) -> dict[str, torch.Tensor]:
+    """Every layer's output for one input image, in layer order, keyed by layer name.
+
+    Args:
+        model: a sequential model such as ``build_model("convnet")`` (children conv1, relu1, pool1, ...).
+        x: one image in [0, 1], (28, 28), (1, 28, 28) or (1, 1, 28, 28).
+
+    Returns:
+        ``{"conv1": (32, 26, 26), "relu1": ..., "fc2": (10,)}``: detached CPU tensors without the batch
+        axis, so the shapes are the ones ``summarize`` prints.
+
+    Raises:
+        ValueError: ``x`` is not one grey image.
+    """
+    batch = as_batch(x)
+    outputs: dict[str, torch.Tensor] = {}
+    handles = []
+    try:
+        for name, layer in _named_layers(model):
+            # A default argument binds this layer's name now, not the loop's last one.
+            def keep(_module, _inputs, output, name=name):
+                outputs[name] = output.detach()[0].cpu().clone()
+
+            handles.append(layer.register_forward_hook(keep))
+        with torch.no_grad():
+            model(batch)
+    finally:
+        for handle in handles:  # even when forward raises, the model is left without hooks
+            handle.remove()
+    return outputs
+
+
+@dataclass(frozen=True)
+class PoolingWindows:
+    """Max pooling cell by cell. ``H_o, W_o`` is the pooled size, ``k`` the window.
+
+    ``output``: (H_o, W_o) the pooled map; ``windows``: (H_o, W_o, k, k) the input each cell reads;
+    ``winners``: (H_o, W_o, 2) row and column, in the input map, of the maximum each cell keeps.
+    """
+
+    output: np.ndarray
+    windows: np.ndarray
+    winners: np.ndarray
+    kernel: int
+    stride: int
+
+
+def pooling_windows(
+    feature_map: torch.Tensor | np.ndarray, kernel: int = 2, stride: int | None = None
+) -> PoolingWindows:
+    """Max pooling of one (H, W) feature map, keeping each window and where its maximum sits.
+
+    Same as ``F.max_pool2d(..., return_indices=True)`` (floor mode, no padding; a tie goes to the first
+    maximum in reading order). ``stride`` defaults to ``kernel``.
+
+    Raises:
+        ValueError: the map is not 2-D, or kernel/stride are not whole numbers >= 1, or the window is larger
+            than the map.
+    """
+    values = np.asarray(feature_map.detach().cpu() if isinstance(feature_map, torch.Tensor) else feature_map)
+    if values.ndim != 2:
+        raise ValueError(f"pooling_windows takes one feature map (H, W), got shape {values.shape}")
+    kernel = whole_number("pooling window", kernel, 1)
+    stride = kernel if stride is None else whole_number("stride", stride, 1)
+    out_h = pool_output_size(values.shape[0], kernel, stride)
+    out_w = pool_output_size(values.shape[1], kernel, stride)
+    views = np.lib.stride_tricks.sliding_window_view(values, (kernel, kernel))
+    windows = views[::stride, ::stride][:out_h, :out_w]  # (H_o, W_o, k, k)
+    flat = windows.reshape(out_h, out_w, -1)
+    best = flat.argmax(-1)  # first maximum in reading order, as PyTorch
+    rows = np.arange(out_h)[:, None] * stride + best // kernel
+    cols = np.arange(out_w)[None, :] * stride + best % kernel
+    output = np.take_along_axis(flat, best[..., None], -1)[..., 0]
+    return PoolingWindows(output, windows.copy(), np.stack([rows, cols], -1), kernel, stride)
+
+
+def feature_map_layers(model: nn.Module) -> list[str]:
+    """Names of the layers whose outputs are feature maps (C, H, W): conv, pooling and ReLU before the flatten."""
+    names = []
+    for name, layer in _named_layers(model):
+        if isinstance(layer, nn.Flatten | nn.Linear):
+            break
+        if isinstance(layer, (*SPATIAL_LAYERS, nn.ReLU)):
+            names.append(name)
+    return names
+
+
+def _describe_choices(model: nn.Module, kinds: tuple[type, ...]) -> str:
+    names = [name for name, layer in _named_layers(model) if isinstance(layer, kinds)]
+    return ", ".join(names) if names else "none: this model has no such layer"
+
+
+def _layer(model: nn.Module, name: str, kinds: tuple[type, ...], purpose: str) -> nn.Module:
+    layers = dict(_named_layers(model))
+    if name not in layers:
+        raise ValueError(f"the model has no layer called {name!r}; {purpose}: {_describe_choices(model, kinds)}")
+    if not isinstance(layers[name], kinds):
+        raise ValueError(
+            f"{name} is a {type(layers[name]).__name__} layer: {purpose}; "
+            f"choose one of: {_describe_choices(model, kinds)}"
+        )
+    return layers[name]
+
+
+def conv_filters(model: nn.Module, layer: str = "conv1") -> torch.Tensor:
+    """The learned kernels of conv layer ``layer``: (C_out, C_in, kH, kW), a detached copy.
+
+    Raises:
+        ValueError: no layer has that name, or it is not a convolution (only conv layers have filters).
+    """
+    conv = _layer(model, layer, (nn.Conv2d,), "filters exist only in conv layers")
+    return conv.weight.detach().cpu().clone()
+
+
+def _score(model: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
+    target = whole_number("target class", int(target) if isinstance(target, np.integer) else target, 0)
+    logits = model(x)
+    if target >= logits.shape[1]:
+        raise ValueError(f"target class must be between 0 and {logits.shape[1] - 1}, got {target}")
+    return logits[0, target]  # the logit, not the softmax: it says what raises *this* class
+
+
+def saliency(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, samples: int = 1,
+             noise: float = 0.0, seed: int = 0) -> np.ndarray:  # fmt: skip
+    """How much each input pixel moves the ``target`` logit: ``|d logit / d pixel|``, scaled to max 1.
+
+    With ``samples > 1`` this is SmoothGrad (Smilkov et al. 2017): the gradient averaged over copies of the
+    input with Gaussian ``noise`` (std, in [0, 1] pixel units) added, which removes speckle.
+
+    Returns:
+        (H, W) float array in [0, 1] (all zeros if the gradient is zero everywhere).
+
+    Raises:
+        ValueError: ``x`` is not one image, ``target`` is not a class of the model, or ``samples`` < 1.
+    """
+    batch = as_batch(x)
+    samples = whole_number("samples", samples, 1)
+    generator = torch.Generator().manual_seed(seed)
+    total = torch.zeros_like(batch)
+    with torch.enable_grad():
+        for i in range(samples):
+            jitter = torch.randn(batch.shape, generator=generator) * noise if noise > 0 and i > 0 else 0.0
+            copy = (batch + jitter).requires_grad_(True)
+            (grad,) = torch.autograd.grad(_score(model, copy, target), copy)
+            total += grad.abs()
+    heat = total[0, 0].numpy()
+    peak = heat.max()
+    return heat / peak if peak > 0 else heat
+
+
+def _grid_geometry(model: nn.Module, layer: str) -> tuple[float, float]:
+    """(start, jump): input coordinate of the centre of unit 0 of ``layer`` and the pixels between units."""
+    start, jump = 0.0, 1.0
+    for name, module in _named_layers(model):
+        if isinstance(module, SPATIAL_LAYERS):
+            k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+            s = module.stride if isinstance(module.stride, int) else module.stride[0]
+            p = module.padding if isinstance(module.padding, int) else module.padding[0]
+            d = getattr(module, "dilation", 1)
+            d = d if isinstance(d, int) else d[0]
+            start += ((d * (k - 1)) / 2 - p) * jump
+            jump *= s
+        if name == layer:
+            break
+    return start, jump
+
+
+def grad_cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, layer: str = "conv3") -> np.ndarray:
+    """Grad-CAM (Selvaraju et al. 2017): where in the image ``layer``'s maps support class ``target``.
+
+    Each map A_k of ``layer`` is weighted by the mean gradient of the target logit over it,
+    ``cam = ReLU(sum_k w_k A_k)``, then resampled to the input grid. The resampling puts each unit at
+    the centre of its receptive field (conv3 of the lecture net is 3x3 with centres at pixels 8.5,
+    12.5 and 16.5), rather than stretching the small map over the whole image; beyond the outermost
+    centres the heat fades to zero over one unit spacing instead of being extrapolated.
+
+    Returns:
+        (H, W) float array in [0, 1], the input's size (all zeros if no map supports the class).
+
+    Raises:
+        ValueError: ``layer`` is not in ``feature_map_layers`` (a dense model has none), ``x`` is not one
+            image, or ``target`` is not a class of the model.
+    """
+    choices = feature_map_layers(model)
+    if layer not in choices:
+        known = "" if layer in dict(_named_layers(model)) else f"the model has no layer called {layer!r}; "
+        raise ValueError(
+            f"{known}Grad-CAM needs a layer of feature maps (before the flatten): "
+            + (f"choose one of {', '.join(choices)}" if choices else "this model has none, it has no conv layers")
+        )
+    module = dict(_named_layers(model))[layer]
+    batch = as_batch(x)
+    kept: list[torch.Tensor] = []
+    handle = module.register_forward_hook(lambda _m, _i, output: kept.append(output))
+    try:
+        with torch.enable_grad():
+            copy = batch.clone().requires_grad_(True)  # makes the activation part of the graph
+            score = _score(model, copy, target)
+            (grad,) = torch.autograd.grad(score, kept[0])
+    finally:
+        handle.remove()
+    maps = kept[0].detach()[0]  # (C, h, w)
+    weights = grad[0].mean(dim=(1, 2))  # (C,)
+    cam = torch.relu((weights[:, None, None] * maps).sum(0))  # (h, w)
+    height, width = batch.shape[-2:]
+    start, jump = _grid_geometry(model, layer)
+    h, w = cam.shape
+
+    def coordinates(n_out: int, n_in: int) -> torch.Tensor:  # input pixel -> normalised position on the map
+        units = (torch.arange(n_out, dtype=torch.float32) - start) / jump
+        return units / max(n_in - 1, 1) * 2 - 1
+
+    ys, xs = torch.meshgrid(coordinates(height, h), coordinates(width, w), indexing="ij")
+    grid = torch.stack([xs, ys], -1)[None]  # (1, H, W, 2) as grid_sample wants (x, y)
+    heat = F.grid_sample(cam[None, None], grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    heat = heat[0, 0].numpy()
+    peak = heat.max()
+    return heat / peak if peak > 0 else np.zeros_like(heat)
+
+
+def tile_maps(maps: torch.Tensor | np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray:
+    """Lay (C, H, W) feature maps out as one mosaic, row by row; the gaps between them are NaN.
+
+    Drawing a layer as one image instead of C small figures is what keeps the page fast.
+
+    Returns:
+        (rows * (H + gap) - gap, columns * (W + gap) - gap) float array, rows = ceil(C / columns).
+
+    Raises:
+        ValueError: ``maps`` is not 3-D, or ``columns`` < 1, or ``gap`` < 0.
+    """
+    maps = np.asarray(maps.detach().cpu() if isinstance(maps, torch.Tensor) else maps, dtype=np.float32)
+    if maps.ndim != 3:
+        raise ValueError(f"tile_maps takes a stack of maps (C, H, W), got shape {maps.shape}")
+    columns = min(whole_number("columns", columns, 1), maps.shape[0])
+    gap = whole_number("gap", gap, 0)
+    count, h, w = maps.shape
+    rows = -(-count // columns)
+    mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan, dtype=np.float32)
+    for i in range(count):
+        r, c = divmod(i, columns)
+        mosaic[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = maps[i]
+    return mosaic

@@ -91,9 +91,7 @@ def _load_idx_pair(directory: Path, split: str) -> tuple[np.ndarray, np.ndarray]
     if images.ndim != 3 or labels.ndim != 1:
         raise ValueError(f"{images_path.name} must hold images and {labels_path.name} labels; they are swapped")
     if len(images) != len(labels):
-        raise ValueError(
-            f"count mismatch in {images_path.parent}: {len(images):,} images but {len(labels):,} labels"
-        )
+        raise ValueError(f"count mismatch in {images_path.parent}: {len(images):,} images but {len(labels):,} labels")
     return images, labels
 
 

@@ -68,23 +68,22 @@ def to_float_images(images: torch.Tensor, device: torch.device) -> torch.Tensor:
     return images.to(device).unsqueeze(1).float().div_(255.0)
 
 
-def augment_batch(x: torch.Tensor, generator: torch.Generator, max_shift: float = 2.0,
-                  max_degrees: float = 10.0, max_scale: float = 0.1) -> torch.Tensor:
-    """Random small shift, rotation and scale per image, on x's device: (B, 1, H, W) -> (B, 1, H, W).
+def augment_batch(x: torch.Tensor, generator: torch.Generator, max_shift: int = 2) -> torch.Tensor:
+    """Shift each image by a random whole number of pixels (up to ``max_shift`` each way), on x's device.
 
-    Handwriting varies in exactly these ways, so the net learns them instead of memorising pixels.
+    (B, 1, H, W) -> (B, 1, H, W); pixels shifted in are 0 (background). Handwriting is rarely centred
+    exactly, so the net learns the digit rather than its position. One gather, a fraction of a
+    training step; ``grid_sample`` rotations measured 50 ms per batch on a 2-core CPU, so we do without.
     """
+    if max_shift == 0:
+        return x
     b, _, h, w = x.shape
-    u = torch.rand(b, 4, device=x.device, generator=generator) * 2 - 1  # uniform in [-1, 1]
-    angle = u[:, 0] * math.radians(max_degrees)
-    scale = 1 + u[:, 1] * max_scale
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack(
-        [torch.stack([cos, -sin, u[:, 2] * 2 * max_shift / w], 1),
-         torch.stack([sin, cos, u[:, 3] * 2 * max_shift / h], 1)], 1
-    )  # (B, 2, 3) in normalised coordinates  # fmt: skip
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    padded = F.pad(x, (max_shift,) * 4).flatten(1)  # (B, (H + 2s) * (W + 2s))
+    offsets = torch.randint(0, 2 * max_shift + 1, (2, b), device=x.device, generator=generator)
+    rows = offsets[0, :, None] + torch.arange(h, device=x.device)  # (B, H)
+    cols = offsets[1, :, None] + torch.arange(w, device=x.device)  # (B, W)
+    index = (rows[:, :, None] * (w + 2 * max_shift) + cols[:, None, :]).flatten(1)  # (B, H * W)
+    return torch.gather(padded, 1, index).view(b, 1, h, w)
 
 
 @dataclass
@@ -233,8 +232,9 @@ def train(
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, images: torch.Tensor, device: str | torch.device = "auto",
-                   batch_size: int = 2000) -> torch.Tensor:
+def predict_logits(
+    model: nn.Module, images: torch.Tensor, device: str | torch.device = "auto", batch_size: int = 2000
+) -> torch.Tensor:
     """Logits (N, 10) for uint8 images (N, 28, 28), computed in batches on ``device``, returned there."""
     dev = device if isinstance(device, torch.device) else select_device(device)
     model.to(dev).eval()
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--optimizer", default="adam", choices=OPTIMIZERS)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--schedule", default="constant", choices=SCHEDULES)
-    parser.add_argument("--augment", action="store_true", help="random shifts, rotations and scales")
+    parser.add_argument("--augment", action="store_true", help="random shifts of up to 2 pixels")
     parser.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only (0 = all)")

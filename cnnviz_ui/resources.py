@@ -74,8 +74,9 @@ def available_models() -> tuple[dict[str, tuple[nn.Module, dict]], list[str]]:
     return models, problems
 
 
-def model_picker(label: str = "Model", key: str = "model_choice", default: str = "Shipped convnet",
-                 only_mnist: bool = True) -> tuple[str, nn.Module, dict] | None:
+def model_picker(
+    label: str = "Model", key: str = "model_choice", default: str = "Shipped convnet", only_mnist: bool = True
+) -> tuple[str, nn.Module, dict] | None:
     """A selectbox over ``available_models``; shows what failed to load; None when no model is usable."""
     models, problems = available_models()
     for problem in problems:

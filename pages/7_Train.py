@@ -26,13 +26,22 @@ with st.form("train_settings", border=True):
     dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset")
     optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
     lr = c2.number_input("Learning rate", value=0.003, format="%.4f", step=0.0005, key="train_lr")
-    schedule = c2.selectbox("Learning-rate schedule", ["onecycle", "constant"], key="train_schedule",
-                            help="OneCycle warms the rate up, then anneals it to zero: faster, better.")
+    schedule = c2.selectbox(
+        "Learning-rate schedule",
+        ["onecycle", "constant"],
+        key="train_schedule",
+        help="OneCycle warms the rate up, then anneals it to zero: faster, better.",
+    )
     epochs = c3.number_input("Epochs", value=1, step=1, key="train_epochs")
     batch_size = c3.number_input("Batch size", value=128, step=32, key="train_batch")
-    limit = c3.number_input("Training images (0 = all 60,000)", value=0, step=1000, key="train_limit",
-                            help="A subset trains in seconds; the full set takes about 20 s per epoch on 2 CPU cores.")
-    augment = st.checkbox("Augment: random shifts, rotations and scales", key="train_augment")
+    limit = c3.number_input(
+        "Training images (0 = all 60,000)",
+        value=0,
+        step=1000,
+        key="train_limit",
+        help="A subset trains in seconds; the full set takes about 20 s per epoch on 2 CPU cores.",
+    )
+    augment = st.checkbox("Augment: shift each image by up to 2 pixels at random", key="train_augment")
     start = st.form_submit_button("Start training", type="primary")
 
 if start:
@@ -72,12 +81,19 @@ if snap.state == "failed":
 elif snap.state in ("done", "stopped") and job.model is not None:
     cfg = job.config
     top1 = job.meta.get("test_top1")
-    label = f"Trained {cfg.model} ({cfg.dataset}, {job.meta['epochs_done']} ep, {top1:.1%})" if top1 else (
-        f"Trained {cfg.model} ({cfg.dataset}, unfinished)")
+    label = (
+        f"Trained {cfg.model} ({cfg.dataset}, {job.meta['epochs_done']} ep, {top1:.1%})"
+        if top1
+        else (f"Trained {cfg.model} ({cfg.dataset}, unfinished)")
+    )
     st.success(f"{'Stopped early' if snap.state == 'stopped' else 'Done'}: {label}.")
     c1, c2 = st.columns(2)
-    c1.download_button("Download the checkpoint (.pt)", checkpoint_bytes(job.model, job.meta),
-                       file_name=f"cnnviz_{cfg.model}_{cfg.dataset.lower()}.pt", key="train_download")
+    c1.download_button(
+        "Download the checkpoint (.pt)",
+        checkpoint_bytes(job.model, job.meta),
+        file_name=f"cnnviz_{cfg.model}_{cfg.dataset.lower()}.pt",
+        key="train_download",
+    )
     if cfg.dataset != "MNIST":
         c2.caption("Fashion-MNIST models are not used on the digit pages.")
     elif c2.button("Use this model in the other pages", key="train_use"):

@@ -1,0 +1,58 @@
+"""Real-browser fixtures: one `streamlit run app.py` per test session, driven by Debian's Chromium.
+
+Under CI=true a missing Chromium fails the run (the Makefile installs it); elsewhere it skips with the
+command that installs it. Screenshots go to artifacts/screenshots/ for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, start_server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def app_url() -> Iterator[str]:
+    port = free_port()
+    proc = start_server(port, ROOT / "artifacts" / "streamlit-e2e.log")
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` (make test does, as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.set_default_timeout(60_000)
+    pg = context.new_page()
+    pg.app_url = app_url
+    yield pg
+    context.close()

@@ -1,0 +1,28 @@
+"""Home and Train pages in a real browser."""
+
+from e2e_helpers import assert_clean, open_page, screenshot, wait_idle
+
+
+def test_home_lists_pages_and_model(page):
+    open_page(page)
+    assert_clean(page)
+    body = page.inner_text("body")
+    assert "cnnviz" in body
+    assert "Train" in body
+    assert "Shipped convnet" in body
+    screenshot(page, "home")
+
+
+def test_train_tiny_run_completes_with_curve(page):
+    open_page(page, "Train")
+    assert_clean(page)
+    limit = page.get_by_label("Training images (0 = all 60,000)")
+    limit.fill("1000")
+    limit.press("Tab")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Finished step").wait_for(timeout=120_000)
+    wait_idle(page)
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_text("Download the checkpoint").wait_for()
+    assert_clean(page)
+    screenshot(page, "train")

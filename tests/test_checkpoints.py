@@ -1,0 +1,117 @@
+"""cnnviz.checkpoints: safe, atomic, self-describing; and the shipped models' accuracy."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from cnnviz import checkpoints
+from cnnviz.checkpoints import checkpoint_bytes, load_checkpoint, save_checkpoint
+from cnnviz.data import load_mnist
+from cnnviz.models import build_model
+from cnnviz.train import evaluate
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def test_round_trip(tmp_path):
+    model = build_model("convnet")
+    save_checkpoint(model, tmp_path / "m.pt", {"epochs": 3, "note": "hi"})
+    loaded, meta = load_checkpoint(tmp_path / "m.pt")
+    assert meta == {"epochs": 3, "note": "hi"} and not loaded.training
+    for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, msg=k)
+    assert load_checkpoint(checkpoint_bytes(model, {}))[0].name == "convnet"
+
+
+def test_truncated_checkpoint_is_refused(tmp_path):
+    save_checkpoint(build_model("dense"), tmp_path / "m.pt")
+    blob = (tmp_path / "m.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(ValueError, match="not a readable PyTorch checkpoint"):
+        load_checkpoint(tmp_path / "cut.pt")
+
+
+@pytest.mark.parametrize("blob", [b"", b"hello, not a model", bytes(range(256)) * 10])
+def test_garbage_bytes_are_refused(blob):
+    with pytest.raises(ValueError):
+        load_checkpoint(blob)
+
+
+class Evil:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_pickled_objects_are_never_unpickled(tmp_path, capsys):
+    torch.save({"format": checkpoints.FORMAT, "payload": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(ValueError):
+        load_checkpoint(tmp_path / "evil.pt")
+    assert "must never run" not in capsys.readouterr().out
+
+
+def test_foreign_torch_file_is_refused(tmp_path):
+    torch.save(build_model("dense").state_dict(), tmp_path / "plain.pt")
+    with pytest.raises(ValueError, match="not a cnnviz checkpoint"):
+        load_checkpoint(tmp_path / "plain.pt")
+
+
+def test_weights_that_do_not_fit(tmp_path):
+    blob = {"format": checkpoints.FORMAT, "model": "convnet", "state_dict": build_model("dense").state_dict()}
+    torch.save(blob, tmp_path / "wrong.pt")
+    with pytest.raises(ValueError, match="do not fit the convnet"):
+        load_checkpoint(tmp_path / "wrong.pt")
+
+
+def test_missing_file_says_how_to_recreate(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make train-shipped"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_failed_save_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.pt"
+    save_checkpoint(build_model("dense"), path, {"version": "old"})
+    before = path.read_bytes()
+
+    def broken_save(obj, f):
+        f.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(build_model("dense"), path, {"version": "new"})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]  # no temp file left behind
+
+
+def test_model_not_from_build_model_cannot_be_saved(tmp_path):
+    with pytest.raises(ValueError, match="build_model"):
+        save_checkpoint(torch.nn.Linear(2, 2), tmp_path / "x.pt")
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    return load_mnist("test")
+
+
+def test_shipped_convnet_reaches_99_2_percent(test_set):
+    model, meta = load_checkpoint(ASSETS / "mnist_convnet.pt")
+    scores = evaluate(model, test_set)
+    assert scores["top1"] >= 0.992
+    assert meta["architecture"] == "convnet" and meta["epochs"] <= 5
+    assert meta["test_top1"] == pytest.approx(scores["top1"], abs=1e-4)
+
+
+def test_shipped_dense_baseline(test_set):
+    model, meta = load_checkpoint(ASSETS / "mnist_dense.pt")
+    assert evaluate(model, test_set)["top1"] >= 0.97
+    assert meta["architecture"] == "dense"
+
+
+def test_every_torch_load_in_the_app_is_weights_only():
+    """No code path of the app or library unpickles arbitrary objects."""
+    root = ASSETS.parent
+    for path in [*root.glob("cnnviz/*.py"), *root.glob("cnnviz_ui/*.py"), *root.glob("pages/*.py"), root / "app.py"]:
+        for line in path.read_text().splitlines():
+            if "torch.load(" in line:
+                assert "weights_only=True" in line, f"{path.name}: {line.strip()}"

@@ -1,0 +1,43 @@
+"""Train page with Streamlit's AppTest: renders, runs a tiny training, shows progress and curves."""
+
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "7_Train.py")
+
+
+def test_renders_without_exception():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.button(key="FormSubmitter:train_settings-Start training")
+    assert "Compute device" in at.caption[0].value
+
+
+def test_tiny_run_updates_progress_and_curves():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox(key="train_model").set_value("dense")
+    at.number_input(key="train_limit").set_value(512)
+    at.number_input(key="train_epochs").set_value(2)
+    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    assert not at.exception
+    deadline = time.time() + 120
+    while time.time() < deadline and not at.success:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    assert at.success and "Done" in at.success[0].value
+    progress = at.get("progress")
+    assert progress and "Finished" in progress[0].proto.text
+    assert at.get("plotly_chart"), "the loss/accuracy curves are drawn"
+    at.button(key="train_use").click().run()
+    assert "trained_models" in at.session_state and len(at.session_state["trained_models"]) == 1
+
+
+def test_invalid_settings_show_an_error():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.number_input(key="train_epochs").set_value(0)
+    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    assert not at.exception
+    assert "epochs must be between 1 and 50" in at.error[0].value

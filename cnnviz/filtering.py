@@ -86,8 +86,9 @@ def output_size_formula(size: int, kernel: int, stride: int, pads: tuple[int, in
     """The lecture's formula with this axis's numbers in it, e.g. ``floor((512 - 15 + 2*7)/1) + 1 = 512``.
 
     Raises:
-        ValueError: the kernel does not fit in the padded input.
+        ValueError: stride below 1, or the kernel does not fit in the padded input.
     """
+    _check_stride(stride)
     before, after = pads
     padded = size + before + after
     if kernel > padded:

@@ -198,6 +198,11 @@ def test_output_size_formula_has_the_numbers_in_it():
     assert output_shape((512, 300), (15, 3), 2, "valid") == (249, 149)
 
 
+def test_formula_refuses_a_zero_stride():
+    with pytest.raises(ValueError, match="stride must be at least 1"):
+        output_size_formula(28, 3, 0, (1, 1))
+
+
 def test_even_kernel_same_padding_follows_scipy():
     assert padding_amounts((2, 4), "same", flip=True) == ((1, 0), (2, 1))
     assert padding_amounts((2, 4), "same", flip=False) == ((0, 1), (1, 2))

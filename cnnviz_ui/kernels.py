@@ -1,0 +1,158 @@
+"""Widgets and views for the Kernels page: kernel builder, sliding settings, output views, inspector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz.filtering import BOUNDARY_MODES, kernel_window, output_size_formula, padding_amounts
+from cnnviz.images import to_uint8
+from cnnviz.kernels import PRESET_NOTES, PRESETS, box_kernel, gaussian_kernel, normalise_kernel
+from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap
+
+MAX_CUSTOM = 15
+PADDING_CHOICES = {
+    "same": "same: output as big as the input",
+    "valid": "valid: no padding (P = 0)",
+    "full": "full: P = F - 1, every overlap",
+    "number": "a number of pixels P",
+}
+BOUNDARY_HELP = (
+    "What the padding pixels hold. zero: 0 · reflect: mirror image, edge pixel once (dcb|abcd) · "
+    "symmetric: mirror, edge pixel repeated (cba|abcd, scipy's 'symm', the lecture's choice) · "
+    "wrap: the opposite side of the image · edge: the edge pixel repeated (aaa|abcd)."
+)
+VIEWS = {
+    "signed": "Signed: blue negative, red positive",
+    "absolute": "Absolute value |x|",
+    "clip": "Clipped to 0-255",
+    "rescale": "Rescaled: min → black, max → white",
+}
+
+
+@dataclass(frozen=True)
+class Sliding:
+    """How the kernel slides: the keyword arguments of ``apply_kernel``."""
+
+    stride: int
+    padding: int | str
+    boundary: str
+    flip: bool
+
+    def as_kwargs(self) -> dict:
+        return {"stride": self.stride, "padding": self.padding, "boundary": self.boundary, "flip": self.flip}
+
+
+def kernel_controls() -> tuple[np.ndarray, str]:
+    """Draw the kernel builder; return (kernel, its name). Raises ValueError for impossible settings."""
+    kind = st.radio("Kernel", ["Preset", "Gaussian", "Box", "Custom"], key="kernels_kind", horizontal=True)
+    if kind == "Preset":
+        name = st.selectbox("Kernel preset", list(PRESETS), key="kernels_preset", index=1)
+        st.caption(PRESET_NOTES[name])
+        kernel = PRESETS[name]
+    elif kind == "Gaussian":
+        size = st.slider("Gaussian size", 1, MAX_CUSTOM, 5, step=2, key="kernels_gauss_size")
+        sigma = st.slider("Gaussian sigma (px)", 0.2, 8.0, 1.0, step=0.1, key="kernels_gauss_sigma")
+        kernel, name = gaussian_kernel(size, sigma), f"Gaussian {size}x{size}, sigma {sigma:g}"
+    elif kind == "Box":
+        size = int(st.number_input("Box size", value=3, step=1, key="kernels_box_size", help="1 to 15"))
+        kernel, name = box_kernel(size), f"Box blur {size}x{size}"
+    else:
+        kernel, name = _custom_kernel(), "Custom kernel"
+    if st.checkbox("Normalise (weights sum to 1)", key="kernels_normalise", help=_NORMALISE_HELP):
+        kernel = normalise_kernel(kernel)
+    return kernel, name
+
+
+_NORMALISE_HELP = "Divides by the sum of the weights, so flat areas keep their brightness. Edge kernels sum to 0: "
+_NORMALISE_HELP += "their positive weights are scaled to sum to 1 instead."
+
+
+def _custom_kernel() -> np.ndarray:
+    left, right = st.columns(2)
+    rows = int(left.number_input("Custom rows", value=3, step=1, key="kernels_custom_rows"))
+    cols = int(right.number_input("Custom columns", value=3, step=1, key="kernels_custom_cols"))
+    if not (1 <= rows <= MAX_CUSTOM and 1 <= cols <= MAX_CUSTOM):
+        raise ValueError(f"a custom kernel has 1 to {MAX_CUSTOM} rows and columns, got {rows} x {cols}")
+    start = np.zeros((rows, cols))
+    start[rows // 2, cols // 2] = 1.0
+    if rows >= 3 and cols >= 3:  # start from the lecture's edge filter, centred
+        top, left_col = (rows - 3) // 2, (cols - 3) // 2
+        start[top : top + 3, left_col : left_col + 3] = PRESETS["Vertical edge (lecture)"]
+    st.caption("Click a cell and type a weight. An empty cell is an error, not a zero.")
+    edited = st.data_editor(
+        pd.DataFrame(start, columns=[str(c) for c in range(cols)]),
+        key=f"kernels_custom_grid_{rows}x{cols}",  # a new size starts a new grid
+        hide_index=True,
+        column_config={str(c): st.column_config.NumberColumn(str(c), format="%.3g") for c in range(cols)},
+    )
+    kernel = edited.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isfinite(kernel).all() and not kernel.any():
+        st.warning("Every weight is 0, so every output pixel will be 0: type some numbers into the grid.")
+    return kernel
+
+
+def sliding_controls() -> Sliding:
+    """Stride, padding, boundary and the 180-degree rotation toggle."""
+    stride = int(st.number_input("Stride", value=1, step=1, key="kernels_stride", help="Pixels per step, S"))
+    choice = st.selectbox("Padding", list(PADDING_CHOICES), format_func=PADDING_CHOICES.get, key="kernels_padding")
+    padding: int | str = choice
+    if choice == "number":
+        padding = int(st.number_input("Padding pixels (P)", value=1, step=1, key="kernels_padding_px"))
+    boundary = st.selectbox("Boundary", list(BOUNDARY_MODES), index=2, key="kernels_boundary", help=BOUNDARY_HELP)
+    flip = st.toggle(
+        "Rotate kernel 180° (true convolution)",
+        value=True,
+        key="kernels_flip",
+        help="On: convolution, as scipy.signal.convolve2d and the lecture. Off: cross-correlation, "
+        "what a CNN's conv layer computes. For symmetric kernels (blur, Laplacian) both are the same.",
+    )
+    return Sliding(stride, padding, boundary, flip)
+
+
+def show_formula(image_shape: tuple[int, ...], kernel: np.ndarray, sliding: Sliding) -> None:
+    """The lecture's output-size formula with this image's numbers, one line per axis."""
+    pads = padding_amounts(kernel.shape, sliding.padding, sliding.flip)
+    height, width = (
+        output_size_formula(image_shape[i], kernel.shape[i], sliding.stride, pads[i]) for i in range(2)
+    )
+    st.markdown(
+        f"**Output size** `W_out = floor((W - F + 2P)/S) + 1` · height `{height}` · width `{width}`"
+    )
+
+
+def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | None]:
+    """(uint8 pixels, colour bar or None) for a filter output shown the way ``view`` says."""
+    if view == "signed":
+        if output.ndim == 3:
+            raise ValueError("signed colours need one channel: set 'Process as' to Greyscale, or pick another view")
+        rgb, limit = diverging_rgb(output)
+        return rgb, (-limit, limit, DIVERGING)
+    colorbar = (0, 255, GREYS) if output.ndim == 2 else None
+    return to_uint8(output, view), colorbar
+
+
+def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, out_shape: tuple[int, int]) -> None:
+    """Pick one output pixel; show its input window, the kernel, the products and their sum."""
+    left, right, _ = st.columns([1, 1, 3])
+    row = int(left.number_input("Output row (y)", value=out_shape[0] // 2, step=1, key="kernels_inspect_row"))
+    col = int(right.number_input("Output column (x)", value=out_shape[1] // 2, step=1, key="kernels_inspect_col"))
+    window = kernel_window(image, kernel, row, col, **sliding.as_kwargs())
+    rows, cols = kernel.shape
+    st.markdown(
+        f"Output pixel (row {row}, column {col}) looks at input rows {window.top}…{window.top + rows - 1} and "
+        f"columns {window.left}…{window.left + cols - 1} (negative or too-large indices are padding)."
+    )
+    height = 300 if max(rows, cols) <= 7 else 420
+    columns = st.columns(3)
+    figures = [
+        heatmap(window.patch, "Input window", height=height, diverging=False, zmin=0, zmax=255),
+        heatmap(window.weights, "Kernel as applied" + (" (rotated 180°)" if sliding.flip else ""), height=height),
+        heatmap(window.products, "Products (window × kernel)", height=height),
+    ]
+    for column, figure, name in zip(columns, figures, ("window", "weights", "products"), strict=True):
+        column.plotly_chart(figure, key=f"kernels_inspect_{name}", config={"displayModeBar": False})
+    st.markdown(f"**Sum of the {rows * cols} products = {window.total:.4g}**: that is the output pixel.")

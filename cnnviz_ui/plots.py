@@ -1,0 +1,144 @@
+"""Plotly figures shared by the pages: small arrays as numbered heatmaps, big images as PNG pictures.
+
+Large images are sent to the browser as one PNG (a few hundred kB) instead of a million numbers
+(tens of MB of JSON); small grids (kernels, pixel windows) are real heatmaps with their numbers printed.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from cnnviz.images import encode_png
+
+# Negative blue, zero white, positive red: the sign of an edge response reads at a glance.
+BLUE, WHITE, RED = (33, 102, 172), (247, 247, 247), (178, 24, 43)
+DIVERGING = [[0.0, f"rgb{BLUE}"], [0.5, f"rgb{WHITE}"], [1.0, f"rgb{RED}"]]
+GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
+FIGURE_HEIGHT = 340
+
+
+def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:
+    """Colour a signed (H, W) array blue-white-red, symmetric around 0: returns (uint8 (H, W, 3), limit).
+
+    ``limit`` is the value drawn fully red (and minus it fully blue). The default is the 99.5th percentile
+    of |value|: a few extreme pixels would otherwise wash every other edge out to near-white.
+    """
+    array = np.asarray(values, dtype=np.float32)
+    if limit is None:
+        magnitude = np.abs(array)
+        limit = float(np.percentile(magnitude, 99.5)) or float(magnitude.max())
+    t = np.clip(array / limit, -1.0, 1.0)[..., None] if limit > 0 else np.zeros((*array.shape, 1), np.float32)
+    white, blue, red = (np.array(c, dtype=np.float32) for c in (WHITE, BLUE, RED))
+    rgb = np.where(t < 0, white + (blue - white) * -t, white + (red - white) * t)  # (H, W, 3)
+    return np.round(rgb).astype(np.uint8), limit
+
+
+def picture_source(pixels: np.ndarray) -> str:
+    """A data URI for a uint8 (H, W) or (H, W, 3) image: lossless PNG up to 512 x 512, JPEG above.
+
+    A megapixel PNG takes a few hundred ms to compress; a JPEG at quality 92 takes about 10 ms and looks
+    the same on screen. Downloads stay PNG.
+    """
+    array = np.asarray(pixels, dtype=np.uint8)
+    if array.shape[0] * array.shape[1] <= 512 * 512:
+        return "data:image/png;base64," + base64.b64encode(encode_png(array)).decode("ascii")
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG", quality=92)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def image_figure(
+    pixels: np.ndarray | None,
+    title: str = "",
+    *,
+    height: int = FIGURE_HEIGHT,
+    colorbar: tuple[float, float, list] | None = None,
+    source: str | None = None,
+) -> go.Figure:
+    """A uint8 greyscale (H, W) or RGB (H, W, 3) image as a figure with pixel axes (row 0 at the top).
+
+    ``colorbar=(low, high, colorscale)`` adds a colour bar explaining what the colours mean; ``source``
+    is a ready ``picture_source`` (then ``pixels`` may be None).
+    """
+    source = picture_source(pixels) if source is None else source
+    figure = go.Figure(go.Image(source=source, hovertemplate="x=%{x}, y=%{y}<extra></extra>"))
+    if colorbar is not None:
+        low, high, scale = colorbar
+        figure.add_trace(  # an invisible point whose only job is to draw the colour bar
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                showlegend=False,
+                marker={
+                    "colorscale": scale,
+                    "cmin": low,
+                    "cmax": high,
+                    "color": [low],
+                    "showscale": True,
+                    "colorbar": {"thickness": 14, "x": 1.02, "xpad": 4, "len": 0.9},
+                },
+            )
+        )
+    return _layout(figure, title, height)
+
+
+def heatmap(
+    values: np.ndarray,
+    title: str = "",
+    *,
+    height: int = FIGURE_HEIGHT,
+    diverging: bool = True,
+    numbers: bool = True,
+    number_format: str = ".3~g",
+    zmin: float | None = None,
+    zmax: float | None = None,
+) -> go.Figure:
+    """A small 2-D array as a heatmap, row 0 at the top, each cell labelled with its value.
+
+    Diverging (blue-white-red around 0) suits signed weights; otherwise black-to-white greys.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    rows, cols = array.shape
+    if diverging:
+        bound = float(np.abs(array).max()) or 1.0
+        zmin, zmax = -bound, bound
+    trace = go.Heatmap(
+        z=array,
+        colorscale=DIVERGING if diverging else GREYS,
+        zmin=zmin,
+        zmax=zmax,
+        showscale=False,
+        xgap=1,
+        ygap=1,
+        hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>",
+    )
+    if numbers and rows * cols <= 400:
+        trace.update(texttemplate=f"%{{z:{number_format}}}", textfont={"size": _font_size(max(rows, cols))})
+    figure = _layout(go.Figure(trace), title, height)
+    figure.update_yaxes(autorange="reversed")
+    return figure
+
+
+def _font_size(cells: int) -> int:
+    return int(np.clip(36 / cells**0.6, 8, 18))
+
+
+def _layout(figure: go.Figure, title: str, height: int) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 15}},
+        height=height,
+        # The right margin is always wide enough for a colour bar, so figures with and without one
+        # have plot areas of the same size: images side by side come out at equal height.
+        margin={"l": 10, "r": 80, "t": 40 if title else 10, "b": 10},
+        plot_bgcolor="white",
+        dragmode=False,
+    )
+    figure.update_xaxes(showgrid=False, zeroline=False, constrain="domain", showticklabels=False, ticks="")
+    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", showticklabels=False, ticks="")
+    return figure

@@ -1,0 +1,122 @@
+"""Kernels page: slide edge, blur and custom kernels over any image and see the multiply-and-sum."""
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.filtering import apply_kernel, gradient_magnitude
+from cnnviz.images import encode_png, to_greyscale, to_uint8
+from cnnviz.kernels import PRESETS
+from cnnviz_ui.common import friendly_errors, page_header
+from cnnviz_ui.images import image_input
+from cnnviz_ui.kernels import (
+    VIEWS,
+    kernel_controls,
+    output_picture,
+    show_formula,
+    show_inspector,
+    sliding_controls,
+)
+from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap, image_figure, picture_source
+
+page_header(
+    "Kernels",
+    "A **kernel** is a small grid of weights. Lay it over a patch of the image, multiply each pixel by "
+    "the weight on top of it and add everything up: that sum is one pixel of the output. Slide the kernel "
+    "one **stride** further and repeat. Edge kernels answer *is there a change here?*, blur kernels "
+    "*what is the average here?*. A CNN's first layer learns kernels like these from data.",
+    icon="🔍",
+)
+PLOT_CONFIG = {"displayModeBar": False}
+
+with st.sidebar:
+    st.header("Image")
+    picked = image_input("kernels")
+    greyscale = st.radio("Process as", ["Greyscale", "Colour (per channel)"], key="kernels_colour") == "Greyscale"
+if picked is None:
+    st.info("Choose a sample image or upload your own in the sidebar.")
+    st.stop()
+image = to_greyscale(picked.pixels) if greyscale else picked.pixels.astype(np.float32)  # (H, W) or (H, W, 3)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def input_source(image_id: str, grey: bool, _image: np.ndarray) -> str:
+    return picture_source(to_uint8(_image, "clip"))  # keyed by id: hashing a megapixel array costs more
+
+
+def guarded(build):
+    """Run a builder; a ValueError is shown as st.error and gives None."""
+    with friendly_errors():
+        return build()
+    return None
+
+
+@st.fragment
+def kernel_lab() -> None:
+    kernel_column, sliding_column, view_column = st.columns(3, gap="large")
+    with kernel_column:
+        built = guarded(kernel_controls)
+    with sliding_column:
+        sliding = guarded(sliding_controls)
+    with view_column:
+        signed = built is not None and built[0].min() < 0
+        view = st.radio("Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view",
+                        index=0 if signed and greyscale else (1 if signed else 2))
+        st.caption("Edge kernels give negative *and* positive numbers, but a picture needs 0-255. "
+                   "Signed colours keep the sign, |x| keeps the strength, clipping drops the negatives.")
+    if built is None or sliding is None:
+        return  # the reason is already on screen
+    kernel, kernel_name = built
+    guarded(lambda: show_formula(image.shape, kernel, sliding))
+    with friendly_errors():
+        started = time.perf_counter()
+        output = apply_kernel(image, kernel, **sliding.as_kwargs())
+        elapsed = time.perf_counter() - started
+        pixels, colorbar = output_picture(output, view)
+        left, middle, right = st.columns(3)
+        input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
+        left.plotly_chart(image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
+                          key="kernels_input_plot", config=PLOT_CONFIG)
+        middle.plotly_chart(heatmap(kernel, f"{kernel_name} · {kernel.shape[0]} x {kernel.shape[1]}"),
+                            key="kernels_kernel_plot", config=PLOT_CONFIG)
+        right.plotly_chart(image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
+                           key="kernels_output_plot", config=PLOT_CONFIG)
+        st.caption(f"Output values from {output.min():.4g} to {output.max():.4g} · "
+                   f"{output.size:,} multiply-and-sums done in {elapsed * 1000:.0f} ms")
+        st.download_button("Download output (PNG)", lambda: encode_png(pixels), file_name="kernel_output.png",
+                           mime="image/png", key="kernels_download", on_click="ignore")
+        if st.toggle("Show the Sobel edge magnitude sqrt(gx² + gy²)", key="kernels_sobel"):
+            sobel_view()
+        st.subheader("Pixel inspector")
+        st.caption("Pick one output pixel and see exactly which numbers were multiplied and added to make it.")
+        inspector(kernel, sliding, output.shape[:2])
+
+
+def sobel_view() -> None:
+    grey = image if image.ndim == 2 else to_greyscale(picked.pixels)
+    gx, gy = (apply_kernel(grey, PRESETS[name], boundary="symmetric") for name in ("Sobel x", "Sobel y"))
+    magnitude = gradient_magnitude(grey)
+    columns = st.columns(3)
+    for column, values, name in zip(columns[:2], (gx, gy), ("gx", "gy"), strict=True):
+        rgb, limit = diverging_rgb(values)
+        title = f"{name} = Sobel {name[1]}"
+        column.plotly_chart(image_figure(rgb, title, colorbar=(-limit, limit, DIVERGING)),
+                            key=f"kernels_sobel_{name}", config=PLOT_CONFIG)
+    columns[2].plotly_chart(image_figure(to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)",
+                                         colorbar=(0, float(magnitude.max()), GREYS)),
+                            key="kernels_sobel_magnitude", config=PLOT_CONFIG)
+    st.caption("gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction.")
+
+
+@st.fragment
+def inspector(kernel: np.ndarray, sliding, out_shape: tuple[int, int]) -> None:
+    channel = 0
+    if image.ndim == 3:
+        channel = st.radio("Channel", [0, 1, 2], format_func="RGB".__getitem__, horizontal=True,
+                           key="kernels_inspect_channel")
+    with friendly_errors():
+        show_inspector(image if image.ndim == 2 else image[..., channel], kernel, sliding, out_shape)
+
+
+kernel_lab()

@@ -106,3 +106,33 @@ def measure_receptive_field(
         raise ValueError(f"unit {unit} is outside the {rows} x {cols} output map")
     out[0, 0, unit[0], unit[1]].backward()
     return image.grad[0, 0].numpy()
+
+
+def nested_windows(
+    layers: list[tuple[str, tuple[AxisField, AxisField], tuple[int, int]]],
+    unit: tuple[int, int],
+    input_hw: tuple[int, int],
+) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """How one unit of the last layer sees a growing window: the window of the nearest unit in each layer.
+
+    Args:
+        layers: (name, (row field, column field), output (H, W)) from the first conv/pool layer to the
+            layer of interest.
+        unit: (row, column) of the unit in the last layer.
+        input_hw: input height and width, to cut windows at the image border.
+
+    Returns:
+        (name, (first row, last row), (first col, last col)) per layer, on real input pixels; layers
+        whose window lies wholly in padding are left out.
+    """
+    rows, cols = layers[-1][1]
+    centre = (rows.start + unit[0] * rows.jump, cols.start + unit[1] * cols.jump)
+    out = []
+    for name, fields, out_hw in layers:
+        spans = []
+        for axis, field in enumerate(fields):
+            nearest = min(max(round((centre[axis] - field.start) / field.jump), 0), out_hw[axis] - 1)
+            spans.append(clip_window(field.window(nearest), input_hw[axis]))
+        if None not in spans:
+            out.append((name, spans[0], spans[1]))
+    return out

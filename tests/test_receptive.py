@@ -13,7 +13,7 @@ from torch import nn
 
 from cnnviz.architectures import PRESETS, build_network, conv
 from cnnviz.models import build_model
-from cnnviz.receptive import AxisField, clip_window, measure_receptive_field
+from cnnviz.receptive import AxisField, clip_window, measure_receptive_field, nested_windows
 from cnnviz.summary import summarize
 
 
@@ -126,3 +126,13 @@ def test_dense_layers_are_refused():
         measure_receptive_field([("fc", nn.Linear(4, 2))], (2, 2), (0, 0))
     with pytest.raises(ValueError, match="outside the 26 x 26 output map"):
         measure_receptive_field([("c", nn.Conv2d(1, 1, 3))], (28, 28), (26, 0))
+
+
+def test_nested_windows_grow_for_the_lecture_convnet():
+    rows = [r for r in summarize(build_model("convnet"), (1, 28, 28)).rows if r.kind in ("Conv2d", "MaxPool2d")]
+    layers = [(r.name, r.field, r.output_shape[1:]) for r in rows]
+    windows = nested_windows(layers, (1, 1), (28, 28))
+    sizes = [(name, r1 - r0 + 1) for name, (r0, r1), _ in windows]
+    assert sizes == [("conv1", 3), ("pool1", 4), ("conv2", 8), ("pool2", 10), ("conv3", 18)]
+    assert windows[-1][1] == (4, 21)
+    assert all(b[1][0] <= a[1][0] and b[1][1] >= a[1][1] for a, b in zip(windows, windows[1:], strict=False))

@@ -1,0 +1,238 @@
+"""Drawing and table helpers for the Conv arithmetic page (pages/2_Conv_arithmetic.py).
+
+Everything computed here comes from ``cnnviz``; this module only turns it into HTML, tables and figures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnnviz.architectures import KINDS, LayerSpec
+from cnnviz.receptive import AxisField
+from cnnviz.shapes import ConvExplanation, explain_conv
+from cnnviz.summary import LayerRow, Summary
+from cnnviz.windows import WindowGrid
+
+DIAGRAM_LIMIT = 16  # largest padded side (cells) the sliding-window diagram draws
+_TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="utf-8")
+
+
+def number_input(label: str, key: str, value: float, help: str | None = None) -> float:
+    """A number box that accepts anything (0, -1, 2.5, 10,000), so the library can explain what is wrong."""
+    return st.number_input(label, value=float(value), step=1.0, format="%g", key=key, help=help)
+
+
+def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation: int) -> int | None:
+    """The input length the diagram draws: ``size`` if it fits in ``DIAGRAM_LIMIT`` cells, else a smaller one.
+
+    None when even the kernel alone is too large to draw.
+    """
+    for candidate in range(min(size, 12 if size > DIAGRAM_LIMIT else size), 0, -1):
+        try:
+            if explain_conv(candidate, kernel, stride, padding, dilation).padded <= DIAGRAM_LIMIT:
+                return candidate
+        except ValueError:
+            return None
+    return None
+
+
+def diagram_html(
+    grid: WindowGrid, values: np.ndarray | None = None, pooled: np.ndarray | None = None, winners=None
+) -> str:
+    """The sliding-window diagram (SVG + a little JavaScript) for one channel of one layer."""
+    rows, cols = grid.rows, grid.cols
+    height, width, (out_h, out_w) = rows.size, cols.size, grid.output_hw
+    side = max(rows.padded + cols.padded, 2 * rows.effective_kernel) + out_w
+    dilated = f", dilation {rows.dilation}: spans {rows.effective_kernel} x {rows.effective_kernel}"
+    pad = f"padding {rows.pad_before}"
+    if not rows.pad_before == rows.pad_after == cols.pad_before == cols.pad_after:
+        pad = f"padding top/bottom {rows.pad_before}/{rows.pad_after}, left/right {cols.pad_before}/{cols.pad_after}"
+    data = {
+        "mode": "pool" if values is not None else "conv",
+        "H": height, "W": width, "pt": rows.pad_before, "pb": rows.pad_after, "pl": cols.pad_before,
+        "pr": cols.pad_after, "eff": rows.effective_kernel, "dilation": rows.dilation,
+        "outH": out_h, "outW": out_w, "cell": int(np.clip(1000 // max(side, 1), 18, 44)),
+        "delay": int(np.clip(6000 / max(out_h * out_w, 1), 120, 700)),
+        "taps": [grid.taps(i, j) for i in range(out_h) for j in range(out_w)],
+        "never": grid.never_read().tolist(), "anyUnused": bool(rows.leftover or cols.leftover or rows.dilation > 1),
+        "inputTitle": f"Input {height} x {width}", "inputSub": pad if (rows.padded, cols.padded) != (height, width)
+        else "no padding",
+        "kernelTitle": f"{'Window' if values is not None else 'Kernel'} {rows.kernel} x {rows.kernel}",
+        "kernelSub": f"stride {rows.stride}" + (dilated if rows.dilation > 1 else ""),
+        "outputTitle": f"Output {out_h} x {out_w}", "outputSub": "hover or click a cell",
+        "values": None if values is None else values.tolist(),
+        "outValues": None if pooled is None else pooled.tolist(),
+        "winners": None if winners is None else winners.tolist(),
+    }  # fmt: skip
+    return _TEMPLATE.replace("__DATA__", json.dumps(data))
+
+
+def stride_note(rows: ConvExplanation, cols: ConvExplanation) -> str:
+    """A warning when the stride leaves real input rows/columns unread, with the ways to fix it ("" if none)."""
+    unused = [f"{e.unused_input} {axis}{'s' if e.unused_input > 1 else ''}"
+              for e, axis in ((rows, "row"), (cols, "column")) if e.unused_input]  # fmt: skip
+    if not unused:
+        return ""
+    e = rows if rows.unused_input else cols
+    span = e.padded - e.effective_kernel
+    strides = [str(s) for s in range(1, e.stride) if span % s == 0][-2:]
+    bare = e.size - e.effective_kernel  # W - F without padding; symmetric padding P adds 2P
+    pad = next(
+        (p for p in range(e.pad_before + 1, e.pad_before + e.stride + 1) if (bare + 2 * p) % e.stride == 0), None
+    )
+    fixes = [f"stride {' or '.join(strides)}"] + ([f"padding {pad}"] if pad is not None else [])
+    return (
+        f"**Stride {e.stride} leaves the last {' and the last '.join(unused)} of the input unused.** Windows start "
+        f"every {e.stride} px and {span} (= W − F + 2P) is not a multiple of {e.stride}, so the last window stops "
+        f"{e.leftover} px short of the edge and those pixels never reach the output: that is the floor in the formula. "
+        f"CNN Explainer calls such a stride invalid; PyTorch and Keras simply drop the pixels. To use every pixel: "
+        f"{', or '.join(fixes)}."
+    )
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(f"{n:,}" for n in shape) + ")"
+
+
+def _field_text(field: tuple[AxisField, AxisField] | None) -> tuple[str, str]:
+    if field is None:
+        return "whole input", "–"
+    rows, cols = field
+    return f"{rows.size} x {cols.size}", f"{rows.jump}" if rows.jump == cols.jump else f"{rows.jump} x {cols.jump}"
+
+
+def summary_frame(summary: Summary) -> pd.DataFrame:
+    """The summary as a table: Keras-style (H, W, C) shapes, parameters with their formula, receptive field."""
+    records = []
+    for row in summary.rows:
+        field, jump = _field_text(row.field)
+        records.append({
+            "Layer": row.name, "Type": row.kind + (f" + {row.activation}" if row.activation else ""),
+            "Output shape (H, W, C)": _shape_text(row.keras_shape), "Param #": f"{row.params:,}",
+            "= formula": row.params_formula, "Kernel": row.kernel, "Stride": row.stride, "Padding": row.padding,
+            "Receptive field": field, "Jump": jump,
+        })  # fmt: skip
+    return pd.DataFrame(records)
+
+
+def totals_text(summary: Summary) -> str:
+    """The three total lines Keras prints under its table."""
+    return (
+        f"Total params: {summary.total:,}  \nTrainable params: {summary.trainable:,}  \n"
+        f"Non-trainable params: {summary.non_trainable:,}"
+    )
+
+
+# --- the layer builder's table <-> specs ------------------------------------------------------------
+
+BUILDER_COLUMNS = ["type", "filters / units", "kernel", "stride", "padding", "dilation", "ReLU"]
+
+
+def specs_frame(specs: list[LayerSpec]) -> pd.DataFrame:
+    """Specs as the rows the builder's data editor shows; cells that do not apply to a layer type stay empty."""
+    rows = []
+    for s in specs:
+        spatial, conv = s.kind in ("conv", "max pool", "avg pool"), s.kind == "conv"
+        stride = s.stride or s.kernel
+        rows.append([
+            s.kind, s.width if s.kind in ("conv", "dense") else None, s.kernel if spatial else None,
+            stride if spatial else None, str(s.padding) if spatial else None, s.dilation if conv else None, s.relu,
+        ])  # fmt: skip
+    return pd.DataFrame(rows, columns=BUILDER_COLUMNS)
+
+
+def specs_from_frame(frame: pd.DataFrame) -> list[LayerSpec]:
+    """The data editor's rows as specs; empty cells get the Keras defaults, nonsense is left for the builder to explain.
+
+    Raises:
+        ValueError: a row has no layer type.
+    """
+    specs = []
+    for index, row in enumerate(frame.to_dict("records")):
+        kind = row.get("type")
+        if not isinstance(kind, str) or kind not in KINDS:
+            raise ValueError(f"row {index + 1} has no layer type: pick one of {', '.join(KINDS)}")
+
+        def get(column: str, default: object, row: dict = row) -> object:
+            value = row.get(column)
+            return default if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+        pooling = kind in ("max pool", "avg pool")
+        specs.append(LayerSpec(
+            kind, get("filters / units", 32 if kind == "conv" else 64), get("kernel", 2 if pooling else 3),
+            get("stride", 0 if pooling else 1), get("padding", "0" if pooling else "valid"), get("dilation", 1),
+            bool(get("ReLU", kind in ("conv", "dense"))),
+        ))  # fmt: skip
+    return specs
+
+
+# --- receptive field picture --------------------------------------------------------------------------
+
+
+def receptive_figure(gradient: np.ndarray, windows: list[tuple[str, tuple[int, int], tuple[int, int]]]) -> go.Figure:
+    """The input with the chosen unit's measured gradient as a heat map and each layer's window as a box.
+
+    ``windows`` holds (label, (first row, last row), (first col, last col)) from the first layer to the chosen one.
+    """
+    height, width = gradient.shape
+    shown = np.where(gradient > 0, gradient / gradient.max(), np.nan)
+    fig = go.Figure(go.Heatmap(
+        z=shown, colorscale=[[0, "#fff7ed"], [1, "#c2410c"]], zmin=0, zmax=1, showscale=False, hoverongaps=False,
+        hovertemplate="input row %{y}, column %{x}<br>influence %{z:.2f} of the maximum<extra></extra>",
+    ))  # fmt: skip
+    palette = ["#2563eb", "#7c3aed", "#0d9488", "#db2777", "#65a30d", "#0891b2", "#4f46e5", "#475569"]
+    for index, (name, (r0, r1), (c0, c1)) in enumerate(windows):
+        last = index == len(windows) - 1
+        fig.add_trace(go.Scatter(
+            x=[c0 - 0.5, c1 + 0.5, c1 + 0.5, c0 - 0.5, c0 - 0.5], y=[r0 - 0.5, r0 - 0.5, r1 + 0.5, r1 + 0.5, r0 - 0.5],
+            mode="lines", name=f"{name}: {r1 - r0 + 1} x {c1 - c0 + 1}", hoverinfo="name",
+            line=dict(color="#111827" if last else palette[index % len(palette)], width=3.5 if last else 2),
+        ))  # fmt: skip
+    fig.add_shape(type="rect", x0=-0.5, x1=width - 0.5, y0=-0.5, y1=height - 0.5, line=dict(color="#9ca3af", width=1))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False, title="input row")
+    fig.update_xaxes(showgrid=False, zeroline=False, title="input column", constrain="domain")
+    fig.update_layout(
+        height=520, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#ffffff",
+        legend=dict(title="window on the input", orientation="v", x=1.02, y=1),
+    )  # fmt: skip
+    return fig
+
+
+def field_caption(row: LayerRow, unit: tuple[int, int], windows: list, gradient: np.ndarray) -> str:
+    """What the chosen unit sees, in words, and whether backprop agrees with the arithmetic."""
+    rows, cols = row.field
+    head = f"**{row.name}** unit {unit}: receptive field **{rows.size} x {cols.size}**, jump {rows.jump}."
+    if not windows or windows[-1][0] != row.name:
+        return head + " Its whole window lies in the padding: it sees no pixel at all."
+    _, (r0, r1), (c0, c1) = windows[-1]
+    area, reached = (r1 - r0 + 1) * (c1 - c0 + 1), int(np.count_nonzero(gradient))
+    text = f"{head} On the image it reads rows {r0}–{r1} and columns {c0}–{c1}"
+    text += (
+        " (cut at the border; the rest is padding)." if (r1 - r0 + 1, c1 - c0 + 1) != (rows.size, cols.size) else "."
+    )
+    if reached == area:
+        text += f" Backprop from this unit reaches exactly these **{reached:,}** pixels."
+    else:
+        text += (f" Backprop reaches **{reached:,}** of those {area:,} pixels: gaps from dilation or from a stride "
+                 "larger than the kernel, or windows hanging over padding, skip the rest.")  # fmt: skip
+    return text + " Central pixels feed the unit through more paths (darker): its *effective* field is smaller."
+
+
+def builder_columns() -> dict:
+    """Column settings of the layer builder's data editor (any number allowed, so mistakes get explained)."""
+    number = st.column_config.NumberColumn
+    return {
+        "type": st.column_config.SelectboxColumn("type", options=list(KINDS), required=True, width="small"),
+        "filters / units": number("filters / units", help="conv filters or dense units", step=1),
+        "kernel": number("kernel", help="F (conv) or window size (pool)", step=1),
+        "stride": number("stride", help="S; for pools 0 = same as the window", step=1),
+        "padding": st.column_config.TextColumn("padding", help="a number, valid or same"),
+        "dilation": number("dilation", help="1 = no gaps", step=1),
+        "ReLU": st.column_config.CheckboxColumn("ReLU"),
+    }

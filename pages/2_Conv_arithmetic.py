@@ -1,0 +1,156 @@
+"""Conv arithmetic: why 26 x 26, why 93,322 parameters, and what a deep unit sees."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.architectures import BUILDER_STARTS, PRESETS, build_network
+from cnnviz.receptive import measure_receptive_field, nested_windows
+from cnnviz.shapes import conv_params, explain_conv, parse_padding, pool_output_size, whole_number
+from cnnviz.summary import LayerError, summarize
+from cnnviz.windows import LECTURE_POOL_INPUT, max_pool_with_winners, window_grid
+from cnnviz_ui import arithmetic as ui
+from cnnviz_ui.common import friendly_errors, page_header
+
+page_header(
+    "Conv arithmetic",
+    "Why is the output **26 x 26**? Why **93,322** parameters? Pick a layer or a whole network and see the "
+    "numbers worked out, exactly as PyTorch computes them: `W_o = floor((W − F + 2P) / S) + 1` and "
+    "`(F·F·C_in + 1)·C_out`.",
+    icon="📐",
+)
+
+
+@st.cache_resource
+def preset_model(name: str):
+    return PRESETS[name].build()  # VGG16 is built on the "meta" device: shapes only, no 528 MB of weights
+
+
+@st.cache_data
+def measured_field(name: str, upto: int, hw: tuple[int, int], unit: tuple[int, int]) -> np.ndarray:
+    return measure_receptive_field(list(preset_model(name).named_children())[: upto + 1], hw, unit)
+
+
+layer_tab, nets_tab, build_tab, field_tab = st.tabs(
+    ["One layer", "Whole networks", "Build your own", "Receptive field"]
+)
+
+with layer_tab:
+    pooling = st.segmented_control("Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode")
+    pooling = pooling == "Max pooling"
+    m = "pool" if pooling else "conv"  # separate widgets, so pooling starts at the lecture's 4 x 4 example
+    cols = st.columns(4)
+    with cols[0]:
+        height = ui.number_input("Input height", f"ar_{m}_h", 4 if pooling else 28)
+        width = ui.number_input("Input width", f"ar_{m}_w", 4 if pooling else 28)
+    with cols[1]:
+        kernel = ui.number_input("Kernel size", f"ar_{m}_k", 2 if pooling else 3, "F: the window is F x F")
+        stride = ui.number_input("Stride", f"ar_{m}_s", 2 if pooling else 1, "S: how far the window moves")
+    with cols[2]:
+        padding = st.text_input("Padding", "0", key=f"ar_{m}_p", help="P zeros on each side, or valid or same")
+        dilation = 1.0 if pooling else ui.number_input("Dilation", "ar_conv_d", 1, "d: gap between kernel taps")
+    with cols[3]:
+        in_ch = ui.number_input("Input channels", f"ar_{m}_cin", 1 if pooling else 1, "C_in")
+        out_ch = in_ch if pooling else ui.number_input("Filters (output channels)", "ar_conv_cout", 32, "C_out")
+    with friendly_errors():
+        in_ch = whole_number("input channels", in_ch, 1, "an image has at least one channel")
+        out_ch = whole_number("filters", out_ch, 1, "a conv layer has at least one filter")
+        if pooling and parse_padding(padding) in ("valid", "same"):
+            raise ValueError("PyTorch pooling takes a number of padding pixels, not 'valid' or 'same'")
+        rows, cols = (explain_conv(n, kernel, stride, padding, dilation) for n in (height, width))
+        if pooling:  # PyTorch's pooling rules (padding at most half the window) on top of the formula
+            pool_output_size(rows.size, rows.kernel, rows.stride, rows.pad_before)
+            pool_output_size(cols.size, cols.kernel, cols.stride, cols.pad_before)
+        st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
+        if pooling:
+            st.markdown("**Parameters: 0**: pooling only picks the largest value; it learns nothing.")
+        else:
+            params = conv_params(rows.kernel, in_ch, out_ch)
+            st.markdown(f"**Parameters: ({rows.kernel}·{rows.kernel}·{in_ch:,} + 1)·{out_ch:,} = {params:,}**")
+        st.code(f"height: {rows.formula}\nwidth:  {cols.formula}", language=None)
+        if note := ui.stride_note(rows, cols):
+            st.warning(note)
+        args = (rows.kernel, rows.stride, padding, rows.dilation)
+        shape = (ui.drawable_size(rows.size, *args), ui.drawable_size(cols.size, *args))
+        if None in shape:
+            st.info(f"The diagram is drawn for inputs up to {ui.DIAGRAM_LIMIT} x {ui.DIAGRAM_LIMIT} cells; this kernel "
+                    "alone is larger. The numbers above hold at any size.")  # fmt: skip
+        elif pooling and rows.pad_before:
+            st.info("The pooling diagram is drawn without padding; set Padding to 0 to see it.")
+        else:
+            if shape != (rows.size, cols.size):
+                st.caption(f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram "
+                           f"uses a {shape[0]} x {shape[1]} input: the window moves exactly the same way.")  # fmt: skip
+            grid = window_grid(*shape, *args)
+            values = pooled = winners = None
+            if pooling:
+                values = LECTURE_POOL_INPUT if shape == (4, 4) else np.random.default_rng(7).integers(0, 10, shape)
+                pooled, winners = max_pool_with_winners(values, rows.kernel, rows.stride)
+            st.caption("One channel shown. With C_in channels the kernel is F x F x C_in, one per output channel.")
+            st.iframe(ui.diagram_html(grid, values, pooled, winners), height="content")
+
+with nets_tab:
+    name = st.selectbox("Network", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_preset")
+    preset = PRESETS[name]
+    st.markdown(f"{preset.note} Input: {preset.input_shape[1]} x {preset.input_shape[2]} x {preset.input_shape[0]}.")
+    separate = st.toggle("Show activations as their own rows", key="ar_separate_act")
+    summary = summarize(preset_model(name), preset.input_shape)
+    st.dataframe(ui.summary_frame(summary if separate else summary.folded()), hide_index=True)
+    st.markdown(ui.totals_text(summary))
+    if summary.total == preset.expected_total:
+        st.success(f"Same total as the network's source reports: {preset.expected_total:,}.", icon="✅")
+    st.caption(
+        "Shapes are written as Keras and the lecture print them, (height, width, channels), without the batch; "
+        "PyTorch stores (channels, height, width). Parameters are counted from the real PyTorch module."
+    )
+
+with build_tab:
+    start = st.selectbox("Start from", list(BUILDER_STARTS), key="ar_build_start")
+    shape, specs = BUILDER_STARTS[start]
+    st.caption("Edit any cell, add rows at the bottom, select rows and press Delete to remove them.")
+    c1, c2, c3 = st.columns(3)
+    size = [
+        c1.number_input("Image height", value=shape[1], key="ar_b_h"),
+        c2.number_input("Image width", value=shape[2], key="ar_b_w"),
+        c3.number_input("Image channels", value=shape[0], key="ar_b_c"),
+    ]
+    edited = st.data_editor(
+        ui.specs_frame(specs), num_rows="dynamic", hide_index=True, key=f"ar_builder_{start}",
+        column_config=ui.builder_columns(), placeholder="",
+    )  # fmt: skip
+    with friendly_errors():
+        in_shape = tuple(
+            whole_number(n, v, 1) for n, v in zip(("channels", "height", "width"), size[::-1], strict=True)
+        )
+        specs = ui.specs_from_frame(edited)
+        try:
+            summary, failure = summarize(build_network(specs, in_shape), in_shape), None
+        except LayerError as exc:
+            summary, failure = summarize(build_network(specs[: exc.index], in_shape), in_shape), exc
+        st.dataframe(ui.summary_frame(summary.folded()), hide_index=True)
+        if failure:
+            st.error(
+                f"**Row {failure.index + 1} ({failure.name}) goes invalid:** {failure.reason}. The table stops there."
+            )
+        else:
+            st.markdown(ui.totals_text(summary))
+
+with field_tab:
+    name = st.selectbox("Network ", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset")
+    preset, hw = PRESETS[name], PRESETS[name].input_shape[1:]
+    rows = summarize(preset_model(name), preset.input_shape).rows
+    spatial = [i for i, r in enumerate(rows) if r.kind in ("Conv2d", "MaxPool2d", "AvgPool2d")]
+    if not spatial:
+        st.info("This network has no conv or pool layers: every dense unit sees the whole input at once.")
+    else:
+        upto = st.select_slider("Layer", spatial, value=spatial[-1], format_func=lambda i: rows[i].name, key="ar_rf_l")
+        out_h, out_w = rows[upto].output_shape[1:]
+        c1, c2 = st.columns(2)
+        unit = (
+            c1.slider("Unit row", 0, out_h - 1, out_h // 2, key=f"ar_rf_r_{name}_{upto}"),
+            c2.slider("Unit column", 0, out_w - 1, out_w // 2, key=f"ar_rf_c_{name}_{upto}"),
+        )
+        layers = [(rows[i].name, rows[i].field, rows[i].output_shape[1:]) for i in spatial if i <= upto]
+        windows = nested_windows(layers, unit, hw)
+        gradient = measured_field(name, upto, hw, unit)
+        st.markdown(ui.field_caption(rows[upto], unit, windows, gradient))
+        st.plotly_chart(ui.receptive_figure(gradient, windows), key="ar_rf_fig", width=760)

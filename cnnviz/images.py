@@ -10,6 +10,7 @@ raises a ``ValueError`` that says in one sentence what is wrong.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -65,13 +66,14 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
         raise ValueError(
             "this file is not an image we can read: upload a PNG, JPEG, BMP, GIF, WebP or TIFF file"
         ) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValueError(_too_big_message(None)) from None
-    except Exception as exc:  # Pillow's parsers raise many types for a malformed header
-        raise ValueError(f"the image file is damaged and cannot be opened ({type(exc).__name__})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow: "Image size (900000000 pixels) exceeds..."
+        raise ValueError(_too_big_message(int(claimed.group(1)) if claimed else None)) from None
+    except Exception:  # Pillow's parsers raise many types for a malformed header
+        raise ValueError("the image file is damaged and cannot be opened") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ValueError(_too_big_message((width, height)))
+        raise ValueError(_too_big_message(width * height, (width, height)))
     if width < 1 or height < 1:
         raise ValueError(f"the image has no pixels ({width} x {height})")
     notes: list[str] = []
@@ -86,10 +88,8 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
         image.load()
         orientation = image.getexif().get(0x0112, 1)  # EXIF tag 274: 1 = upright
         rotated = ImageOps.exif_transpose(image)
-    except Exception as exc:  # truncated data, bad compressed stream, corrupt EXIF
-        raise ValueError(
-            f"the image file is truncated or damaged and cannot be decoded ({type(exc).__name__})"
-        ) from None
+    except Exception:  # truncated data, bad compressed stream, corrupt EXIF
+        raise ValueError("the image file is truncated or damaged and cannot be decoded") from None
     if orientation not in (1, None):
         notes.append("turned upright as the camera's EXIF orientation tag says")
     pixels = _to_plain_array(rotated, notes)
@@ -97,8 +97,11 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
     return DecodedImage(pixels, (width, height), tuple(notes))
 
 
-def _too_big_message(size: tuple[int, int] | None) -> str:
-    claim = f"{size[0]:,} x {size[1]:,} pixels" if size else "far too many pixels"
+def _too_big_message(pixels: int | None, size: tuple[int, int] | None = None) -> str:
+    if size:
+        claim = f"{size[0]:,} x {size[1]:,} pixels"
+    else:
+        claim = f"{pixels / 1e6:,.0f} megapixels" if pixels else "far too many pixels"
     return (
         f"the file claims {claim}; images over {MAX_PIXELS // 1_000_000} megapixels are refused "
         "(such a file could fill the server's memory)"

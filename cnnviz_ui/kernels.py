@@ -137,9 +137,19 @@ def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | N
 
 def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, out_shape: tuple[int, int]) -> None:
     """Pick one output pixel; show its input window, the kernel, the products and their sum."""
+    if st.session_state.get("kernels_inspect_shape") != out_shape:  # new image or settings: start centred
+        st.session_state["kernels_inspect_shape"] = out_shape
+        st.session_state["kernels_inspect_row"] = out_shape[0] // 2
+        st.session_state["kernels_inspect_col"] = out_shape[1] // 2
     left, right, _ = st.columns([1, 1, 3])
-    row = int(left.number_input("Output row (y)", value=out_shape[0] // 2, step=1, key="kernels_inspect_row"))
-    col = int(right.number_input("Output column (x)", value=out_shape[1] // 2, step=1, key="kernels_inspect_col"))
+    row = int(left.number_input("Output row (y)", step=1, key="kernels_inspect_row"))
+    col = int(right.number_input("Output column (x)", step=1, key="kernels_inspect_col"))
+    if not (0 <= row < out_shape[0] and 0 <= col < out_shape[1]):
+        st.warning(
+            f"({row}, {col}) is outside the {out_shape[0]} x {out_shape[1]} output: rows go from 0 to "
+            f"{out_shape[0] - 1} and columns from 0 to {out_shape[1] - 1}. Showing the nearest pixel."
+        )
+        row, col = min(max(row, 0), out_shape[0] - 1), min(max(col, 0), out_shape[1] - 1)
     window = kernel_window(image, kernel, row, col, **sliding.as_kwargs())
     rows, cols = kernel.shape
     st.markdown(

@@ -78,7 +78,6 @@ def test_custom_kernel_shows_the_grid_editor():
         ({"kernels_kind": "Custom", "kernels_custom_rows": 0}, "1 to 15 rows"),
         ({"kernels_kind": "Custom", "kernels_custom_cols": 16}, "1 to 15 rows"),
         ({"kernels_kind": "Box", "kernels_box_size": 29, "kernels_padding": "valid"}, "does not fit"),
-        ({"kernels_inspect_row": 500}, "outside"),
         ({"kernels_colour": "Colour (per channel)", "kernels_source": "Sample photo", "kernels_photo": "astronaut",
           "kernels_view": "signed"},
          "signed colours need one channel"),
@@ -87,6 +86,14 @@ def test_custom_kernel_shows_the_grid_editor():
 def test_invalid_settings_are_explained_not_raised(state, words):
     app = run_page(**state)
     assert words in errors(app)
+
+
+def test_inspector_outside_the_output_shows_the_nearest_pixel():
+    app = run_page()
+    app.number_input(key="kernels_inspect_row").set_value(500).run()
+    assert_clean(app)
+    assert any("outside the 28 x 28 output" in w.value for w in app.warning)
+    assert "row 27" in " ".join(m.value for m in app.markdown)
 
 
 def test_page_keeps_working_after_an_error():

@@ -108,19 +108,18 @@ with build_tab:
     shape, specs = BUILDER_STARTS[start]
     st.caption("Edit any cell, add rows at the bottom, select rows and press Delete to remove them.")
     c1, c2, c3 = st.columns(3)
-    size = [
-        c1.number_input("Image height", value=shape[1], key="ar_b_h"),
-        c2.number_input("Image width", value=shape[2], key="ar_b_w"),
-        c3.number_input("Image channels", value=shape[0], key="ar_b_c"),
-    ]
+    with c1:
+        size = {"height": ui.number_input("Image height", "ar_b_h", shape[1])}
+    with c2:
+        size["width"] = ui.number_input("Image width", "ar_b_w", shape[2])
+    with c3:
+        size["channels"] = ui.number_input("Image channels", "ar_b_c", shape[0])
     edited = st.data_editor(
         ui.specs_frame(specs), num_rows="dynamic", hide_index=True, key=f"ar_builder_{start}",
         column_config=ui.builder_columns(), placeholder="",
     )  # fmt: skip
     with friendly_errors():
-        in_shape = tuple(
-            whole_number(n, v, 1) for n, v in zip(("channels", "height", "width"), size[::-1], strict=True)
-        )
+        in_shape = tuple(whole_number(f"image {n}", size[n], 1) for n in ("channels", "height", "width"))
         specs = ui.specs_from_frame(edited)
         try:
             summary, failure = summarize(build_network(specs, in_shape), in_shape), None

@@ -1,0 +1,169 @@
+"""Conv arithmetic page with Streamlit's AppTest: calculator, diagram, presets, builder, receptive field, errors."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz.architectures import PRESETS
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Conv_arithmetic.py")
+
+
+@pytest.fixture(scope="module")
+def first_run() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def _fresh() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=60).run()
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "subheader", "caption", "code", "warning", "info", "error", "success")
+             for e in getattr(at, kind)]  # fmt: skip
+    return "\n".join(str(p) for p in parts)
+
+
+def _iframes(at: AppTest) -> list:
+    return [e for e in at.get("iframe")]
+
+
+def test_renders_lecture_defaults(first_run):
+    at = first_run
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "Output: 26 x 26 x 32"
+    text = _texts(at)
+    assert "(3·3·1 + 1)·32 = 320" in text
+    assert "floor((28 − 3 + 2·0) / 1) + 1 = floor(25 / 1) + 1 = 26" in text
+    assert "Total params: 93,322" in text
+    assert "uses a 12 x 12 input" in text  # 28 x 28 is drawn on a smaller input
+    assert len(_iframes(at)) == 1  # the sliding-window diagram
+
+
+def test_diagram_data_reflects_the_layer():
+    at = _fresh()
+    at.number_input(key="ar_conv_h").set_value(7.0)
+    at.number_input(key="ar_conv_w").set_value(5.0)
+    at.number_input(key="ar_conv_s").set_value(2.0)
+    at.text_input(key="ar_conv_p").set_value("same")
+    at.number_input(key="ar_conv_d").set_value(2.0)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "Output: 4 x 3 x 32"
+    html = _iframes(at)[0].proto.srcdoc
+    assert '"H": 7, "W": 5' in html and '"dilation": 2' in html and '"outH": 4, "outW": 3' in html
+
+
+def test_stride_leftover_warning():
+    at = _fresh()
+    for key, value in (("ar_conv_h", 7.0), ("ar_conv_w", 7.0), ("ar_conv_s", 3.0)):
+        at.number_input(key=key).set_value(value)
+    at.run()
+    assert at.subheader[0].value == "Output: 2 x 2 x 32"
+    assert "leaves the last 1 row and the last 1 column of the input unused" in at.warning[0].value
+    assert "stride 1 or 2, or padding 1" in at.warning[0].value
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("ar_conv_s", 0.0, "stride must be at least 1, got 0"),
+        ("ar_conv_k", 0.0, "kernel size must be at least 1, got 0"),
+        ("ar_conv_k", 2.5, "kernel size must be a whole number, got 2.5"),
+        ("ar_conv_k", 40.0, "larger than the padded input"),
+        ("ar_conv_h", -3.0, "input size must be at least 1, got -3"),
+        ("ar_conv_d", 0.0, "dilation must be at least 1, got 0"),
+        ("ar_conv_cin", 0.0, "input channels must be at least 1"),
+        ("ar_conv_cout", -1.0, "filters must be at least 1"),
+        ("ar_conv_p", "-1", "padding must be at least 0, got -1"),
+        ("ar_conv_p", "full", "padding must be a number of pixels, 'valid' or 'same'"),
+    ],
+)
+def test_invalid_entries_show_an_error(key, value, message):
+    at = _fresh()
+    widget = at.text_input(key=key) if key == "ar_conv_p" else at.number_input(key=key)
+    widget.set_value(value).run()
+    assert not at.exception
+    assert at.error and message in at.error[0].value
+    assert "Total params: 93,322" in _texts(at)  # the rest of the page keeps working
+
+
+def test_huge_input_is_instant_and_not_drawn_full_size():
+    at = _fresh()
+    at.number_input(key="ar_conv_h").set_value(10_000.0)
+    at.number_input(key="ar_conv_w").set_value(10_000.0).run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "Output: 9,998 x 9,998 x 32"
+    assert "Your 10,000 x 10,000 input is too big to draw" in _texts(at)
+
+
+def test_pooling_mode_shows_the_lecture_example():
+    at = _fresh()
+    at.session_state["ar_mode"] = "Max pooling"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "Output: 2 x 2 x 1"
+    html = _iframes(at)[0].proto.srcdoc
+    assert '"outValues": [[6, 8], [3, 4]]' in html
+    assert '"winners": [[[1, 1], [1, 3]], [[2, 0], [3, 3]]]' in html
+
+
+def test_pooling_padding_rule():
+    at = _fresh()
+    at.session_state["ar_mode"] = "Max pooling"
+    at.run()
+    at.text_input(key="ar_pool_p").set_value("2").run()
+    assert at.error and "at most half the window" in at.error[0].value
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_table_renders(name):
+    at = _fresh()
+    at.selectbox(key="ar_preset").set_value(name).run()
+    assert not at.exception
+    assert f"Total params: {PRESETS[name].expected_total:,}" in _texts(at)
+    assert at.dataframe  # the summary table
+
+
+def test_lecture_table_rows():
+    at = _fresh()
+    table = at.dataframe[0].value
+    assert list(table["Output shape (H, W, C)"]) == [
+        "(26, 26, 32)", "(13, 13, 32)", "(11, 11, 64)", "(5, 5, 64)", "(3, 3, 64)", "(576)", "(64)", "(10)",
+    ]  # fmt: skip
+    assert list(table["Param #"]) == ["320", "0", "18,496", "0", "36,928", "0", "36,928", "650"]
+    assert list(table["Receptive field"])[:5] == ["3 x 3", "4 x 4", "8 x 8", "10 x 10", "18 x 18"]
+
+
+def test_builder_marks_first_invalid_layer():
+    at = _fresh()
+    at.selectbox(key="ar_build_start").set_value("Too deep for 28x28 (goes invalid)").run()
+    assert not at.exception
+    assert any("Row 7 (conv) goes invalid" in e.value and "larger than the padded input (1 px)" in e.value
+               for e in at.error)  # fmt: skip
+
+
+def test_builder_invalid_input_size():
+    at = _fresh()
+    at.number_input(key="ar_b_h").set_value(0.0).run()
+    assert not at.exception
+    assert any("image height must be at least 1, got 0" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_receptive_field_tab_for_each_preset(name):
+    at = _fresh()
+    at.selectbox(key="ar_rf_preset").set_value(name).run()
+    assert not at.exception
+    text = _texts(at)
+    if name == "dense":
+        assert "every dense unit sees the whole input" in text
+    else:
+        assert "receptive field" in text and "Backprop" in text
+
+
+def test_receptive_field_of_lecture_conv3():
+    at = _fresh()
+    assert "**conv3** unit (1, 1): receptive field **18 x 18**, jump 4" in _texts(at)
+    assert "exactly these **324** pixels" in _texts(at)

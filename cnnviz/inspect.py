@@ -154,20 +154,22 @@ def conv_filters(model: nn.Module, layer: str = "conv1") -> torch.Tensor:
     return conv.weight.detach().cpu().clone()
 
 
-def _score(model: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
+def _scores(model: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
+    """The ``target`` logit of each image in ``x``: (N,). The logit, not the softmax: what raises *this* class."""
     target = whole_number("target class", int(target) if isinstance(target, np.integer) else target, 0)
     logits = model(x)
     if target >= logits.shape[1]:
         raise ValueError(f"target class must be between 0 and {logits.shape[1] - 1}, got {target}")
-    return logits[0, target]  # the logit, not the softmax: it says what raises *this* class
+    return logits[:, target]
 
 
 def saliency(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, samples: int = 1,
              noise: float = 0.0, seed: int = 0) -> np.ndarray:  # fmt: skip
     """How much each input pixel moves the ``target`` logit: ``|d logit / d pixel|``, scaled to max 1.
 
-    With ``samples > 1`` this is SmoothGrad (Smilkov et al. 2017): the gradient averaged over copies of the
-    input with Gaussian ``noise`` (std, in [0, 1] pixel units) added, which removes speckle.
+    With ``samples > 1`` this is SmoothGrad (Smilkov et al. 2017): the gradient magnitude averaged over
+    the input and ``samples - 1`` copies with Gaussian ``noise`` (std, in [0, 1] pixel units) added, which
+    removes speckle. All copies go through the model as one batch.
 
     Returns:
         (H, W) float array in [0, 1] (all zeros if the gradient is zero everywhere).
@@ -178,14 +180,13 @@ def saliency(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, sample
     batch = as_batch(x)
     samples = whole_number("samples", samples, 1)
     generator = torch.Generator().manual_seed(seed)
-    total = torch.zeros_like(batch)
+    jitter = torch.randn((samples, *batch.shape[1:]), generator=generator) * noise
+    jitter[0] = 0.0  # the first copy is the input itself
     with torch.enable_grad():
-        for i in range(samples):
-            jitter = torch.randn(batch.shape, generator=generator) * noise if noise > 0 and i > 0 else 0.0
-            copy = (batch + jitter).requires_grad_(True)
-            (grad,) = torch.autograd.grad(_score(model, copy, target), copy)
-            total += grad.abs()
-    heat = total[0, 0].numpy()
+        copies = (batch + jitter).requires_grad_(True)  # (S, 1, H, W)
+        # Each copy's score depends only on that copy, so the gradient of the sum holds every copy's own gradient.
+        (grad,) = torch.autograd.grad(_scores(model, copies, target).sum(), copies)
+    heat = grad.abs().sum(0)[0].numpy()
     peak = heat.max()
     return heat / peak if peak > 0 else heat
 
@@ -237,7 +238,7 @@ def grad_cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, layer:
     try:
         with torch.enable_grad():
             copy = batch.clone().requires_grad_(True)  # makes the activation part of the graph
-            score = _score(model, copy, target)
+            score = _scores(model, copy, target)[0]
             (grad,) = torch.autograd.grad(score, kept[0])
     finally:
         handle.remove()

@@ -1,0 +1,111 @@
+"""Feature maps: every layer of the trained network on one digit, max pooling window by window, and why it decides."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz import inspect as net_inspect
+from cnnviz_ui import inside
+from cnnviz_ui.common import friendly_errors, page_header
+from cnnviz_ui.resources import model_picker
+
+page_header(
+    "Feature maps",
+    "Follow one digit through the trained network. Each **conv** layer slides its learned filters over the "
+    "previous layer and produces one **feature map** per filter; **ReLU** sets the negative values to zero; "
+    "**max pooling** keeps the largest value of every 2×2 window, halving the map. Blue is negative, red positive.",
+    icon="🧩",
+)
+controls, seen, verdict, why = st.columns([1.3, 0.8, 1.1, 1.0], gap="medium")
+with controls:
+    picked = model_picker(key="fm_model")
+    digit = inside.digit_input("fm") if picked else None
+if picked is None or digit is None:
+    st.stop()
+label, model, _ = picked
+image = digit.image
+key = inside.run_key(model, image)
+acts, probs = inside.run_network(key, model, image)
+top = int(probs.argmax())
+with seen:
+    st.markdown("**The input as the network sees it**")
+    st.image(inside.grey_png(image), width=210)
+    st.caption(f"{digit.caption}, 28×28 values in [0, 1]")
+with verdict:
+    verdict_text = "" if digit.label is None else (
+        ":green[correct]" if top == digit.label else f":red[wrong, it is a {digit.label}]")
+    st.markdown(f"**Prediction: {top}** with probability **{probs[top]:.1%}** {verdict_text}")
+    chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs))
+    st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
+with why:
+    method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain", horizontal=True,
+                      help="Saliency: how much each pixel changes the class score (SmoothGrad, 16 noisy copies). "
+                      "Grad-CAM: which regions the last conv layer's maps use for the class.")  # fmt: skip
+    target = st.selectbox("Class to explain", range(10), index=top, key="fm_target")
+    with friendly_errors():
+        heat = inside.explanation(key, method, target, model, image)
+        st.image(inside.heat_overlay_png(image, heat), width=210,
+                 caption=f"{method} for class {target}: yellow = decides most")  # fmt: skip
+
+layers = net_inspect.feature_map_layers(model)
+if not layers:
+    st.info(f"{label} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels at once. "
+            "Its 256 fc1 weight images below are the closest thing it has to filters.")  # fmt: skip
+    weights = model.fc1.weight.detach().numpy().reshape(-1, 28, 28)
+    inside.show_layer(key, "fc1 weights", weights, float(np.abs(weights).max()), per_map=True)
+    st.stop()
+
+st.header("Every layer, map by map")
+per_map = st.toggle("Stretch each map to its own range (shows the shape of weak maps)", key="fm_per_map")
+blocks: list[list[str]] = []
+for name in layers:  # a block starts at each conv: conv -> relu -> pool share one colour scale
+    if name.startswith("conv") or not blocks:
+        blocks.append([])
+    blocks[-1].append(name)
+for block in blocks:
+    limit = float(max(np.abs(acts[name]).max() for name in block)) or 1.0
+    st.subheader(" → ".join(block))
+    inside.legend(limit)
+    panels = (["filters"] if block[0] == "conv1" else []) + block
+    for pair in (panels[i : i + 2] for i in range(0, len(panels), 2)):
+        for column, name in zip(st.columns(2, gap="large"), pair, strict=False):
+            with column:
+                if name == "filters":  # filter k makes map k: same place in both grids
+                    filters = net_inspect.conv_filters(model, "conv1")[:, 0].numpy()
+                    inside.show_layer(key, "conv1 filters", filters, float(np.abs(filters).max()), per_map=False)
+                    st.caption("The 32 learned 3×3 filters of conv1 (own colour scale). Filter k makes map k: "
+                               "same place in the grid.")  # fmt: skip
+                else:
+                    inside.show_layer(key, name, acts[name], limit, per_map)
+flat = [name for name in acts if acts[name].ndim == 1]
+st.caption(f"Then {' → '.join(flat)}: {acts[flat[0]].size} numbers become {acts[flat[-1]].size} class scores "
+           f"(the bar chart above, after softmax).")  # fmt: skip
+
+
+@st.fragment
+def one_map() -> None:
+    st.header("One map up close: before and after ReLU")
+    convs = [n for n in layers if n.startswith("conv")]
+    c1, c2 = st.columns([1, 3])
+    conv = c1.selectbox("Conv layer", convs, key="fm_zoom_layer")
+    count = acts[conv].shape[0]
+    index = c2.slider("Map number", 0, count - 1, int(np.abs(acts[conv]).reshape(count, -1).max(1).argmax()),
+                      key=f"fm_zoom_map_{conv}")  # fmt: skip
+    block = next(b for b in blocks if b[0] == conv)
+    limit = float(np.abs(acts[conv][index]).max()) or 1.0
+    figures = st.columns(len(block) + 1)
+    weights = net_inspect.conv_filters(model, conv)[index].numpy()  # (C_in, 3, 3)
+    peak = float(np.abs(weights).max())
+    with figures[0]:
+        if len(weights) == 1:
+            st.plotly_chart(inside.figure_once((key, "filter", conv, index), lambda: inside.map_figure(
+                weights[0], f"filter {index}", peak, numbers=True)), key="fm_zoom_filter")  # fmt: skip
+        else:
+            inside.show_layer(key, f"{conv} filter {index}", weights, peak, per_map=False)
+            st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
+    for column, name in zip(figures[1:], block, strict=True):
+        figure = inside.figure_once((key, name, index), lambda name=name: inside.map_figure(
+            acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]))  # fmt: skip
+        column.plotly_chart(figure, key=f"fm_zoom_{name}")
+
+one_map()
+inside.pooling_section(key, model, acts, layers)

@@ -1,0 +1,88 @@
+"""Feature maps page (AppTest): renders with the shipped model, explains bad input, survives a broken model."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Feature_maps.py")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+pytestmark = pytest.mark.skipif(not (ASSETS / "mnist_convnet.pt").is_file(), reason="no shipped convnet in assets/")
+
+
+@pytest.fixture(scope="module")
+def app() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return "\n".join(m.value for m in [*at.markdown, *at.caption, *at.subheader, *at.header])
+
+
+def test_first_launch_shows_every_layer_and_the_prediction(app):
+    assert not app.exception and not app.error
+    text = _text(app)
+    for heading in ("**conv1** · 32 maps of 26×26", "**pool1** · 32 maps of 13×13", "**conv2** · 64 maps of 11×11",
+                    "**pool2** · 64 maps of 5×5", "**conv3** · 64 maps of 3×3", "conv1 filters", "Prediction: 7"):
+        assert heading in text
+    assert "Max pooling, window by window" in text
+
+
+@pytest.mark.parametrize("index", [-1, 99999])
+def test_an_index_out_of_range_is_explained(app, index):
+    app.number_input(key="fm_index").set_value(index).run()
+    assert not app.exception
+    assert "between 0 and 9,999" in app.error[0].value
+    app.number_input(key="fm_index").set_value(3).run()
+    assert not app.error and "test digit #3" in _text(app)
+
+
+def test_pick_by_class_and_random(app):
+    app.radio(key="fm_pick_by").set_value("By class").run()
+    app.selectbox(key="fm_class").set_value(4).run()
+    assert not app.exception and "(a 4)" in _text(app)
+    app.number_input(key="fm_nth").set_value(5000).run()
+    assert "choose 1 to" in app.error[0].value
+    app.radio(key="fm_pick_by").set_value("Random").run()
+    assert not app.exception and not app.error
+    app.button(key="fm_random").click().run()
+    assert not app.exception
+    app.radio(key="fm_pick_by").set_value("By index").run()
+
+
+def test_grad_cam_pooling_and_zoom_widgets(app):
+    app.radio(key="fm_explain").set_value("Grad-CAM").run()
+    assert not app.exception and not app.error
+    app.toggle(key="fm_per_map").set_value(True).run()
+    app.selectbox(key="fm_zoom_layer").set_value("conv2").run()
+    app.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
+    assert not app.exception and not app.error
+    assert "**conv2 filter" in _text(app)
+
+
+def test_the_dense_baseline_has_no_feature_maps_and_says_so(app):
+    if not (ASSETS / "mnist_dense.pt").is_file():
+        pytest.skip("no shipped dense model")
+    app.selectbox(key="fm_model").set_value("Shipped dense baseline").run()
+    assert not app.exception
+    assert any("no conv layers" in i.value for i in app.info)
+    app.selectbox(key="fm_model").set_value("Shipped convnet").run()
+
+
+def test_a_broken_checkpoint_is_reported_not_raised(tmp_path, monkeypatch):
+    from cnnviz_ui import resources
+
+    broken = tmp_path / "mnist_convnet.pt"
+    broken.write_bytes(b"not a checkpoint")
+    monkeypatch.setattr(resources, "SHIPPED", {"Shipped convnet": broken, "Shipped dense baseline": tmp_path / "x.pt"})
+    resources.shipped_model.clear()
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=120)
+        at.run()
+        assert not at.exception
+        messages = " ".join(e.value for e in at.error)
+        assert "not a readable PyTorch checkpoint" in messages and "make train-shipped" in messages
+    finally:
+        resources.shipped_model.clear()

@@ -85,7 +85,7 @@ def filter_rows(repeats: int = 7) -> list[dict]:
 def page_rerun_ms(repeats: int = 5) -> tuple[float, float]:
     """(first run, best warm rerun) of the Kernels page with a 1024 x 1024 RGB upload and a 15 x 15 kernel.
 
-    The upload is swapped for a 1024 x 1024 RGB array through the picker's cache; AppTest runs the page
+    The sample photo is swapped for a 1024 x 1024 RGB photo (AppTest cannot upload); AppTest runs the page
     script end to end (widgets, filtering, PNG encoding, figures), without the browser's drawing time.
     """
     from streamlit.testing.v1 import AppTest
@@ -93,10 +93,11 @@ def page_rerun_ms(repeats: int = 5) -> tuple[float, float]:
     script = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
-import numpy as np
+import cv2
 import cnnviz_ui.images as picker
-photo = (np.random.default_rng(0).random((1024, 1024, 3)) * 255).astype(np.uint8)
-picker._sample_photo = lambda name: photo  # a 1024 x 1024 colour "upload"
+from cnnviz.images import sample_photo
+photo = cv2.resize(sample_photo("astronaut"), (1024, 1024))
+picker._sample_photo = lambda name: photo  # a 1024 x 1024 colour photo, as an upload would give
 exec(open({str(ROOT / "pages" / "1_Kernels.py")!r}).read())
 """
     app = AppTest.from_string(script, default_timeout=120)

@@ -26,6 +26,7 @@ BOUNDARY_HELP = (
     "wrap: the opposite side of the image · edge: the edge pixel repeated (aaa|abcd)."
 )
 VIEWS = {
+    "auto": "Automatic: signed colours when there are negatives",
     "signed": "Signed: blue negative, red positive",
     "absolute": "Absolute value |x|",
     "clip": "Clipped to 0-255",
@@ -126,6 +127,9 @@ def show_formula(image_shape: tuple[int, ...], kernel: np.ndarray, sliding: Slid
 
 def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | None]:
     """(uint8 pixels, colour bar or None) for a filter output shown the way ``view`` says."""
+    if view == "auto":
+        signed = bool(output.min() < 0)
+        view = ("signed" if output.ndim == 2 else "absolute") if signed else "clip"
     if view == "signed":
         if output.ndim == 3:
             raise ValueError("signed colours need one channel: set 'Process as' to Greyscale, or pick another view")
@@ -156,7 +160,9 @@ def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, out_
         f"Output pixel (row {row}, column {col}) looks at input rows {window.top}…{window.top + rows - 1} and "
         f"columns {window.left}…{window.left + cols - 1} (negative or too-large indices are padding)."
     )
-    height = 300 if max(rows, cols) <= 7 else 420
+    height = 300 if max(rows, cols) <= 7 else 440
+    if max(rows, cols) > 9:
+        st.caption("Too many cells to print every number: hover over a cell to read it.")
     columns = st.columns(3)
     figures = [
         heatmap(window.patch, "Input window", height=height, diverging=False, zmin=0, zmax=255),

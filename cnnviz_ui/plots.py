@@ -118,7 +118,7 @@ def heatmap(
         ygap=1,
         hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>",
     )
-    if numbers and rows * cols <= 400:
+    if numbers and max(rows, cols) <= 9:  # beyond 9 x 9 the numbers no longer fit: hover instead
         trace.update(texttemplate=f"%{{z:{number_format}}}", textfont={"size": _font_size(max(rows, cols))})
     figure = _layout(go.Figure(trace), title, height)
     figure.update_yaxes(autorange="reversed")

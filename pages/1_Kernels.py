@@ -60,9 +60,7 @@ def kernel_lab() -> None:
     with sliding_column:
         sliding = guarded(sliding_controls)
     with view_column:
-        signed = built is not None and built[0].min() < 0
-        view = st.radio("Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view",
-                        index=0 if signed and greyscale else (1 if signed else 2))
+        view = st.radio("Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view")
         st.caption("Edge kernels give negative *and* positive numbers, but a picture needs 0-255. "
                    "Signed colours keep the sign, |x| keeps the strength, clipping drops the negatives.")
     if built is None or sliding is None:
@@ -78,7 +76,8 @@ def kernel_lab() -> None:
         input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
         left.plotly_chart(image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
                           key="kernels_input_plot", config=PLOT_CONFIG)
-        middle.plotly_chart(heatmap(kernel, f"{kernel_name} · {kernel.shape[0]} x {kernel.shape[1]}"),
+        size = f"{kernel.shape[0]}x{kernel.shape[1]}"
+        middle.plotly_chart(heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
                             key="kernels_kernel_plot", config=PLOT_CONFIG)
         right.plotly_chart(image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
                            key="kernels_output_plot", config=PLOT_CONFIG)

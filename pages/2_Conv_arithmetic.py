@@ -94,10 +94,12 @@ with nets_tab:
     st.markdown(f"{preset.note} Input: {preset.input_shape[1]} x {preset.input_shape[2]} x {preset.input_shape[0]}.")
     separate = st.toggle("Show activations as their own rows", key="ar_separate_act")
     summary = summarize(preset_model(name), preset.input_shape)
-    st.dataframe(ui.summary_frame(summary if separate else summary.folded()), hide_index=True)
+    st.dataframe(ui.summary_frame(summary if separate else summary.folded()), hide_index=True, height="content")
     st.markdown(ui.totals_text(summary))
     if summary.total == preset.expected_total:
-        st.success(f"Same total as the network's source reports: {preset.expected_total:,}.", icon="✅")
+        st.success(
+            f"Same total as the network's source reports: {preset.expected_total:,}.", icon=":material/check_circle:"
+        )
     st.caption(
         "Shapes are written as Keras and the lecture print them, (height, width, channels), without the batch; "
         "PyTorch stores (channels, height, width). Parameters are counted from the real PyTorch module."
@@ -125,7 +127,7 @@ with build_tab:
             summary, failure = summarize(build_network(specs, in_shape), in_shape), None
         except LayerError as exc:
             summary, failure = summarize(build_network(specs[: exc.index], in_shape), in_shape), exc
-        st.dataframe(ui.summary_frame(summary.folded()), hide_index=True)
+        st.dataframe(ui.summary_frame(summary.folded()), hide_index=True, height="content")
         if failure:
             st.error(
                 f"**Row {failure.index + 1} ({failure.name}) goes invalid:** {failure.reason}. The table stops there."
@@ -134,7 +136,9 @@ with build_tab:
             st.markdown(ui.totals_text(summary))
 
 with field_tab:
-    name = st.selectbox("Network ", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset")
+    name = st.selectbox(
+        "Network to look into", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset"
+    )
     preset, hw = PRESETS[name], PRESETS[name].input_shape[1:]
     rows = summarize(preset_model(name), preset.input_shape).rows
     spatial = [i for i, r in enumerate(rows) if r.kind in ("Conv2d", "MaxPool2d", "AvgPool2d")]

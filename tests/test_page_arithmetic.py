@@ -167,3 +167,22 @@ def test_receptive_field_of_lecture_conv3():
     at = _fresh()
     assert "**conv3** unit (1, 1): receptive field **18 x 18**, jump 4" in _texts(at)
     assert "exactly these **324** pixels" in _texts(at)
+
+
+def test_builder_table_round_trip_and_defaults():
+    import pandas as pd
+
+    from cnnviz.architectures import LECTURE_CONVNET, TF_LAB, build_network
+    from cnnviz_ui.arithmetic import BUILDER_COLUMNS, specs_frame, specs_from_frame
+
+    for specs in (LECTURE_CONVNET, TF_LAB):
+        again = specs_from_frame(specs_frame(specs))
+        a, b = build_network(specs, (1, 28, 28)), build_network(again, (1, 28, 28))
+        assert [type(m) for m in a] == [type(m) for m in b]
+        assert sum(p.numel() for p in a.parameters()) == sum(p.numel() for p in b.parameters())
+    # A row added in the editor has only its type: Keras defaults fill the rest.
+    added = pd.DataFrame([["conv"] + [None] * 6, ["max pool"] + [None] * 6], columns=BUILDER_COLUMNS)
+    model = build_network(specs_from_frame(added), (1, 28, 28))
+    assert model(__import__("torch").zeros(1, 1, 28, 28)).shape == (1, 32, 13, 13)
+    with pytest.raises(ValueError, match="row 1 has no layer type"):
+        specs_from_frame(pd.DataFrame([[None] * 7], columns=BUILDER_COLUMNS))

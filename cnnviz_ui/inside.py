@@ -172,7 +172,7 @@ def show_layer(key: str, name: str, maps: np.ndarray, limit: float, per_map: boo
     """Heading (name, shape, value range) and the layer's mosaic."""
     count, h, w = maps.shape
     st.markdown(f"**{name}** · {count} maps of {h}×{w} · values {maps.min():.2f} … {maps.max():.2f}",
-                help=f"Shape ({count}, {h}, {w}): {count} channels of {h}×{w}. Hover nothing: zoom one below.")
+                help=f"Output shape ({count}, {h}, {w}): {count} feature maps (channels), each {h}×{w} values.")
     columns = 8 if count <= 64 else 16
     native = columns * (w + 1) - 1
     # Small maps (conv3 is 3x3) would be blown up to the column's width: cap them at 14 px per value.
@@ -213,7 +213,7 @@ def probability_chart(probabilities: np.ndarray, title: str = "", height: int = 
     colours = ["#2563eb" if c == top else "#9ca3af" for c in range(len(probabilities))]
     figure = go.Figure(go.Bar(x=[str(c) for c in range(len(probabilities))], y=probabilities, marker_color=colours,
                               text=[f"{p:.0%}" if p >= 0.005 else "" for p in probabilities], textposition="outside",
-                              textfont={"size": 13},
+                              textfont={"size": 13}, constraintext="none", cliponaxis=False,
                               hovertemplate="class %{x}: %{y:.2%}<extra></extra>"))  # fmt: skip
     figure.update_layout(title={"text": title, "font": {"size": 14}}, height=height, dragmode=False,
                          margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
@@ -341,3 +341,34 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     st.caption(f"These {n * n} windows keep {', '.join(f'{v:.2f}' for v in kept.ravel())}; the other "
                f"{n * n * (per_window - 1)} values are thrown away. In an all-zero window every cell ties; like "
                "PyTorch, the first one in reading order counts as the winner.")  # fmt: skip
+
+
+CONV_COLOUR, DENSE_COLOUR = "#2563eb", "#dc2626"
+
+
+def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int, axis: str, target: int) -> go.Figure:
+    """P(target) against a shift along one axis, one line per model, the current shift marked."""
+    figure = go.Figure()
+    for (name, values), colour in zip(curves.items(), (CONV_COLOUR, DENSE_COLOUR), strict=False):
+        figure.add_trace(go.Scatter(x=steps, y=values, name=name, mode="lines+markers", line={"color": colour},
+                                    hovertemplate=f"{axis}=%{{x}}: %{{y:.1%}}<extra>{name}</extra>"))  # fmt: skip
+    figure.add_vline(x=current, line={"color": "#6b7280", "dash": "dot"})
+    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
+                         title={"text": f"P(class {target}) as the digit moves {'right' if axis == 'dx' else 'down'}",
+                                "font": {"size": 14}},
+                         legend={"orientation": "h", "y": -0.25}, dragmode=False)  # fmt: skip
+    figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee")
+    figure.update_xaxes(title_text=f"{axis} (pixels)", gridcolor="#eee", zeroline=False)
+    return figure
+
+
+def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:
+    """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed."""
+    figure = go.Figure(go.Heatmap(x=steps, y=steps, z=values, zmin=0, zmax=1, colorscale="Viridis",
+                                  colorbar={"thickness": 10, "tickformat": ".0%"},
+                                  hovertemplate="dx=%{x}, dy=%{y}: %{z:.1%}<extra></extra>"))  # fmt: skip
+    _box(figure, current[1], current[0], 1, "white", 3)
+    figure = _square(figure, title, 360)
+    figure.update_xaxes(showticklabels=True, title_text="dx (right)")
+    figure.update_yaxes(showticklabels=True, title_text="dy (down)")
+    return figure

@@ -1,0 +1,109 @@
+"""Translation invariance: shift a digit and compare how the convnet and the dense baseline cope."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
+from cnnviz_ui import inside
+from cnnviz_ui.common import page_header
+from cnnviz_ui.resources import dataset, model_picker
+
+MAX_SHIFT = 10
+page_header(
+    "Translation invariance",
+    "Move the digit a few pixels and watch both networks. A convolution slides the same filters everywhere, so its "
+    "feature maps simply move with the digit, and max pooling absorbs small moves; the dense baseline connects "
+    "every pixel to its own weights, so a shifted digit lands on weights that never saw ink there.",
+    icon="↔️",
+)
+left, right = st.columns([1, 2], gap="large")
+with left:
+    conv_pick = model_picker("Convolutional network", key="ti_conv", default="Shipped convnet")
+    dense_pick = model_picker("Compared with", key="ti_dense", default="Shipped dense baseline")
+    digit = inside.digit_input("ti") if conv_pick and dense_pick else None
+if conv_pick is None or dense_pick is None or digit is None:
+    st.stop()
+models = {conv_pick[0]: conv_pick[1], dense_pick[0]: dense_pick[1]}
+if len(models) < 2:
+    st.info("Pick two different models to compare them.")
+image = torch.from_numpy(digit.image)
+keys = {name: inside.run_key(model, digit.image) for name, model in models.items()}
+target = digit.label if digit.label is not None else int(inside.run_network(keys[conv_pick[0]], conv_pick[1],
+                                                                             digit.image)[1].argmax())  # fmt: skip
+
+
+@st.cache_data(max_entries=64, show_spinner="Shifting the digit 441 ways…")
+def grid_probabilities(key: str, target: int, _model: torch.nn.Module, _image: torch.Tensor) -> np.ndarray:
+    """Class probabilities for every shift: (dy, dx, classes), dy and dx from -MAX_SHIFT to MAX_SHIFT."""
+    response = shift_response(_model, _image, shift_offsets(MAX_SHIFT, "xy"), target)
+    return response.probabilities.reshape(2 * MAX_SHIFT + 1, 2 * MAX_SHIFT + 1, -1)
+
+
+grids = {name: grid_probabilities(keys[name], target, model, image) for name, model in models.items()}
+steps = np.arange(-MAX_SHIFT, MAX_SHIFT + 1)
+
+
+@st.fragment
+def shifted_view() -> None:
+    with left:
+        dx = st.slider("Shift right (dx, pixels)", -MAX_SHIFT, MAX_SHIFT, 0, key="ti_dx")
+        dy = st.slider("Shift down (dy, pixels)", -MAX_SHIFT, MAX_SHIFT, 0, key="ti_dy")
+    moved = shift_image(image, dx, dy).numpy()
+    with right:
+        cols = st.columns([0.8, 1, 1])
+        cols[0].image(inside.grey_png(moved, 196), width=196)
+        cols[0].caption(f"{digit.caption}, shifted by dx={dx}, dy={dy}")
+        for column, (name, grid) in zip(cols[1:], grids.items(), strict=False):
+            probs = grid[dy + MAX_SHIFT, dx + MAX_SHIFT]
+            top = int(probs.argmax())
+            verdict = ":green[right]" if top == target else ":red[wrong]"
+            column.markdown(f"**{name}**: says **{top}** ({probs[top]:.0%}) {verdict}")
+            chart = inside.figure_once((keys[name], "shift", dx, dy),
+                                       lambda p=probs: inside.probability_chart(p, height=220))
+            column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
+        st.markdown(f"**How sure is each network that it is a {target}?**")
+        c1, c2 = st.columns(2)
+        along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
+        along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
+        c1.plotly_chart(inside.shift_curves(steps, along_x, dx, "dx", target), key="ti_curve_x")
+        c2.plotly_chart(inside.shift_curves(steps, along_y, dy, "dy", target), key="ti_curve_y")
+    st.subheader(f"Every shift at once: where in the frame is it still a {target}?")
+    for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
+        column.plotly_chart(inside.shift_grid(steps, grid[..., target], f"{name}: P({target}) for every shift",
+                                              (dx, dy)), key=f"ti_grid_{name}")  # fmt: skip
+    conv_name, conv_model = conv_pick[0], conv_pick[1]
+    layers = [n for n in ("pool1", "pool2") if hasattr(conv_model, n)]
+    if not layers:
+        return
+    st.subheader(f"Pooled feature maps of {conv_name}: the digit as it was, and shifted")
+    still = inside.run_network(keys[conv_name], conv_model, digit.image)[0]
+    shifted_key = inside.run_key(conv_model, moved)
+    shifted = inside.run_network(shifted_key, conv_model, moved)[0]
+    for name in layers:
+        limit = float(max(np.abs(still[name]).max(), np.abs(shifted[name]).max())) or 1.0
+        change = np.linalg.norm(shifted[name] - still[name]) / (np.linalg.norm(still[name]) or 1.0)
+        a, b = st.columns(2, gap="large")
+        with a:
+            inside.show_layer(keys[conv_name], f"{name}", still[name], limit, per_map=False)
+        with b:
+            inside.show_layer(shifted_key, f"{name} shifted by ({dx}, {dy})", shifted[name], limit, per_map=False)
+        st.caption(f"{name} changed by {change:.0%} (relative L2 distance). The maps move with the digit; "
+                   "pooling keeps the strongest responses even when they move inside a window.")  # fmt: skip
+
+
+shifted_view()
+
+
+@st.cache_data(max_entries=8, show_spinner="Shifting 1,000 test digits 17 ways for each model…")
+def accuracy_curve(key: str, _model: torch.nn.Module) -> np.ndarray:
+    images, labels = dataset("MNIST", "test")
+    return accuracy_vs_shift(_model, images[:1000], labels[:1000], shift_offsets(8, "x"))
+
+
+st.subheader("Not just this digit")
+if st.toggle("Measure accuracy against horizontal shift on 1,000 test digits (a few seconds)", key="ti_many"):
+    curves = {name: accuracy_curve(key.split(":")[0], models[name]) for name, key in keys.items()}
+    figure = inside.shift_curves(np.arange(-8, 9), curves, 0, "dx", target)
+    figure.update_layout(title_text="Top-1 accuracy on 1,000 test digits against horizontal shift")
+    st.plotly_chart(figure, key="ti_many_chart")

@@ -1,0 +1,71 @@
+"""Translation invariance page (AppTest): both models side by side, sliders, bad input explained."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Translation_invariance.py")
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+pytestmark = pytest.mark.skipif(
+    not (ASSETS / "mnist_convnet.pt").is_file() or not (ASSETS / "mnist_dense.pt").is_file(),
+    reason="the shipped checkpoints are not in assets/",
+)
+
+
+@pytest.fixture(scope="module")
+def app() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return "\n".join(m.value for m in [*at.markdown, *at.caption, *at.subheader])
+
+
+def test_first_launch_compares_both_models(app):
+    assert not app.exception and not app.error
+    text = _text(app)
+    assert "**Shipped convnet**: says" in text and "**Shipped dense baseline**: says" in text
+    assert "pool2 shifted by (0, 0)" in text
+
+
+def test_shifting_moves_the_digit_and_updates_everything(app):
+    app.slider(key="ti_dx").set_value(4).run()
+    app.slider(key="ti_dy").set_value(-3).run()
+    assert not app.exception and not app.error
+    text = _text(app)
+    assert "shifted by dx=4, dy=-3" in text and "pool1 shifted by (4, -3)" in text
+    app.slider(key="ti_dx").set_value(0).run()
+    app.slider(key="ti_dy").set_value(0).run()
+
+
+@pytest.mark.parametrize("index", [-1, 99999])
+def test_an_index_out_of_range_is_explained(app, index):
+    app.number_input(key="ti_index").set_value(index).run()
+    assert not app.exception
+    assert "between 0 and 9,999" in app.error[0].value
+    app.number_input(key="ti_index").set_value(0).run()
+    assert not app.error
+
+
+def test_accuracy_over_many_digits(app):
+    app.toggle(key="ti_many").set_value(True).run()
+    assert not app.exception and not app.error
+    app.toggle(key="ti_many").set_value(False).run()
+
+
+def test_missing_checkpoints_are_reported_not_raised(tmp_path, monkeypatch):
+    from cnnviz_ui import resources
+
+    missing = {"Shipped convnet": tmp_path / "a.pt", "Shipped dense baseline": tmp_path / "b.pt"}
+    monkeypatch.setattr(resources, "SHIPPED", missing)
+    resources.shipped_model.clear()
+    try:
+        at = AppTest.from_file(PAGE, default_timeout=60)
+        at.run()
+        assert not at.exception
+        assert "make train-shipped" in " ".join(e.value for e in at.error)
+    finally:
+        resources.shipped_model.clear()

@@ -107,7 +107,7 @@ class ConvExplanation:
     pad_after: int
     effective_kernel: int  # d*(F-1)+1, the span one window covers
     output: int
-    formula: str  # the formula with the numbers put in
+    formula: str  # the formula with the numbers put in (one step per line)
     leftover: int  # padded pixels at the end that no window reaches: (W + P_b + P_a - F_eff) mod S
     unused_input: int  # of those, real input pixels (not padding) that never influence the output
 
@@ -147,9 +147,9 @@ def explain_conv(size: int, kernel: int, stride: int = 1, padding: Padding = 0, 
         f" = floor({span} / {stride}) + 1 = {output}"
     )
     if dilation > 1:
-        formula = f"F_eff = d·(F − 1) + 1 = {dilation}·({kernel} − 1) + 1 = {effective};  " + formula
+        formula = f"F_eff = d·(F − 1) + 1 = {dilation}·({kernel} − 1) + 1 = {effective}\n" + formula
     if mode == "same":
-        formula = f"'same': ceil(W / S) = ceil({size} / {stride}) = {output}, pads {before} + {after};  " + formula
+        formula = f"'same': ceil(W / S) = ceil({size} / {stride}) = {output}, so it pads {before} + {after}\n" + formula
     return ConvExplanation(
         size, kernel, stride, dilation, before, after, effective, output, formula,
         leftover, max(leftover - after, 0),

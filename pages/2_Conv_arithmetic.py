@@ -66,7 +66,10 @@ with layer_tab:
         else:
             params = conv_params(rows.kernel, in_ch, out_ch)
             st.markdown(f"**Parameters: ({rows.kernel}·{rows.kernel}·{in_ch:,} + 1)·{out_ch:,} = {params:,}**")
-        st.code(f"height: {rows.formula}\nwidth:  {cols.formula}", language=None)
+        lines = [
+            f"{axis:8}" + e.formula.replace("\n", "\n" + " " * 8) for axis, e in (("height:", rows), ("width:", cols))
+        ]
+        st.code("\n".join(lines), language=None)
         if note := ui.stride_note(rows, cols):
             st.warning(note)
         args = (rows.kernel, rows.stride, padding, rows.dilation)

@@ -22,6 +22,26 @@ FORMAT = "cnnviz-checkpoint-v1"
 RECREATE_HINT = "recreate it with `make train-shipped` (the exact commands are in the README)"
 
 
+def _plain(value: object) -> object:
+    """``value`` as built-in types only, so ``weights_only`` loading accepts it.
+
+    ``torch.__version__`` is a ``TorchVersion`` (a str subclass) and numpy scalars are not built-ins:
+    either would make the saved file unloadable with ``weights_only=True``.
+    """
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    for kind in (bool, int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    if hasattr(value, "item"):  # numpy / torch scalars
+        return value.item()
+    return str(value)
+
+
 def save_checkpoint(model: nn.Module, path: str | os.PathLike, meta: dict | None = None) -> None:
     """Write ``model`` (built by ``build_model``) and ``meta`` to ``path`` atomically.
 
@@ -35,7 +55,7 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, meta: dict | None
     if name not in MODEL_BUILDERS:
         raise ValueError(f"only models made by build_model can be saved (this one is named {name!r})")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    blob = {"format": FORMAT, "model": name, "state_dict": state, "meta": dict(meta or {})}
+    blob = {"format": FORMAT, "model": name, "state_dict": state, "meta": _plain(dict(meta or {}))}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")

@@ -24,6 +24,16 @@ def test_round_trip(tmp_path):
     assert load_checkpoint(checkpoint_bytes(model, {}))[0].name == "convnet"
 
 
+def test_meta_with_library_types_still_loads_weights_only(tmp_path):
+    import numpy as np
+
+    meta = {"torch_version": torch.__version__, "acc": np.float32(0.5), "n": np.int64(3), "t": (1, 2)}
+    save_checkpoint(build_model("dense"), tmp_path / "m.pt", meta)
+    _, loaded = load_checkpoint(tmp_path / "m.pt")
+    assert loaded == {"torch_version": str(torch.__version__), "acc": 0.5, "n": 3, "t": [1, 2]}
+    assert type(loaded["torch_version"]) is str
+
+
 def test_truncated_checkpoint_is_refused(tmp_path):
     save_checkpoint(build_model("dense"), tmp_path / "m.pt")
     blob = (tmp_path / "m.pt").read_bytes()

@@ -1,0 +1,193 @@
+"""Page helpers for Classify and Evaluate: the digit sources, the prediction card, charts, cached test-set scores.
+
+Drawn, uploaded and photographed digits go through ``cnnviz.preprocess.to_mnist_steps``; a digit from
+the MNIST test set is already in MNIST's format and goes to the network as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from torch import nn
+
+from cnnviz.images import encode_png
+from cnnviz.predict import predict_dataset
+from cnnviz.preprocess import PreprocessStep, to_mnist_steps
+from cnnviz_ui.images import load_image, upload_image
+from cnnviz_ui.inside import model_fingerprint
+from cnnviz_ui.resources import dataset
+
+SOURCES = ("Draw", "Upload a photo", "Camera", "MNIST test digit")
+CANVAS_SIDE = 280
+BLUE, GREY = "#2563eb", "#9ca3af"
+
+
+@dataclass(frozen=True)
+class DigitInput:
+    """What the network gets: float32 (28, 28) in [0, 1], the steps that made it, a caption, the true label."""
+
+    image: np.ndarray
+    steps: tuple[PreprocessStep, ...]
+    caption: str
+    label: int | None = None
+
+
+def _preprocess(pixels: np.ndarray, caption: str) -> DigitInput | None:
+    try:
+        steps = to_mnist_steps(pixels)
+    except ValueError as exc:
+        st.warning(f"{caption}: {exc}.")
+        return None
+    return DigitInput(steps[-1].image, tuple(steps), caption)
+
+
+def _drawing() -> DigitInput | None:
+    try:  # a components-v2 widget: imported here, it needs a running Streamlit
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:  # noqa: BLE001 - any import failure means: no canvas, the other sources still work
+        st.warning("The drawing canvas is not available here; upload a photo or pick an MNIST test digit instead.")
+        return None
+    st.markdown("<div style='height:2.2rem'></div>", unsafe_allow_html=True)  # room for the canvas' toolbar
+    canvas = st_canvas(stroke_width=22, stroke_color="#111111", background_color="#ffffff", height=CANVAS_SIDE,
+                       width=CANVAS_SIDE, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
+                       key="classify_canvas")  # fmt: skip
+    st.caption("Draw one digit, big, with the mouse or a finger: the prediction updates when you lift the pen. "
+               "The toolbar above the box undoes a stroke or clears it (bin).")  # fmt: skip
+    pixels = canvas.image_data
+    drawn = bool((canvas.json_data or {}).get("objects"))
+    if pixels is None or not drawn:
+        st.info("Draw a digit in the white box to see what the network makes of it.")
+        return None
+    return _preprocess(np.asarray(pixels), "your drawing")
+
+
+def _test_digit() -> DigitInput:
+    images, labels = dataset("MNIST", "test")
+    index = int(st.number_input("MNIST test digit (0-9999)", min_value=0, max_value=len(images) - 1, value=0,
+                                step=1, key="classify_test_index"))  # fmt: skip
+    label = int(labels[index])
+    image = images[index].numpy().astype(np.float32) / 255.0
+    step = PreprocessStep("MNIST test digit", image, "already centred 28 x 28: no preprocessing needed")
+    return DigitInput(image, (step,), f"MNIST test digit #{index} (labelled {label})", label)
+
+
+def digit_source() -> DigitInput | None:
+    """The source picker and its widget; None (after saying why) while there is no usable digit."""
+    source = st.radio("Digit source", SOURCES, key="classify_source", horizontal=True, label_visibility="collapsed")
+    if source == SOURCES[0]:
+        return _drawing()
+    if source == SOURCES[3]:
+        return _test_digit()
+    if source == SOURCES[2]:
+        shot = st.camera_input("Take a photo of a digit written on paper", key="classify_camera",
+                               help="Fill most of the picture with the digit; dark ink on light paper works best.")
+        if shot is None:
+            return None
+        try:
+            return _preprocess(load_image(shot.getvalue()), "the camera photo")
+        except ValueError as exc:
+            st.error(f"The camera photo cannot be read: {exc}")
+            return None
+    picked = upload_image("classify_upload", "Upload a photo of a digit")
+    st.caption("One digit per photo; dark ink on light paper or a light digit on dark works.")
+    return None if picked is None else _preprocess(picked.pixels, picked.caption)
+
+
+def step_picture(step: PreprocessStep, size: int = 150) -> bytes:
+    """One preprocessing step as a square PNG ``size`` px wide: stretched to full contrast, letterboxed in grey.
+
+    The grey margin and frame show each step's true shape and edges (a crop is rarely square).
+    """
+    image = step.image
+    peak = float(image.max())
+    pixels = np.round(np.clip(image / peak if peak > 0 else image, 0, 1) * 255).astype(np.uint8)
+    height, width = pixels.shape
+    inner = size - 4
+    scale = inner / max(height, width)
+    size_xy = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # Small images are enlarged with nearest neighbour so MNIST's pixels stay square and sharp.
+    method = cv2.INTER_NEAREST if scale >= 1 else cv2.INTER_AREA
+    resized = cv2.resize(pixels, size_xy, interpolation=method)
+    tile = np.full((size, size), 214, np.uint8)
+    top, left = (size - size_xy[1]) // 2, (size - size_xy[0]) // 2
+    tile[top : top + size_xy[1], left : left + size_xy[0]] = resized
+    return encode_png(tile)
+
+
+def prediction_card(ranking: list[tuple[int, float]], label: int | None = None) -> None:
+    """The predicted digit, large, with its probability (and whether it is right, when the label is known)."""
+    digit, probability = ranking[0]
+    verdict = "" if label is None else ("✅ correct" if digit == label else f"❌ the label says {label}")
+    st.markdown(
+        f"<div style='font-size:1.05rem;color:#4b5563'>Prediction: {digit}</div>"
+        f"<div style='font-size:5.5rem;font-weight:700;line-height:1;color:{BLUE}'>{digit}</div>"
+        f"<div style='font-size:1.1rem'>{probability:.1%} sure {verdict}</div>",
+        unsafe_allow_html=True,
+    )
+
+
+def top5_figure(ranking: list[tuple[int, float]], height: int = 230) -> go.Figure:
+    """Horizontal bars of the top-5 classes, best on top, probabilities printed."""
+    classes = [f"{c}" for c, _ in ranking][::-1]
+    probs = [p for _, p in ranking][::-1]
+    colours = [GREY] * (len(ranking) - 1) + [BLUE]
+    figure = go.Figure(go.Bar(x=probs, y=classes, orientation="h", marker_color=colours,
+                              text=[f"{p:.1%}" for p in probs], textposition="outside", cliponaxis=False,
+                              hovertemplate="digit %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
+    figure.update_layout(height=height, margin={"l": 10, "r": 40, "t": 10, "b": 30}, plot_bgcolor="white",
+                         dragmode=False, showlegend=False)  # fmt: skip
+    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", gridcolor="#eee", title_text="probability")
+    figure.update_yaxes(type="category", title_text="digit", tickfont={"size": 15})
+    return figure
+
+
+@st.cache_data(max_entries=16, show_spinner="Classifying the 10,000 test digits (once per model)…")
+def test_probabilities(label: str, fingerprint: str, _model: nn.Module) -> np.ndarray:
+    """float32 (10000, 10) class probabilities on the MNIST test set, cached per model label and weights."""
+    images, _ = dataset("MNIST", "test")
+    return predict_dataset(_model, images).astype(np.float32)
+
+
+def model_scores(label: str, model: nn.Module) -> np.ndarray:
+    """``test_probabilities`` keyed by the label and a hash of the weights (session models can share a label)."""
+    return test_probabilities(label, model_fingerprint(model), model)
+
+
+def confusion_figure(matrix: np.ndarray, height: int = 480) -> go.Figure:
+    """The confusion matrix as a heatmap: rows true class, columns predicted, every count printed.
+
+    The colour scale stops at the largest off-diagonal count, so the mistakes stand out; the
+    diagonal (correct answers, hundreds each) is simply the darkest colour.
+    """
+    off = matrix.copy()
+    np.fill_diagonal(off, 0)
+    classes = [str(c) for c in range(len(matrix))]
+    figure = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, zmin=0, zmax=max(int(off.max()), 1),
+                                  colorscale="Blues", texttemplate="%{z}", textfont={"size": 12}, xgap=1, ygap=1,
+                                  hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
+                                  colorbar={"title": {"text": "images"}, "thickness": 12}))  # fmt: skip
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
+                         dragmode=False)  # fmt: skip
+    figure.update_xaxes(title_text="predicted class", side="top", type="category")
+    figure.update_yaxes(title_text="true class", autorange="reversed", type="category", scaleanchor="x")
+    return figure
+
+
+def per_class_figure(accuracy: np.ndarray, height: int = 480) -> go.Figure:
+    """Accuracy per true class as horizontal bars; the worst class in red."""
+    worst = int(np.nanargmin(accuracy))
+    colours = ["#dc2626" if c == worst else BLUE for c in range(len(accuracy))]
+    figure = go.Figure(go.Bar(x=accuracy, y=[str(c) for c in range(len(accuracy))], orientation="h",
+                              marker_color=colours, text=[f"{a:.1%}" for a in accuracy], textposition="inside",
+                              insidetextanchor="end", hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
+    low = max(0.0, float(np.nanmin(accuracy)) - 0.05)
+    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
+                         dragmode=False)  # fmt: skip
+    figure.update_xaxes(range=[low, 1.0], tickformat=".0%", gridcolor="#eee", title_text="accuracy (the axis starts "
+                        f"at {low:.0%})")  # fmt: skip
+    figure.update_yaxes(title_text="true class", autorange="reversed", type="category")
+    return figure

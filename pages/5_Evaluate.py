@@ -1,0 +1,85 @@
+"""Evaluate: top-1 and top-5 error on the MNIST test set, the confusion matrix, per-class accuracy, the mistakes."""
+
+import numpy as np
+import streamlit as st
+
+from cnnviz.models import count_parameters
+from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch, topk_accuracy
+from cnnviz_ui import classify, inside
+from cnnviz_ui.common import page_header
+from cnnviz_ui.resources import available_models, dataset, model_picker
+
+page_header(
+    "Evaluate",
+    "How good is the network on the **10,000 test digits** it never saw while training? **Top-1 error** counts "
+    "the images whose most likely class is wrong; **top-5 error** counts those whose true class is not even among "
+    "the five most likely (the ImageNet competition's metric). Predictions are computed once per model and cached.",
+    icon="📊",
+)
+images, labels_tensor = dataset("MNIST", "test")
+labels = labels_tensor.numpy()
+models, _ = available_models()
+
+st.subheader("Every model on the test set")
+rows = []
+for name, (model, _meta) in models.items():
+    probs = classify.model_scores(name, model)
+    top1, top5 = topk_accuracy(probs, labels, 1), topk_accuracy(probs, labels, 5)
+    rows.append({"Model": name, "Parameters": count_parameters(model), "Top-1 accuracy": top1,
+                 "Top-1 error": 1 - top1, "Top-5 accuracy": top5, "Top-5 error": 1 - top5,
+                 "Mistakes": int(round((1 - top1) * len(labels)))})  # fmt: skip
+if rows:
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(rows, hide_index=True, key="evaluate_table",
+                 column_config={k: percent for k in ("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error")}
+                 | {"Parameters": st.column_config.NumberColumn(format="localized")})  # fmt: skip
+
+with st.columns([1, 1.4])[0]:
+    picked = model_picker("Model to look at in detail", key="evaluate_model")
+if picked is None:
+    st.stop()
+label, model, _ = picked
+probs = classify.model_scores(label, model)
+predicted = probs.argmax(axis=1)
+matrix = confusion_matrix(labels, predicted)
+accuracy = per_class_accuracy(matrix)
+
+matrix_col, class_col = st.columns([1.35, 1.0], gap="large")
+with matrix_col:
+    st.markdown(f"**Confusion matrix** of the {label}: row = true digit, column = the network's answer")
+    st.plotly_chart(classify.confusion_figure(matrix), key="evaluate_confusion", config={"displayModeBar": False})
+    off = matrix - np.diag(np.diag(matrix))
+    true_c, pred_c = np.unravel_index(int(off.argmax()), off.shape)
+    st.caption(f"Colours stop at the largest mistake so errors stand out. Most common mistake: "
+               f"**{true_c} read as {pred_c}** ({off[true_c, pred_c]} times).")  # fmt: skip
+with class_col:
+    st.markdown("**Accuracy per digit**")
+    st.plotly_chart(classify.per_class_figure(accuracy), key="evaluate_per_class", config={"displayModeBar": False})
+    worst = int(np.nanargmin(accuracy))
+    st.caption(f"Hardest digit for this model: **{worst}** ({accuracy[worst]:.1%} of its "
+               f"{int(matrix[worst].sum()):,} test images right).")  # fmt: skip
+
+st.subheader("The mistakes, most confident first")
+wrong = mistakes(probs, labels)
+f1, f2, f3 = st.columns([1, 1, 2])
+choices = ["any", *range(10)]
+true_filter = f1.selectbox("True digit", choices, key="evaluate_true", format_func=str)
+pred_filter = f2.selectbox("Predicted as", choices, key="evaluate_predicted", format_func=str)
+if true_filter != "any":
+    wrong = wrong[labels[wrong] == true_filter]
+if pred_filter != "any":
+    wrong = wrong[predicted[wrong] == pred_filter]
+shown = wrong[:30]
+f3.caption(f"{len(wrong):,} misclassified test digits match; showing {len(shown)}. Under each: **true → answer** "
+           "with the answer's probability, then the top-5 classes (the true one in bold, if it made the top-5) "
+           "and the test image's index.")  # fmt: skip
+if len(shown) == 0:
+    st.info("No mistakes match these filters: pick another pair of digits.")
+columns = st.columns(10)
+for i, (index, ranking) in enumerate(zip(shown, top_k_batch(probs[shown], 5), strict=True)):
+    with columns[i % 10]:
+        st.image(inside.grey_png(images[index].numpy() / 255.0, 112), width="stretch")
+        answer, p = ranking[0]
+        st.markdown(f"**{labels[index]} → {answer}** {p:.0%}")
+        top5 = " ".join(f"**{c}**" if c == labels[index] else str(c) for c, _ in ranking)
+        st.caption(f"top-5: {top5} · #{index}")

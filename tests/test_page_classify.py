@@ -1,0 +1,124 @@
+"""Classify page with Streamlit's AppTest: every digit source, hostile uploads, model comparison, Grad-CAM."""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "4_Classify.py")
+pytestmark = pytest.mark.skipif(not (ROOT / "assets" / "mnist_convnet.pt").is_file(), reason="no shipped checkpoint")
+
+
+def png(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def digit_photo(digit: int = 3) -> bytes:
+    image = Image.new("RGB", (400, 300), (235, 232, 220))  # off-white paper
+    ImageDraw.Draw(image).text((200, 150), str(digit), fill=(30, 30, 40), anchor="mm",
+                               font=ImageFont.load_default(size=200))  # fmt: skip
+    return png(image, "JPEG", quality=85)
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def test_first_launch_asks_for_a_drawing_and_never_crashes():
+    at = open_page()
+    assert at.selectbox(key="classify_model").value == "Shipped convnet"
+    assert any("Draw a digit" in i.value for i in at.info)  # the canvas is empty at first
+
+
+def test_mnist_test_digit_is_classified_with_top5_and_grad_cam():
+    at = open_page()
+    at.radio(key="classify_source").set_value("MNIST test digit").run()
+    at.number_input(key="classify_test_index").set_value(0).run()  # test image 0 is a 7
+    assert not at.exception
+    assert "Prediction: 7" in texts(at) and "correct" in texts(at)
+    assert at.get("plotly_chart"), "the top-5 bar chart"
+    assert any("Grad-CAM" in (i.proto.caption if hasattr(i.proto, "caption") else "") for i in at.get("imgs")) or \
+        "Where it looked for a 7" in [h.value for h in at.subheader]  # fmt: skip
+    assert "Shipped dense baseline" in texts(at)  # every model's answer, side by side
+
+
+def test_uploaded_photo_goes_through_preprocessing():
+    at = open_page()
+    at.radio(key="classify_source").set_value("Upload a photo").run()
+    at.file_uploader(key="classify_upload").upload("three.jpg", digit_photo(3), "image/jpeg").run()
+    assert not at.exception and not at.error
+    assert "Prediction: 3" in texts(at)
+    assert "6. Centred 28 x 28" in texts(at)  # the preprocessing steps are shown
+    assert any("MB" in c.value for c in at.caption)  # the upload limit is stated
+
+
+HOSTILE = {
+    "empty.png": b"",
+    "notes.png": b"this is a text file, renamed",
+    "truncated.png": png(Image.new("L", (200, 200), 255))[:60],
+    "truncated.jpg": digit_photo()[:400],
+    "dot.png": png(Image.new("L", (1, 1), 0)),
+    "strip.png": png(Image.new("L", (10_000, 50), 255)),
+    "blank.png": png(Image.new("L", (640, 480), 248)),
+    "cmyk.jpg": png(Image.new("CMYK", (64, 64), (0, 0, 0, 0)), "JPEG"),
+}
+
+
+def test_hostile_uploads_give_one_line_messages_and_the_next_upload_works():
+    at = open_page()
+    at.radio(key="classify_source").set_value("Upload a photo").run()
+    for name, data in HOSTILE.items():
+        at.file_uploader(key="classify_upload").upload(name, data, "image/png").run()
+        assert not at.exception, name
+        messages = [m.value for m in (*at.error, *at.warning)]
+        assert len(messages) == 1 and "\n" not in messages[0], (name, messages)
+        assert "Prediction:" not in texts(at), name
+    at.file_uploader(key="classify_upload").upload("seven.jpg", digit_photo(7), "image/jpeg").run()
+    assert not at.exception and not at.error and not at.warning
+    assert "Prediction: 7" in texts(at)
+
+
+def test_dense_model_explains_why_there_is_no_grad_cam():
+    at = open_page()
+    at.selectbox(key="classify_model").set_value("Shipped dense baseline").run()
+    at.radio(key="classify_source").set_value("MNIST test digit").run()
+    assert not at.exception and not at.error
+    assert any("no convolution layers" in i.value for i in at.info)
+
+
+def test_a_broken_checkpoint_shows_the_command_that_recreates_it(monkeypatch, tmp_path):
+    from cnnviz_ui import resources
+
+    broken = tmp_path / "mnist_convnet.pt"
+    broken.write_bytes(b"not a checkpoint")
+    monkeypatch.setitem(resources.SHIPPED, "Shipped convnet", broken)
+    resources.shipped_model.clear()
+    try:
+        at = open_page()
+        assert any("make train-shipped" in e.value or "checkpoint" in e.value for e in at.error)
+    finally:
+        resources.shipped_model.clear()
+
+
+def test_drawing_canvas_rgba_is_preprocessed():
+    """What the canvas returns (black strokes on transparent RGBA) reads as the digit drawn."""
+    from cnnviz.checkpoints import load_checkpoint
+    from cnnviz.predict import top_k
+    from cnnviz.preprocess import to_mnist
+
+    rgba = np.zeros((280, 280, 4), np.uint8)
+    rgba[40:240, 130:152, 3] = 255  # a "1": one vertical stroke, black, opaque
+    model, _ = load_checkpoint(ROOT / "assets" / "mnist_convnet.pt")
+    assert top_k(model, to_mnist(rgba), 1)[0][0] == 1

@@ -1,0 +1,50 @@
+"""Evaluate page with Streamlit's AppTest: the table of errors, confusion matrix, per-class accuracy, mistakes."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "5_Evaluate.py")
+pytestmark = pytest.mark.skipif(not (ROOT / "assets" / "mnist_convnet.pt").is_file(), reason="no shipped checkpoint")
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    assert not at.exception
+    return at
+
+
+def test_table_lists_top1_and_top5_error_for_every_model(page):
+    table = page.dataframe[0].value
+    assert list(table["Model"]) == ["Shipped convnet", "Shipped dense baseline"]
+    for column in ("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error"):
+        assert table[column].between(0, 1).all()
+    assert ((table["Top-1 accuracy"] + table["Top-1 error"]) - 1).abs().max() < 1e-9
+    assert (table["Top-5 accuracy"] >= table["Top-1 accuracy"]).all()
+    assert table["Parameters"].tolist() == [93_322, 203_530]
+
+
+def test_confusion_matrix_per_class_and_gallery(page):
+    charts = page.get("plotly_chart")
+    assert len(charts) == 2  # confusion matrix and per-class accuracy
+    assert any("Most common mistake" in c.value for c in page.caption)
+    assert any("→" in m.value for m in page.markdown), "the gallery of mistakes"
+
+
+def test_filters_narrow_the_gallery(page):
+    page.selectbox(key="evaluate_true").set_value(4).run()
+    page.selectbox(key="evaluate_predicted").set_value(9).run()
+    assert not page.exception
+    arrows = [m.value for m in page.markdown if "→" in m.value]
+    assert all(a.startswith("**4 → 9**") for a in arrows)
+
+
+def test_switching_model_is_cached_and_works(page):
+    page.selectbox(key="evaluate_true").set_value("any").run()
+    page.selectbox(key="evaluate_predicted").set_value("any").run()
+    page.selectbox(key="evaluate_model").set_value("Shipped dense baseline").run()
+    assert not page.exception
+    assert any("Shipped dense baseline" in m.value for m in page.markdown)

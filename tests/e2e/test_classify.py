@@ -1,0 +1,70 @@
+"""Classify in a real browser: upload a photo-like digit, draw digits on the canvas, read the prediction."""
+
+import re
+
+import numpy as np
+from e2e_helpers import assert_clean, open_page, screenshot, wait_idle
+from PIL import Image
+
+from cnnviz.data import load_mnist
+from cnnviz.degrade import degrade
+
+
+def prediction(page) -> int:
+    page.get_by_text(re.compile(r"Prediction: \d")).first.wait_for()
+    return int(re.search(r"Prediction: (\d)", page.inner_text("body")).group(1))
+
+
+def choose_source(page, name: str) -> None:
+    page.get_by_text(name, exact=True).first.click()
+    wait_idle(page)
+
+
+def test_upload_a_degraded_photo_of_a_digit(page, tmp_path):
+    images, labels = load_mnist("test")
+    index = int(np.nonzero(labels.numpy() == 2)[0][0])
+    photo = degrade(images[index].numpy(), "all", np.random.default_rng(3))
+    path = tmp_path / "digit_photo.png"
+    Image.fromarray(photo).save(path)
+    open_page(page, "Classify")
+    choose_source(page, "Upload a photo")
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not an image")
+    page.locator('input[type="file"]').set_input_files(str(bad))
+    wait_idle(page)
+    page.get_by_text("not an image we can read").wait_for()
+    page.locator('input[type="file"]').set_input_files(str(path))
+    wait_idle(page)
+    assert prediction(page) == 2
+    page.get_by_text("Centred 28 x 28").first.wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "classify_upload")
+
+
+def stroke(page, points: list[tuple[float, float]]) -> None:
+    """One pen stroke through ``points`` given as fractions of the canvas (0..1)."""
+    box = page.locator("canvas").first.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for (x0, y0), (x1, y1) in zip(xy, xy[1:], strict=False):
+        for t in np.linspace(0, 1, 12)[1:]:
+            page.mouse.move(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+    page.mouse.up()
+
+
+def test_draw_a_one_and_a_seven(page):
+    open_page(page, "Classify")
+    assert_clean(page)
+    page.locator("canvas").first.wait_for()
+    stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a "1": one vertical stroke
+    wait_idle(page)
+    assert prediction(page) == 1
+    screenshot(page, "classify_draw_1")
+    open_page(page, "Classify")  # a fresh canvas
+    page.locator("canvas").first.wait_for()
+    stroke(page, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a "7": the bar, then the diagonal
+    wait_idle(page)
+    assert prediction(page) == 7
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "classify_draw_7")

@@ -136,13 +136,14 @@ class TrainingJob:
             test = load_dataset(cfg.dataset, "test")
             model = build_model(cfg.model)
             device = select_device(cfg.device)
+            total = cfg.epochs * -(-len(images) // cfg.batch_size)
             with self._lock:
-                self._total = cfg.epochs * -(-len(images) // cfg.batch_size)
+                self._total = total
             history: History = train(
                 model, (images, labels), epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                 optimizer=cfg.optimizer, schedule=cfg.schedule, augment=cfg.augment, device=device,
                 seed=cfg.seed, on_step=self._on_step, should_stop=self._stop.is_set, eval_data=test,
-                report_every=10,
+                report_every=max(1, min(10, total // 100)),  # about 100 points per curve, more for short runs
             )  # fmt: skip
             model.cpu().eval()
             last = history.epochs[-1] if history.epochs else {}

@@ -66,12 +66,16 @@ def shifted_view() -> None:
         c1, c2 = st.columns(2)
         along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
-        c1.plotly_chart(inside.shift_curves(steps, along_x, dx, "dx", target), key="ti_curve_x")
-        c2.plotly_chart(inside.shift_curves(steps, along_y, dy, "dy", target), key="ti_curve_y")
+        run = (*keys.values(), target, dx, dy)
+        c1.plotly_chart(inside.figure_once((*run, "x"), lambda: inside.shift_curves(steps, along_x, dx, "dx", target)),
+                        key="ti_curve_x")  # fmt: skip
+        c2.plotly_chart(inside.figure_once((*run, "y"), lambda: inside.shift_curves(steps, along_y, dy, "dy", target)),
+                        key="ti_curve_y")  # fmt: skip
     st.subheader(f"Every shift at once: where in the frame is it still a {target}?")
     for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
-        column.plotly_chart(inside.shift_grid(steps, grid[..., target], f"{name}: P({target}) for every shift",
-                                              (dx, dy)), key=f"ti_grid_{name}")  # fmt: skip
+        figure = inside.figure_once((keys[name], target, dx, dy, "grid"), lambda g=grid, n=name: inside.shift_grid(
+            steps, g[..., target], f"{n}: P({target}) for every shift", (dx, dy)))  # fmt: skip
+        column.plotly_chart(figure, key=f"ti_grid_{name}")
     conv_name, conv_model = conv_pick[0], conv_pick[1]
     layers = [n for n in ("pool1", "pool2") if hasattr(conv_model, n)]
     if not layers:

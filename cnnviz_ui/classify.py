@@ -118,6 +118,11 @@ def step_picture(step: PreprocessStep, size: int = 150) -> bytes:
     return encode_png(tile)
 
 
+def percent(p: float) -> str:
+    """A probability for people: never "100.0%" for a softmax that is merely very sure."""
+    return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"
+
+
 def prediction_card(ranking: list[tuple[int, float]], label: int | None = None) -> None:
     """The predicted digit, large, with its probability (and whether it is right, when the label is known)."""
     digit, probability = ranking[0]
@@ -125,7 +130,7 @@ def prediction_card(ranking: list[tuple[int, float]], label: int | None = None) 
     st.markdown(
         f"<div style='font-size:1.05rem;color:#4b5563'>Prediction: {digit}</div>"
         f"<div style='font-size:5.5rem;font-weight:700;line-height:1;color:{BLUE}'>{digit}</div>"
-        f"<div style='font-size:1.1rem'>{probability:.1%} sure {verdict}</div>",
+        f"<div style='font-size:1.1rem'>{percent(probability)} sure {verdict}</div>",
         unsafe_allow_html=True,
     )
 
@@ -136,7 +141,7 @@ def top5_figure(ranking: list[tuple[int, float]], height: int = 230) -> go.Figur
     probs = [p for _, p in ranking][::-1]
     colours = [GREY] * (len(ranking) - 1) + [BLUE]
     figure = go.Figure(go.Bar(x=probs, y=classes, orientation="h", marker_color=colours,
-                              text=[f"{p:.1%}" for p in probs], textposition="outside", cliponaxis=False,
+                              text=[percent(p) for p in probs], textposition="outside", cliponaxis=False,
                               hovertemplate="digit %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
     figure.update_layout(height=height, margin={"l": 10, "r": 40, "t": 10, "b": 30}, plot_bgcolor="white",
                          dragmode=False, showlegend=False)  # fmt: skip

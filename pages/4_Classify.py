@@ -63,7 +63,7 @@ with compare_col:
         with cards[i % len(cards)].container(border=True):
             st.markdown(f"**{name}**")
             st.markdown(f"<span style='font-size:2.4rem;font-weight:700'>{best[0][0]}</span> "
-                        f"&nbsp;{best[0][1]:.1%}", unsafe_allow_html=True)  # fmt: skip
-            st.caption(" · ".join(f"{c}: {p:.1%}" for c, p in best[1:]) + " (runners-up)")
+                        f"&nbsp;{classify.percent(best[0][1])}", unsafe_allow_html=True)  # fmt: skip
+            st.caption(" · ".join(f"{c}: {classify.percent(p)}" for c, p in best[1:]) + " (runners-up)")
     st.caption("A session model appears here after you train one on the Train page and press "
                "\"Use this model in the other pages\".")  # fmt: skip

@@ -12,8 +12,25 @@ USER_ERRORS = (ValueError, FileNotFoundError)
 UPLOAD_LIMIT_MB = 20  # keep in step with .streamlit/config.toml [server] maxUploadSize
 
 
+def _use_app_navigation() -> None:
+    """Make a direct link to a page (e.g. /Kernels as a fresh server's first request) use app.py's navigation.
+
+    Streamlit starts in its old "pages/ folder" mode whenever a pages/ folder exists, and only switches to
+    ``st.navigation`` (titles, icons, "Home" instead of "app") once app.py has run. Switching here and
+    rerunning gives every visitor the same sidebar; the URL paths are the same in both modes.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the old mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_header(title: str, intro: str, icon: str = "🧠") -> None:
     """set_page_config, title and a one-paragraph introduction; call first on every page."""
+    _use_app_navigation()
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
     st.title(title)
     st.markdown(intro)

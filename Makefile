@@ -25,7 +25,7 @@ data: $(STAMP)
 	$(PY) -m cnnviz.data
 
 run: $(STAMP) data
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -6,13 +6,17 @@ command that installs it. Screenshots go to artifacts/screenshots/ for a reviewe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, start_server
+
+sys.path.insert(0, str(ROOT / "tests"))  # fixtures_hostile: the hostile files, shared with the unit tests
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,11 +52,22 @@ def browser():
         b.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.failed_call = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser, app_url):
+def page(browser, app_url, request):
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     context.set_default_timeout(60_000)
     pg = context.new_page()
     pg.app_url = app_url
     yield pg
+    if getattr(request.node, "failed_call", False):  # what the page looked like when the test failed
+        with contextlib.suppress(Exception):  # a dead page must not hide the real failure
+            pg.screenshot(path=str(ROOT / "artifacts" / "screenshots" / f"FAILED_{request.node.name}.png"))
     context.close()

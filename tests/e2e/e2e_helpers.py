@@ -49,22 +49,34 @@ def start_server(port: int, log_path: Path, env: dict | None = None) -> subproce
     raise RuntimeError(f"streamlit did not become healthy in 90 s; see {log_path}")
 
 
-def wait_idle(pg, timeout: float = 60.0) -> None:
-    """Wait until the Streamlit script has finished running (the 'Running…' status widget is gone)."""
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app && app.dataset.testConnectionState === "CONNECTED"
+        && app.dataset.testScriptState === "notRunning"
+        && !document.querySelector('[data-stale="true"]')
+        && !document.querySelector('[data-testid="stSpinner"]');
+}"""
+
+
+def wait_idle(pg, timeout: float = 60.0, quiet: float = 0.5) -> None:
+    """Wait until the Streamlit script has finished running and stayed finished for ``quiet`` seconds.
+
+    Reads the state Streamlit itself publishes on the app root (``data-test-script-state``, the
+    attribute Streamlit's own browser tests use), so a page whose script has not started yet is not
+    mistaken for a finished one. The quiet period covers the gap between a click and the rerun starting.
+    """
     pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
     deadline = time.time() + timeout
     quiet_since = None
     while time.time() < deadline:
-        running = pg.locator('[data-testid="stStatusWidget"]').count() > 0
-        stale = pg.locator('[data-stale="true"]').count() > 0
-        if running or stale:
+        if pg.evaluate(IDLE_JS):
+            quiet_since = quiet_since or time.time()
+            if time.time() - quiet_since >= quiet:
+                return
+        else:
             quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.time()
-        elif time.time() - quiet_since > 0.7:
-            return
-        time.sleep(0.1)
-    raise TimeoutError("the app kept running for too long")
+        pg.wait_for_timeout(50)
+    raise TimeoutError(f"the app kept running for more than {timeout:.0f} s")
 
 
 def open_page(pg, path: str = "") -> None:
@@ -82,7 +94,81 @@ def assert_clean(pg) -> None:
 
 
 def screenshot(pg, name: str) -> Path:
+    """A full-page PNG at artifacts/screenshots/NAME.png.
+
+    Streamlit scrolls inside its main container, so Playwright's full_page alone captures one screen:
+    the viewport is stretched to the content's height for the shot, then restored.
+    """
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    pg.screenshot(path=str(path), full_page=True)
+    size = pg.viewport_size or {"width": 1440, "height": 1000}
+    height = pg.evaluate(
+        """() => Math.max(...['[data-testid="stMain"]', '[data-testid="stSidebarContent"]', 'body']
+            .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
+    )
+    pg.set_viewport_size({"width": size["width"], "height": min(max(int(height), size["height"]), 12_000)})
+    try:
+        pg.wait_for_timeout(300)  # plotly and images re-lay out to the new size
+        pg.screenshot(path=str(path), full_page=True)
+    finally:
+        pg.set_viewport_size(size)
     return path
+
+
+# --- widgets, found by their visible label (what a student sees) -------------------------------------------
+
+
+def field(pg, label: str):
+    """The input (number box, text box, selectbox) whose accessible name is exactly ``label``."""
+    return pg.locator(f'input[aria-label="{label}"]').first
+
+
+def fill_number(pg, label: str, value: object) -> None:
+    """Type ``value`` (anything, e.g. "-1" or "abc") into a number or text box and leave it with Tab.
+
+    Tab, not Enter: Enter inside a form would submit the form.
+    """
+    box = field(pg, label)
+    box.fill(str(value))
+    box.press("Tab")
+    wait_idle(pg)
+
+
+def choose(pg, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``."""
+    box = field(pg, label)
+    box.click()
+    box.press_sequentially(option)  # filters the list: long lists only render the options in view
+    pg.get_by_role("option", name=option, exact=True).click()
+    wait_idle(pg)
+
+
+def click_radio(pg, option: str) -> None:
+    """Click the radio option (or segmented-control button) whose text is ``option``."""
+    pg.locator('[data-testid="stRadio"] label, [data-testid="stButtonGroup"] button').get_by_text(
+        option, exact=True
+    ).first.click()
+    wait_idle(pg)
+
+
+def upload(pg, name: str, data: bytes, mime: str = "image/png", index: int = 0) -> None:
+    """Upload ``data`` as a file called ``name`` through the page's ``index``-th file uploader and wait.
+
+    The file is first sent over HTTP, then the script reruns: waiting for the file's name in the uploader
+    keeps ``wait_idle`` from mistaking the quiet before the rerun for its end.
+    """
+    uploader = pg.locator('[data-testid="stFileUploader"]').nth(index)
+    uploader.locator('input[type="file"]').set_input_files({"name": name, "mimeType": mime, "buffer": data})
+    uploader.locator('[data-testid="stFileChipName"]').filter(has_text=name).first.wait_for()
+    wait_idle(pg, quiet=1.0)
+
+
+def error_texts(pg) -> list[str]:
+    """The text of every st.error box on the page."""
+    return [t.strip() for t in pg.locator('[data-testid="stAlertContentError"]').all_inner_texts()]
+
+
+def assert_no_exception(pg) -> None:
+    """No exception element and no traceback (an explained st.error is fine)."""
+    assert pg.locator('[data-testid="stException"]').count() == 0, "an exception is shown on the page"
+    assert "Traceback" not in pg.inner_text("body")

@@ -1,6 +1,6 @@
 """Home and Train pages in a real browser."""
 
-from e2e_helpers import assert_clean, open_page, screenshot, wait_idle
+from e2e_helpers import assert_clean, fill_number, open_page, screenshot, wait_idle
 
 
 def test_home_lists_pages_and_model(page):
@@ -16,9 +16,7 @@ def test_home_lists_pages_and_model(page):
 def test_train_tiny_run_completes_with_curve(page):
     open_page(page, "Train")
     assert_clean(page)
-    limit = page.get_by_label("Training images (0 = all 60,000)")
-    limit.fill("1000")
-    limit.press("Tab")
+    fill_number(page, "Training images (0 = all 60,000)", 1000)
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Finished step").wait_for(timeout=120_000)
     wait_idle(page)

@@ -1,0 +1,120 @@
+"""Every page in a real browser: it loads clean, its main interaction works, and a screenshot is saved.
+
+Home and Train are in test_home_and_train.py; uploading and drawing on Classify in test_classify.py.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from e2e_helpers import (
+    ROOT,
+    assert_clean,
+    choose,
+    click_radio,
+    fill_number,
+    open_page,
+    screenshot,
+    upload,
+    wait_idle,
+)
+from fixtures_hostile import gradient_png
+
+OUTPUT_IMAGE = ".st-key-kernels_output_plot image"
+
+
+def _needs(page_file: str) -> None:
+    if not (ROOT / "pages" / page_file).exists():
+        pytest.skip(f"pages/{page_file} does not exist yet")
+
+
+def _main_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def _output_src(page) -> str:
+    page.locator(OUTPUT_IMAGE).first.wait_for()
+    return page.locator(OUTPUT_IMAGE).first.get_attribute("href") or ""
+
+
+def test_kernels_upload_then_preset_changes_the_output(page):
+    open_page(page, "Kernels")
+    assert_clean(page)
+    sample = _output_src(page)
+    click_radio(page, "Upload")
+    upload(page, "gradient.png", gradient_png(96, 64))
+    assert_clean(page)
+    page.get_by_text("Output · 64 x 96").wait_for()  # the uploaded picture, not the sample photo
+    uploaded = _output_src(page)
+    assert uploaded and uploaded != sample
+    choose(page, "Kernel preset", "Box blur 3x3")
+    page.locator(".st-key-kernels_kernel_plot").get_by_text("Box blur 3x3").first.wait_for()
+    page.wait_for_function(
+        "([sel, old]) => { const i = document.querySelector(sel); return i && i.getAttribute('href') !== old; }",
+        arg=[OUTPUT_IMAGE, uploaded],
+    )
+    assert _output_src(page) != uploaded, "picking another kernel changes the output picture"
+    assert_clean(page)
+    screenshot(page, "kernels")
+
+
+def test_conv_arithmetic_stride_changes_the_output_size(page):
+    open_page(page, "Conv_arithmetic")
+    assert_clean(page)
+    heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(r"^Output: "))
+    assert heading.first.inner_text().strip() == "Output: 26 x 26 x 32"  # 28 x 28 input, 3 x 3 kernel, 32 filters
+    fill_number(page, "Stride", 2)
+    page.get_by_text("Output: 13 x 13 x 32").wait_for()
+    assert_clean(page)
+    screenshot(page, "conv_arithmetic")
+
+
+def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
+    _needs("3_Feature_maps.py")
+    open_page(page, "Feature_maps")
+    assert_clean(page)
+    fill_number(page, "Test digit index", 1)  # MNIST test image 1 is a 2
+    page.get_by_text("test digit #1 (a 2)").first.wait_for()
+    page.get_by_text("Prediction: 2").wait_for()
+    main = _main_text(page)
+    assert "conv1 → relu1 → pool1" in main
+    grid = page.locator('[data-testid="stImage"] img')
+    assert grid.count() >= 4, "input, explanation, conv1 filters and the conv1 maps are drawn"
+    assert_clean(page)
+    screenshot(page, "feature_maps")
+
+
+def test_classify_a_test_digit(page):
+    _needs("4_Classify.py")
+    open_page(page, "Classify")
+    assert_clean(page)
+    click_radio(page, "MNIST test digit")
+    fill_number(page, "MNIST test digit (0-9999)", 3)  # test image 3 is a 0
+    page.get_by_text("Prediction: 0").wait_for()
+    page.locator(".st-key-classify_top5 .js-plotly-plot").wait_for()
+    assert_clean(page)
+    screenshot(page, "classify")
+
+
+def test_evaluate_shows_errors_and_filters_mistakes(page):
+    _needs("5_Evaluate.py")
+    open_page(page, "Evaluate")
+    assert_clean(page)
+    page.locator(".st-key-evaluate_confusion .js-plotly-plot").wait_for()
+    caption = page.get_by_text(re.compile(r"misclassified test digits match"))
+    everything = int(re.search(r"([\d,]+) misclassified", caption.inner_text()).group(1).replace(",", ""))
+    assert 20 <= everything <= 200, "the shipped convnet makes about 0.5-1% mistakes on 10,000 digits"
+    choose(page, "True digit", "9")
+    nines = int(re.search(r"([\d,]+) misclassified", caption.inner_text()).group(1).replace(",", ""))
+    assert 0 < nines < everything
+    assert_clean(page)
+    screenshot(page, "evaluate")
+
+
+def test_translation_invariance_page_loads_clean(page):
+    _needs("6_Translation_invariance.py")
+    open_page(page, "Translation_invariance")
+    assert_clean(page)
+    wait_idle(page)
+    screenshot(page, "translation_invariance")

@@ -1,0 +1,41 @@
+"""The lecture-hall settings in .streamlit/config.toml, and the upload limit the UI states matches them."""
+
+import tomllib
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from cnnviz_ui.common import UPLOAD_LIMIT_MB
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+
+
+def test_upload_limit_is_set_and_matches_the_ui_constant():
+    assert CONFIG["server"]["maxUploadSize"] == UPLOAD_LIMIT_MB
+
+
+def test_usage_statistics_are_off():
+    assert CONFIG["browser"]["gatherUsageStats"] is False
+
+
+def test_no_error_details_or_tracebacks_reach_the_browser():
+    assert CONFIG["client"]["showErrorDetails"] in ("none", False)
+
+
+def test_streamlit_reads_the_same_limit(monkeypatch):
+    from streamlit import config
+
+    monkeypatch.chdir(ROOT)
+    config._config_options = None  # re-read the project's config.toml from the working directory
+    config.get_config_options(force_reparse=True, options_from_flags={})
+    assert config.get_option("server.maxUploadSize") == UPLOAD_LIMIT_MB
+    assert config.get_option("browser.gatherUsageStats") is False
+
+
+def test_upload_widget_states_the_limit():
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Kernels.py"), default_timeout=60).run()
+    at.radio(key="kernels_source").set_value("Upload").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert f"up to {UPLOAD_LIMIT_MB} MB" in captions

@@ -1,0 +1,58 @@
+"""Every hostile upload of the lecture hall through the loader every page uses (the browser path is in e2e/)."""
+
+import re
+
+import numpy as np
+import pytest
+from fixtures_hostile import digit_photo, gradient_png, hostile_files, over_limit_file
+
+from cnnviz.images import MAX_SIDE, decode_image
+from cnnviz.preprocess import to_mnist
+
+FILES = hostile_files()
+
+
+@pytest.mark.parametrize("file", FILES, ids=[f.name for f in FILES])
+def test_each_file_is_refused_with_a_sentence_or_decoded(file):
+    if file.refused:
+        with pytest.raises(ValueError) as caught:
+            decode_image(file.data)
+        message = str(caught.value)
+        assert re.search(file.words, message), message
+        assert "\n" not in message and len(message) < 300, "one short line for the projector"
+        return
+    decoded = decode_image(file.data)
+    assert decoded.pixels.dtype == np.uint8 and decoded.pixels.ndim in (2, 3)
+    assert max(decoded.pixels.shape[:2]) <= MAX_SIDE
+    if file.words:
+        assert any(re.search(file.words, note) for note in decoded.notes), decoded.notes
+
+
+def test_long_strip_keeps_its_shape():
+    strip = next(f for f in FILES if f.name == "strip.png")
+    assert decode_image(strip.data).pixels.shape == (5, 1024)  # 10,000 x 50 scaled by 1024 / 10,000
+
+
+def test_over_limit_file_is_really_over_the_configured_limit():
+    from cnnviz_ui.common import UPLOAD_LIMIT_MB
+
+    assert len(over_limit_file().data) > UPLOAD_LIMIT_MB * 1024 * 1024
+
+
+def test_accepted_oddities_become_a_message_not_a_crash_in_preprocessing():
+    # A 1x1 image or a 5-pixel-high strip cannot hold a digit: the Classify page must get a ValueError to show.
+    for file in FILES:
+        if file.refused:
+            continue
+        try:
+            image = to_mnist(decode_image(file.data).pixels)
+        except ValueError as exc:
+            assert str(exc), file.name
+        else:
+            assert image.shape == (28, 28), file.name
+
+
+def test_the_valid_fixtures_are_valid():
+    assert decode_image(gradient_png()).pixels.shape == (64, 96, 3)
+    photo, label = digit_photo(0)
+    assert label == 7 and decode_image(photo).pixels.shape == (240, 240)

@@ -134,6 +134,7 @@ class TrainingJob:
             if cfg.limit:
                 images, labels = images[: cfg.limit], labels[: cfg.limit]
             test = load_dataset(cfg.dataset, "test")
+            torch.manual_seed(cfg.seed)  # the initial weights too, not only the batch order
             model = build_model(cfg.model)
             device = select_device(cfg.device)
             total = cfg.epochs * -(-len(images) // cfg.batch_size)

@@ -284,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.limit:
         train_data = (train_data[0][: args.limit], train_data[1][: args.limit])
     test_data = load_dataset(args.dataset, "test")
+    torch.manual_seed(args.seed)  # the initial weights too, not only the batch order
     model = build_model(args.model)
     dev = select_device(args.device)
     print(f"training {args.model} on {args.dataset} ({len(train_data[0]):,} images) on {device_name(dev)}")

@@ -56,8 +56,10 @@ def test_should_stop_ends_cleanly(small_data):
 
 def test_same_seed_same_weights(small_data):
     subset = (small_data[0][0][:256], small_data[0][1][:256])
-    a, b = build_model("dense"), build_model("dense")
     torch.manual_seed(0)
+    a = build_model("dense")
+    torch.manual_seed(0)
+    b = build_model("dense")
     train(a, subset, epochs=1, batch_size=64, seed=3, augment=True)
     train(b, subset, epochs=1, batch_size=64, seed=3, augment=True)
     torch.testing.assert_close(a.fc2.weight, b.fc2.weight)

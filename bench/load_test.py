@@ -1,0 +1,271 @@
+"""A lecture hall at once: N browser sessions classify uploaded digits against one local server.
+
+One ``streamlit run app.py`` on a free port; one headless Chromium with N separate browser contexts (each
+its own Streamlit session and websocket). Every session opens the Classify page, picks "Upload a photo",
+and then, for each round, uploads a different digit photo and waits for "Prediction: <label>". Reported:
+successes, median and 95th-percentile time from upload to prediction (and of the first page load), and the
+server's resident memory (RSS, process and children) sampled every 0.2 s: the peak, and after each round
+(it must not grow round over round: the model and datasets are shared, not copied per session).
+
+``--train``: "training while others browse". One more session starts a short training run on the Train
+page while the N sessions classify; nobody may see an error, the training must finish, and the shipped
+checkpoint must be unchanged (file hash, and weights after a fresh load).
+
+Run: ``.venv/bin/python bench/load_test.py --sessions 10 --rounds 3 [--train]``.
+``main()`` prints a markdown table and returns it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import statistics
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
+
+from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, free_port, start_server  # noqa: E402
+from fixtures_hostile import digit_photo  # noqa: E402
+
+SHIPPED = ROOT / "assets" / "mnist_convnet.pt"
+DIGITS = (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)  # MNIST test images the shipped convnet gets right: 7 2 1 0 4 9 5 6 3 8
+TIMEOUT_MS = 120_000
+
+
+@dataclass
+class Results:
+    load_s: list[float] = field(default_factory=list)
+    predict_s: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    rss_after_round: list[float] = field(default_factory=list)
+    train: str = ""
+
+
+class MemorySampler(threading.Thread):
+    """The peak RSS (MB) of a process and its children, sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.process, self.peak, self._stop = psutil.Process(pid), 0.0, threading.Event()
+
+    def rss_mb(self) -> float:
+        try:
+            procs = [self.process, *self.process.children(recursive=True)]
+            return sum(p.memory_info().rss for p in procs if p.is_running()) / 2**20
+        except psutil.Error:
+            return 0.0
+
+    def run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, self.rss_mb())
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+async def _idle(page, timeout_s: float = 120, quiet_s: float = 0.5) -> None:
+    deadline, quiet_since = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        if await page.evaluate(IDLE_JS):
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= quiet_s:
+                return
+        else:
+            quiet_since = None
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the page kept running")
+
+
+async def _exception_shown(page) -> bool:
+    return await page.locator('[data-testid="stException"]').count() > 0
+
+
+async def classify_session(browser, url: str, photos, results: Results, who: int, barrier) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    try:
+        started = time.perf_counter()
+        await page.goto(f"{url}/Classify", wait_until="domcontentloaded")
+        await page.locator('[data-testid="stRadio"] label').get_by_text("Upload a photo", exact=True).click()
+        await page.locator('[data-testid="stFileUploader"]').wait_for()
+        await _idle(page)
+        results.load_s.append(time.perf_counter() - started)
+        for round_index in range(len(barrier)):
+            await barrier[round_index].wait()  # everybody uploads at the same moment, as in a lecture
+            data, label = photos[(who + round_index) % len(photos)]
+            name = f"digit_s{who}_r{round_index}.png"
+            started = time.perf_counter()
+            await page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+                {"name": name, "mimeType": "image/png", "buffer": data}
+            )
+            await page.get_by_text(f"Prediction: {label}", exact=True).wait_for()
+            results.predict_s.append(time.perf_counter() - started)
+            if await _exception_shown(page):
+                results.failures.append(f"session {who} round {round_index}: exception shown")
+    except Exception as exc:  # noqa: BLE001 - a failed session is a result, not a crash of the benchmark
+        results.failures.append(f"session {who}: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+        for b in barrier:  # do not keep the others waiting for a session that has died
+            b.abandon()
+    finally:
+        await context.close()
+
+
+async def train_session(browser, url: str, results: Results) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = await context.new_page()
+    try:
+        started = time.perf_counter()
+        await page.goto(f"{url}/Train", wait_until="domcontentloaded")
+        await _idle(page)
+        box = page.locator('input[aria-label="Training images (0 = all 60,000)"]')
+        await box.fill("6000")
+        await box.press("Tab")
+        await page.get_by_role("button", name="Start training").click()
+        await page.get_by_text("Download the checkpoint").wait_for(timeout=600_000)
+        ok = not await _exception_shown(page) and await page.locator('[data-testid="stAlertContentError"]').count() == 0
+        results.train = f"finished in {time.perf_counter() - started:.0f} s" + ("" if ok else ", with an error shown")
+        if not ok:
+            results.failures.append("training session: error shown")
+    except Exception as exc:  # noqa: BLE001
+        results.train = "did not finish"
+        results.failures.append(f"training session: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+    finally:
+        await context.close()
+
+
+class RoundBarrier:
+    """An asyncio barrier that a dying session can open for everybody."""
+
+    def __init__(self, parties: int) -> None:
+        self.parties, self.arrived, self.event = parties, 0, asyncio.Event()
+
+    async def wait(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.parties:
+            self.event.set()
+        await self.event.wait()
+
+    def abandon(self) -> None:
+        self.parties -= 1
+        if self.arrived >= self.parties:
+            self.event.set()
+
+
+async def run_load(url: str, sessions: int, rounds: int, train: bool, sampler: MemorySampler) -> Results:
+    from playwright.async_api import async_playwright
+
+    photos = [digit_photo(i) for i in DIGITS]
+    results = Results()
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        barriers = [RoundBarrier(sessions) for _ in range(rounds)]
+
+        async def watch_rounds() -> None:  # RSS once every session has finished a round
+            for r in range(rounds):
+                while len(results.predict_s) + len(results.failures) < sessions * (r + 1) and any(
+                    not t.done() for t in tasks
+                ):
+                    await asyncio.sleep(0.2)
+                results.rss_after_round.append(sampler.rss_mb())
+
+        tasks = [
+            asyncio.create_task(classify_session(browser, url, photos, results, i, barriers)) for i in range(sessions)
+        ]
+        if train:
+            tasks.append(asyncio.create_task(train_session(browser, url, results)))
+        await asyncio.gather(watch_rounds(), *tasks)
+        await browser.close()
+    return results
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _fingerprint() -> tuple[str, list]:
+    """(sha256 of the shipped checkpoint file, its weights after a fresh load)."""
+    from cnnviz.checkpoints import load_checkpoint
+
+    model, _ = load_checkpoint(SHIPPED)
+    return hashlib.sha256(SHIPPED.read_bytes()).hexdigest(), [t.clone() for t in model.state_dict().values()]
+
+
+def measure(sessions: int, rounds: int, train: bool) -> tuple[Results, float, bool | None]:
+    """Start a server, run the sessions, stop the server: (results, peak RSS MB, shipped model unchanged)."""
+    before = _fingerprint() if train else None
+    port = free_port()
+    server = start_server(port, ROOT / "artifacts" / f"load-test-{sessions}.log")
+    sampler = MemorySampler(server.pid)
+    sampler.start()
+    try:
+        results = asyncio.run(run_load(f"http://127.0.0.1:{port}", sessions, rounds, train, sampler))
+    finally:
+        sampler.stop()
+        server.terminate()
+        server.wait(15)
+    unchanged = None
+    if before is not None:
+        after = _fingerprint()
+        unchanged = before[0] == after[0] and all((a == b).all() for a, b in zip(before[1], after[1], strict=True))
+    return results, sampler.peak, unchanged
+
+
+def row(sessions: int, rounds: int, train: bool) -> str:
+    results, peak, unchanged = measure(sessions, rounds, train)
+    total = sessions * rounds
+    ok = len(results.predict_s)
+    rss = " → ".join(f"{m:.0f}" for m in results.rss_after_round)
+    scenario = f"{sessions} sessions × {rounds} rounds" + (" + 1 training" if train else "")
+    extra = ""
+    if train:
+        extra = f"training {results.train}; shipped model {'unchanged' if unchanged else 'CHANGED'}"
+    if results.failures:
+        extra += ("; " if extra else "") + "failures: " + " | ".join(results.failures[:3])
+    return (
+        f"| {scenario} | {ok}/{total} | {statistics.median(results.predict_s) if ok else float('nan'):.2f} | "
+        f"{_percentile(results.predict_s, 0.95):.2f} | {_percentile(results.load_s, 0.5):.1f} / "
+        f"{_percentile(results.load_s, 0.95):.1f} | {peak:.0f} | {rss} | {extra} |"
+    )
+
+
+HEADER = [
+    "| scenario | predictions | median upload→prediction (s) | p95 (s) | page load median / p95 (s) | "
+    "server peak RSS (MB) | RSS after each round (MB) | notes |",
+    "|---|---:|---:|---:|---:|---:|---|---|",
+]
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 30])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--train", action="store_true", help="also: 1 session trains while 10 classify")
+    args = parser.parse_args(argv)
+    lines = list(HEADER)
+    for n in args.sessions:
+        lines.append(row(n, args.rounds, train=False))
+        print(lines[-1], flush=True)
+    if args.train:
+        lines.append(row(10, args.rounds, train=True))
+        print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    print()
+    print(table)
+    return table
+
+
+if __name__ == "__main__":
+    main()

@@ -35,6 +35,7 @@ SCENARIOS = [
     ("4_Classify.py", [("radio", "classify_source", "MNIST test digit")]),
     ("5_Evaluate.py", []),
     ("6_Translation_invariance.py", []),
+    ("6_Translation_invariance.py", [("radio", "ti_pick_by", "By class")]),
 ]
 
 

@@ -131,6 +131,8 @@ def fill_number(pg, label: str, value: object) -> None:
     box = field(pg, label)
     box.fill(str(value))
     box.press("Tab")
+    # Tab may land on a help icon, whose tooltip would then cover the screenshot.
+    pg.evaluate("() => document.activeElement && document.activeElement.blur()")
     wait_idle(pg)
 
 

@@ -112,9 +112,17 @@ def test_evaluate_shows_errors_and_filters_mistakes(page):
     screenshot(page, "evaluate")
 
 
-def test_translation_invariance_page_loads_clean(page):
+def test_translation_invariance_shift_moves_the_digit(page):
     _needs("6_Translation_invariance.py")
     open_page(page, "Translation_invariance")
     assert_clean(page)
+    page.get_by_text("shifted by dx=0, dy=0").wait_for()
+    thumb = page.locator('[data-testid="stSlider"] [role="slider"]').first  # "Shift right (dx, pixels)"
+    thumb.focus()
+    for _ in range(4):
+        thumb.press("ArrowRight")
     wait_idle(page)
+    page.get_by_text("shifted by dx=4, dy=0").wait_for()
+    assert "says" in _main_text(page)
+    assert_clean(page)
     screenshot(page, "translation_invariance")

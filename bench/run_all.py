@@ -1,0 +1,153 @@
+"""``make bench``: run every bench/ script, each in its own process, and write bench/results.md.
+
+Each script prints its own markdown (tables measured against a reference in the same run); this collects
+them under one header naming the machine (cores, CPU model, torch version, date, load when started) and
+copies the result into the README's performance section (between the ``bench:start``/``bench:end`` marks).
+A script that fails is reported as failed in the file; the others still run.
+
+Run: ``.venv/bin/python bench/run_all.py [--quick] [--only NAME ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results.md"
+README = ROOT / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+# (script, title, full arguments, --quick arguments); scripts not listed here run after these, without arguments.
+SCRIPTS = [
+    ("filter_speed.py", "Filtering: apply_kernel vs scipy.signal.convolve2d", [], []),
+    ("train_speed.py", "Training: images/s vs the plain PyTorch loop, seconds per epoch", [],
+     ["--images", "2560", "--repeats", "1"]),
+    ("predict_speed.py", "Prediction latency", [], []),
+    ("preprocess_quality.py", "Photo preprocessing: accuracy on degraded digits", [], ["--per", "50"]),
+    ("bench_summarize.py", "Conv arithmetic: summarize vs a real forward pass", [], []),
+    ("page_rerun.py", "Page script times", [], ["--repeats", "2"]),
+    ("load_test.py", "Many users at once (headless Chromium sessions against one local server)",
+     ["--sessions", "10", "30", "--rounds", "3", "--train"], ["--sessions", "3", "--rounds", "1"]),
+]  # fmt: skip
+TIMEOUT_S = 3600
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_line() -> str:
+    import torch
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return (
+        f"Measured on **{os.cpu_count()} cores, {cpu_model()}**, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, torch {torch.__version__} (CPU threads: {torch.get_num_threads()}), "
+        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}. Load average when started: {load} "
+        "(a shared machine makes every time longer; ratios measured in the same run stay comparable)."
+    )
+
+
+def run_script(script: str, args: list[str]) -> tuple[str, float, int]:
+    """(stdout, seconds, exit code) of one bench script in its own process."""
+    started = time.perf_counter()
+    try:
+        done = subprocess.run(
+            [sys.executable, str(BENCH / script), *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        return out + f"\n\n**Timed out after {TIMEOUT_S} s.**", time.perf_counter() - started, -1
+    out = done.stdout
+    if done.returncode:
+        tail = "\n".join(done.stderr.strip().splitlines()[-8:])
+        out += f"\n\n**Failed (exit {done.returncode}):**\n\n```\n{tail}\n```"
+    return out, time.perf_counter() - started, done.returncode
+
+
+def _clean(output: str) -> str:
+    """Drop Streamlit's bare-mode warnings and blank runs; keep tables and sentences."""
+    keep = [line for line in output.splitlines() if "ScriptRunContext" not in line and "WARNING streamlit" not in line]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(keep)).strip()
+
+
+def _dedupe_tables(text: str) -> str:
+    """Scripts print their rows as they go and the full table at the end: keep the last copy of each row."""
+    lines = text.splitlines()
+    seen: set[str] = set()
+    kept = []
+    for line in reversed(lines):
+        if line.startswith("| ") and not line.startswith("|---") and line in seen:
+            continue
+        seen.add(line)
+        kept.append(line)
+    return "\n".join(reversed(kept))
+
+
+def update_readme(body: str) -> bool:
+    """Put ``body`` between the README's bench marks (or in place of its PERFORMANCE placeholder)."""
+    if not README.exists():
+        return False
+    text = README.read_text()
+    block = f"{START}\n{body}\n{END}"
+    if START in text and END in text:
+        new = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, text, flags=re.S)
+    elif re.search(r"^PERFORMANCE$", text, flags=re.M):
+        new = re.sub(r"^PERFORMANCE$", lambda _m: block, text, count=1, flags=re.M)
+    else:
+        return False
+    README.write_text(new)
+    return True
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for checking the pipeline")
+    parser.add_argument("--only", nargs="+", help="script names to run (default: all)")
+    parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
+    args = parser.parse_args(argv)
+    listed = {s[0] for s in SCRIPTS}
+    extra = [(p.name, p.stem.replace("_", " "), [], []) for p in sorted(BENCH.glob("*.py"))
+             if p.name not in listed and p.name != Path(__file__).name]  # fmt: skip
+    plan = [s for s in SCRIPTS + extra if (BENCH / s[0]).exists() and (not args.only or s[0] in args.only)]
+    sections = [machine_line()]
+    if args.quick:
+        sections.append("**Quick run (`--quick`): small sizes, not the published figures.**")
+    for script, title, full, quick in plan:
+        print(f"== {script} …", flush=True)
+        output, seconds, code = run_script(script, quick if args.quick else full)
+        status = "" if code == 0 else " (FAILED)"
+        sections.append(
+            f"### {title}{status}\n\n`bench/{script}`, {seconds:.0f} s.\n\n{_dedupe_tables(_clean(output))}"
+        )
+        print(sections[-1], flush=True)
+    body = "\n\n".join(sections)
+    RESULTS.write_text(f"# cnnviz benchmark results\n\nGenerated by `make bench` (bench/run_all.py).\n\n{body}\n")
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}", flush=True)
+    if not args.no_readme and not args.quick and not args.only and update_readme(body):
+        print("updated the performance section of README.md")
+    return body
+
+
+if __name__ == "__main__":
+    main()

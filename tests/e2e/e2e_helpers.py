@@ -145,6 +145,16 @@ def choose(pg, label: str, option: str) -> None:
     wait_idle(pg)
 
 
+def nudge_slider(pg, label: str, steps: int) -> None:
+    """Move the slider labelled ``label`` by ``steps`` with the arrow keys (negative: to the left)."""
+    thumb = field(pg, label)
+    thumb.focus()
+    for _ in range(abs(steps)):
+        thumb.press("ArrowRight" if steps > 0 else "ArrowLeft")
+    thumb.blur()
+    wait_idle(pg)
+
+
 def click_radio(pg, option: str) -> None:
     """Click the radio option (or segmented-control button) whose text is ``option``."""
     pg.locator('[data-testid="stRadio"] label, [data-testid="stButtonGroup"] button').get_by_text(

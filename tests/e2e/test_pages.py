@@ -14,10 +14,10 @@ from e2e_helpers import (
     choose,
     click_radio,
     fill_number,
+    nudge_slider,
     open_page,
     screenshot,
     upload,
-    wait_idle,
 )
 from fixtures_hostile import gradient_png
 
@@ -117,11 +117,7 @@ def test_translation_invariance_shift_moves_the_digit(page):
     open_page(page, "Translation_invariance")
     assert_clean(page)
     page.get_by_text("shifted by dx=0, dy=0").wait_for()
-    thumb = page.locator('[data-testid="stSlider"] [role="slider"]').first  # "Shift right (dx, pixels)"
-    thumb.focus()
-    for _ in range(4):
-        thumb.press("ArrowRight")
-    wait_idle(page)
+    nudge_slider(page, "Shift right (dx, pixels)", 4)
     page.get_by_text("shifted by dx=4, dy=0").wait_for()
     assert "says" in _main_text(page)
     assert_clean(page)

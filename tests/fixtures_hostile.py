@@ -2,7 +2,7 @@
 
 Each ``HostileFile`` says what the app must do with it: ``refused`` files get a one-sentence ``st.error``
 containing ``words``; accepted files are shown, with an ``st.info`` note containing ``words`` when the
-loader had to change something. Shared by the unit tests (``test_hostile_uploads.py`` in tests/) and the
+loader had to change something. Shared by the unit tests (``tests/test_hostile_files.py``) and the
 browser tests (``tests/e2e/test_hostile_uploads.py``).
 """
 

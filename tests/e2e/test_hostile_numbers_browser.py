@@ -1,0 +1,66 @@
+"""Nonsense typed into the number boxes and the custom-kernel grid of a real browser: explained, never raised.
+
+Every box of every page gets 0, -1, huge and fractional values in tests/test_hostile_numbers.py (AppTest);
+this checks the cases the issue names through the browser, including the kernel grid AppTest cannot edit.
+"""
+
+from e2e_helpers import assert_no_exception, click_radio, error_texts, fill_number, open_page, screenshot, wait_idle
+
+
+def _cell(grid, row: int, col: int, cols: int = 3) -> tuple[float, float]:
+    """Centre of a data-editor cell (35 px header and rows, equal columns) in page coordinates."""
+    box = grid.bounding_box()
+    return box["x"] + (col + 0.5) * box["width"] / cols, box["y"] + 35 + (row + 0.5) * 35
+
+
+def _type_into_cell(page, grid, row: int, col: int, text: str) -> None:
+    """Open the cell's editor with a double click, replace its value, commit with Enter, wait for the rerun."""
+    page.mouse.dblclick(*_cell(grid, row, col))
+    editor = page.locator("#portal textarea, #portal input").first
+    editor.wait_for()
+    editor.fill(text)
+    editor.press("Enter")
+    wait_idle(page)
+
+
+def test_kernels_stride_zero_then_zero_and_nan_custom_kernels(page):
+    open_page(page, "Kernels")
+    fill_number(page, "Stride", 0)
+    assert_no_exception(page)
+    assert any("stride" in e.lower() for e in error_texts(page)), error_texts(page)
+    fill_number(page, "Stride", 1)
+    assert not error_texts(page)
+
+    click_radio(page, "Custom")
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    for row in range(3):
+        for col in range(3):
+            _type_into_cell(page, grid, row, col, "0")
+    warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+    assert any("Every weight is 0" in w for w in warnings), warnings
+    assert_no_exception(page)
+    screenshot(page, "hostile_kernels_zero_kernel")
+
+    page.mouse.click(*_cell(grid, 1, 1))
+    page.keyboard.press("Delete")  # an empty cell: NaN
+    wait_idle(page)
+    assert_no_exception(page)
+    assert any("NaN" in e or "empty" in e for e in error_texts(page)), error_texts(page)
+
+
+def test_calculator_padding_minus_one_and_a_huge_input(page):
+    open_page(page, "Conv_arithmetic")
+    fill_number(page, "Padding", -1)
+    assert_no_exception(page)
+    assert any("padding" in e.lower() for e in error_texts(page)), error_texts(page)
+    fill_number(page, "Padding", 0)
+    fill_number(page, "Kernel size", 0)
+    assert any("kernel" in e.lower() for e in error_texts(page)), error_texts(page)
+    fill_number(page, "Kernel size", 3)
+    fill_number(page, "Input height", 10_000)
+    fill_number(page, "Input width", 10_000)
+    page.get_by_text("Output: 9,998 x 9,998 x 32").wait_for()
+    assert_no_exception(page)
+    assert not error_texts(page)
+    screenshot(page, "hostile_calculator_10000")

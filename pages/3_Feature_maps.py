@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from cnnviz import inspect as net_inspect
-from cnnviz_ui import inside
+from cnnviz_ui import inside, pooling_view
 from cnnviz_ui.common import friendly_errors, page_header
 from cnnviz_ui.resources import model_picker
 
@@ -97,15 +97,15 @@ def one_map() -> None:
     peak = float(np.abs(weights).max())
     with figures[0]:
         if len(weights) == 1:
-            st.plotly_chart(inside.figure_once((key, "filter", conv, index), lambda: inside.map_figure(
+            st.plotly_chart(inside.figure_once((key, "filter", conv, index), lambda: pooling_view.map_figure(
                 weights[0], f"filter {index}", peak, numbers=True)), key="fm_zoom_filter")  # fmt: skip
         else:
             inside.show_layer(key, f"{conv} filter {index}", weights, peak, per_map=False)
             st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
     for column, name in zip(figures[1:], block, strict=True):
-        figure = inside.figure_once((key, name, index), lambda name=name: inside.map_figure(
+        figure = inside.figure_once((key, name, index), lambda name=name: pooling_view.map_figure(
             acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]))  # fmt: skip
         column.plotly_chart(figure, key=f"fm_zoom_{name}")
 
 one_map()
-inside.pooling_section(key, model, acts, layers)
+pooling_view.pooling_section(key, model, acts, layers)

@@ -8,6 +8,7 @@ from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shi
 from cnnviz_ui import inside
 from cnnviz_ui.common import page_header
 from cnnviz_ui.resources import dataset, model_picker
+from cnnviz_ui.shift_view import shift_curves, shift_grid
 
 MAX_SHIFT = 10
 page_header(
@@ -67,13 +68,13 @@ def shifted_view() -> None:
         along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
         run = (*keys.values(), target, dx, dy)
-        c1.plotly_chart(inside.figure_once((*run, "x"), lambda: inside.shift_curves(steps, along_x, dx, "dx", target)),
+        c1.plotly_chart(inside.figure_once((*run, "x"), lambda: shift_curves(steps, along_x, dx, "dx", target)),
                         key="ti_curve_x")  # fmt: skip
-        c2.plotly_chart(inside.figure_once((*run, "y"), lambda: inside.shift_curves(steps, along_y, dy, "dy", target)),
+        c2.plotly_chart(inside.figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)),
                         key="ti_curve_y")  # fmt: skip
     st.subheader(f"Every shift at once: where in the frame is it still a {target}?")
     for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
-        figure = inside.figure_once((keys[name], target, dx, dy, "grid"), lambda g=grid, n=name: inside.shift_grid(
+        figure = inside.figure_once((keys[name], target, dx, dy, "grid"), lambda g=grid, n=name: shift_grid(
             steps, g[..., target], f"{n}: P({target}) for every shift", (dx, dy)))  # fmt: skip
         column.plotly_chart(figure, key=f"ti_grid_{name}")
     conv_name, conv_model = conv_pick[0], conv_pick[1]
@@ -108,6 +109,6 @@ def accuracy_curve(key: str, _model: torch.nn.Module) -> np.ndarray:
 st.subheader("Not just this digit")
 if st.toggle("Measure accuracy against horizontal shift on 1,000 test digits (a few seconds)", key="ti_many"):
     curves = {name: accuracy_curve(key.split(":")[0], models[name]) for name, key in keys.items()}
-    figure = inside.shift_curves(np.arange(-8, 9), curves, 0, "dx", target)
+    figure = shift_curves(np.arange(-8, 9), curves, 0, "dx", target)
     figure.update_layout(title_text="Top-1 accuracy on 1,000 test digits against horizontal shift")
     st.plotly_chart(figure, key="ti_many_chart")

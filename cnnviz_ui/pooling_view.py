@@ -1,0 +1,136 @@
+"""Feature maps as hoverable heatmaps, and max pooling window by window (Feature maps page).
+
+Split from ``inside`` so each helper module stays one topic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from torch import nn
+
+from cnnviz import inspect as net_inspect
+from cnnviz.inspect import PoolingWindows
+from cnnviz_ui.inside import WINNER, ZOOM, figure_once
+from cnnviz_ui.plots import DIVERGING
+
+
+def map_figure(values: np.ndarray, title: str, limit: float, numbers: bool = False, height: int = 330,
+               scale: bool = True, gap: int = 1) -> go.Figure:  # fmt: skip
+    """One feature map as a hoverable heatmap on the shared blue-white-red scale."""
+    figure = go.Figure(go.Heatmap(z=values, colorscale=DIVERGING, zmin=-limit, zmax=limit, xgap=gap, ygap=gap,
+                                  hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
+                                  showscale=scale, colorbar={"thickness": 10, "len": 0.8}))  # fmt: skip
+    if numbers:
+        figure.data[0].update(texttemplate="%{z:.2f}", textfont={"size": 11})
+    return square_layout(figure, title, height)
+
+
+def square_layout(figure: go.Figure, title: str, height: int) -> go.Figure:
+    figure.update_layout(title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 14}}, height=height,
+                         margin={"l": 10, "r": 10, "t": 36, "b": 10}, plot_bgcolor="white", dragmode=False)  # fmt: skip
+    figure.update_xaxes(showgrid=False, zeroline=False, constrain="domain", showticklabels=False)
+    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", autorange="reversed", showticklabels=False)
+    return figure
+
+
+def _window_lines(figure: go.Figure, top: int, left: int, rows: int, cols: int, k: int, colour: str,
+                  width: float) -> None:  # fmt: skip
+    """Lines around every k x k pooling window of a region (cell centres at integer coordinates)."""
+    xs, ys = [], []
+    for r in range(0, rows + 1, k):
+        ys += [top + r - 0.5] * 2 + [None]
+        xs += [left - 0.5, left + cols - 0.5, None]
+    for c in range(0, cols + 1, k):
+        xs += [left + c - 0.5] * 2 + [None]
+        ys += [top - 0.5, top + rows - 0.5, None]
+    figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width},
+                                hoverinfo="skip", showlegend=False))  # fmt: skip
+
+
+def draw_box(figure: go.Figure, row: float, col: float, size: float, colour: str = ZOOM, width: int = 3) -> None:
+    figure.add_shape(type="rect", x0=col - 0.5, x1=col + size - 0.5, y0=row - 0.5, y1=row + size - 0.5,
+                     line={"color": colour, "width": width})  # fmt: skip
+
+
+def pooling_figures(feature_map: np.ndarray, pooled: PoolingWindows, region: tuple[int, int, int], limit: float,
+                    names: tuple[str, str]) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:  # fmt: skip
+    """Before/after pooling for the whole map, and a zoomed region with every number printed.
+
+    ``region`` = (first window row, first window column, windows per side) of the zoom, outlined in orange.
+    Winning cells are dotted in the overview (where the window is not all zero) and boxed in the zoom.
+    """
+    k, s = pooled.kernel, pooled.stride
+    w_row, w_col, n = region
+    winners = pooled.winners.reshape(-1, 2)
+    positive = pooled.output.reshape(-1) > 0
+    height = 440
+    overview = map_figure(feature_map, f"{names[0]} ({feature_map.shape[0]}×{feature_map.shape[1]})", limit,
+                          height=height, scale=False, gap=0)  # fmt: skip
+    _window_lines(overview, 0, 0, pooled.output.shape[0] * s, pooled.output.shape[1] * s, s, "#9ca3af", 0.6)
+    overview.add_trace(go.Scatter(x=winners[positive, 1], y=winners[positive, 0], mode="markers", showlegend=False,
+                                  hoverinfo="skip", marker={"size": 4, "color": "black"}))  # fmt: skip
+    top, left, side = w_row * s, w_col * s, (n - 1) * s + k
+    draw_box(overview, top, left, side)
+    after = map_figure(pooled.output, f"{names[1]} ({pooled.output.shape[0]}×{pooled.output.shape[1]})", limit,
+                       height=height)  # fmt: skip
+    draw_box(after, w_row, w_col, n)
+    zoom = map_figure(feature_map[top : top + side, left : left + side], f"zoom on {names[0]}: {side}×{side} values",
+                      limit, numbers=True, height=height, scale=False)  # fmt: skip
+    zoom.data[0].update(x=np.arange(left, left + side), y=np.arange(top, top + side))
+    zoom.data[0].textfont.size = 15
+    _window_lines(zoom, top, left, side, side, s, "black", 2.5)
+    for r in range(w_row, w_row + n):
+        for c in range(w_col, w_col + n):
+            win_r, win_c = pooled.winners[r, c]
+            draw_box(zoom, win_r, win_c, 1, WINNER, 4)
+    zoom_out = map_figure(pooled.output[w_row : w_row + n, w_col : w_col + n], f"{names[1]}: the {n}×{n} maxima",
+                          limit, numbers=True, height=height)  # fmt: skip
+    zoom_out.data[0].update(x=np.arange(w_col, w_col + n), y=np.arange(w_row, w_row + n))
+    zoom_out.data[0].textfont.size = 15
+    return overview, after, zoom, zoom_out
+
+
+@st.fragment
+def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: list[str]) -> None:
+    """Max pooling of one map: windows drawn, winners circled, and a zoom with every number (a fragment)."""
+    pools = [(layers[i - 1], name) for i, name in enumerate(layers) if name.startswith("pool") and i > 0]
+    if not pools:
+        return
+    st.header("Max pooling, window by window")
+    st.markdown("Each 2×2 window (grey lines) keeps only its largest value (black dot): the map halves in size, "
+                "and a feature that moves by a pixel inside its window still gives the same output.")  # fmt: skip
+    c1, c2, c3, c4 = st.columns(4)
+    choices = {f"{before} → {after}": (before, after) for before, after in pools}
+    source, pool = choices[c1.selectbox("Pooling layer", list(choices), key="fm_pool_layer")]
+    maps = acts[source]
+    count = maps.shape[0]
+    strongest = int(maps.reshape(count, -1).max(1).argmax())
+    index = c2.slider("Map to pool", 0, count - 1, strongest, key=f"fm_pool_map_{pool}")
+    layer = getattr(model, pool)
+    pooled = net_inspect.pooling_windows(maps[index], layer.kernel_size, layer.stride)
+    out_h, out_w = pooled.output.shape
+    n = min(3, out_h, out_w)
+    best_r, best_c = np.unravel_index(pooled.output.argmax(), pooled.output.shape)
+    row = c3.slider("Zoom: window row", 0, out_h - n, int(np.clip(best_r - 1, 0, out_h - n)), key=f"fm_pool_row_{pool}")
+    col = c4.slider("Zoom: window column", 0, out_w - n, int(np.clip(best_c - 1, 0, out_w - n)),
+                    key=f"fm_pool_col_{pool}")  # fmt: skip
+    limit = float(np.abs(maps[index]).max()) or 1.0
+    figures = figure_once((key, "pool", pool, index, row, col), lambda: pooling_figures(
+        maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}")))
+    overview, after, zoom, zoom_out = figures
+    config = {"displayModeBar": False}
+    left, right = st.columns(2)
+    left.plotly_chart(overview, key="fm_pool_before", config=config)
+    right.plotly_chart(after, key="fm_pool_after", config=config)
+    st.markdown(f"**Zoom** (the orange square): black lines are the {pooled.kernel}×{pooled.kernel} windows; the "
+                ":green[green box] in each marks the number that survives.")  # fmt: skip
+    left, right = st.columns(2)
+    left.plotly_chart(zoom, key="fm_pool_zoom", config=config)
+    right.plotly_chart(zoom_out, key="fm_pool_zoom_out", config=config)
+    kept = pooled.output[row : row + n, col : col + n]
+    per_window = pooled.kernel * pooled.kernel
+    st.caption(f"These {n * n} windows keep {', '.join(f'{v:.2f}' for v in kept.ravel())}; the other "
+               f"{n * n * (per_window - 1)} values are thrown away. In an all-zero window every cell ties; like "
+               "PyTorch, the first one in reading order counts as the winner.")  # fmt: skip

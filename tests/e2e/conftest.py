@@ -67,7 +67,10 @@ def page(browser, app_url, request):
     pg = context.new_page()
     pg.app_url = app_url
     yield pg
+    failed_shot = ROOT / "artifacts" / "screenshots" / f"FAILED_{request.node.name}.png"
     if getattr(request.node, "failed_call", False):  # what the page looked like when the test failed
         with contextlib.suppress(Exception):  # a dead page must not hide the real failure
-            pg.screenshot(path=str(ROOT / "artifacts" / "screenshots" / f"FAILED_{request.node.name}.png"))
+            pg.screenshot(path=str(failed_shot))
+    else:
+        failed_shot.unlink(missing_ok=True)  # a stale picture of an old failure would mislead a reviewer
     context.close()

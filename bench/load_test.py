@@ -233,7 +233,7 @@ def row(sessions: int, rounds: int, train: bool) -> str:
     if train:
         extra = f"training {results.train}; shipped model {'unchanged' if unchanged else 'CHANGED'}"
     if results.failures:
-        extra += ("; " if extra else "") + f"{len(results.failures)} failures, e.g. " + " | ".join(results.failures[:2])
+        extra += ("; " if extra else "") + f"{len(results.failures)} failures, e.g. " + "; ".join(results.failures[:2])
     return (
         f"| {scenario} | {ok}/{total} | {statistics.median(results.predict_s) if ok else float('nan'):.2f} | "
         f"{_percentile(results.predict_s, 0.95):.2f} | {_percentile(results.load_s, 0.5):.1f} / "

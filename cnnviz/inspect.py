@@ -10,6 +10,7 @@ on shared models whose parameters have ``requires_grad=False`` and leave no ``.g
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,45 @@ def _named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return list(model.named_children())
 
 
+_HOOK_LOCK = threading.Lock()
+
+
+def layer_outputs(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+    """(name, output) of every child layer of ``model`` for ``batch``, in order; thread-safe.
+
+    Models are shared by every session of the server, each in its own thread, so hooks (state on the
+    shared module) would catch other sessions' forward passes. ``MnistNet`` walks its own layers
+    (``forward_layers``) and a plain ``nn.Sequential`` is walked here, with no hooks at all; any other
+    module falls back to forward hooks that record only this thread's pass, one such pass at a time,
+    and are removed even when forward raises.
+    """
+    if hasattr(model, "forward_layers"):
+        return model.forward_layers(batch)
+    if type(model) is nn.Sequential:
+        outputs, x = [], batch
+        for name, layer in model.named_children():
+            x = layer(x)
+            outputs.append((name, x))
+        return outputs
+    owner = threading.get_ident()
+    outputs: list[tuple[str, torch.Tensor]] = []
+    handles = []
+    with _HOOK_LOCK:
+        try:
+            for name, layer in _named_layers(model):
+                # A default argument binds this layer's name now, not the loop's last one.
+                def keep(_module, _inputs, output, name=name):
+                    if threading.get_ident() == owner:
+                        outputs.append((name, output))
+
+                handles.append(layer.register_forward_hook(keep))
+            model(batch)
+        finally:
+            for handle in handles:
+                handle.remove()
+    return outputs
+
+
 def activations(model: nn.Module, x: torch.Tensor | np.ndarray) -> dict[str, torch.Tensor]:
     """Every layer's output for one input image, in layer order, keyed by layer name.
 
@@ -49,27 +89,15 @@ def activations(model: nn.Module, x: torch.Tensor | np.ndarray) -> dict[str, tor
 
     Returns:
         ``{"conv1": (32, 26, 26), "relu1": ..., "fc2": (10,)}``: detached CPU tensors without the batch
-        axis, so the shapes are the ones ``summarize`` prints.
+        axis, so the shapes are the ones ``summarize`` prints. The model is left unchanged (no hooks
+        remain; see ``layer_outputs`` for why shared models are walked rather than hooked).
 
     Raises:
         ValueError: ``x`` is not one grey image.
     """
     batch = as_batch(x)
-    outputs: dict[str, torch.Tensor] = {}
-    handles = []
-    try:
-        for name, layer in _named_layers(model):
-            # A default argument binds this layer's name now, not the loop's last one.
-            def keep(_module, _inputs, output, name=name):
-                outputs[name] = output.detach()[0].cpu().clone()
-
-            handles.append(layer.register_forward_hook(keep))
-        with torch.no_grad():
-            model(batch)
-    finally:
-        for handle in handles:  # even when forward raises, the model is left without hooks
-            handle.remove()
-    return outputs
+    with torch.no_grad():
+        return {name: output.detach()[0].cpu().clone() for name, output in layer_outputs(model, batch)}
 
 
 @dataclass(frozen=True)
@@ -231,18 +259,17 @@ def grad_cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, layer:
             f"{known}Grad-CAM needs a layer of feature maps (before the flatten): "
             + (f"choose one of {', '.join(choices)}" if choices else "this model has none, it has no conv layers")
         )
-    module = dict(_named_layers(model))[layer]
     batch = as_batch(x)
-    kept: list[torch.Tensor] = []
-    handle = module.register_forward_hook(lambda _m, _i, output: kept.append(output))
-    try:
-        with torch.enable_grad():
-            copy = batch.clone().requires_grad_(True)  # makes the activation part of the graph
-            score = _scores(model, copy, target)[0]
-            (grad,) = torch.autograd.grad(score, kept[0])
-    finally:
-        handle.remove()
-    maps = kept[0].detach()[0]  # (C, h, w)
+    target = whole_number("target class", int(target) if isinstance(target, np.integer) else target, 0)
+    with torch.enable_grad():
+        copy = batch.clone().requires_grad_(True)  # makes the activation part of the graph
+        outputs = layer_outputs(model, copy)
+        logits = outputs[-1][1]
+        if target >= logits.shape[1]:
+            raise ValueError(f"target class must be between 0 and {logits.shape[1] - 1}, got {target}")
+        activation = dict(outputs)[layer]
+        (grad,) = torch.autograd.grad(logits[0, target], activation)
+    maps = activation.detach()[0]  # (C, h, w)
     weights = grad[0].mean(dim=(1, 2))  # (C,)
     cam = torch.relu((weights[:, None, None] * maps).sum(0))  # (h, w)
     height, width = batch.shape[-2:]

@@ -37,6 +37,20 @@ class MnistNet(nn.Sequential):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, 1, 28, 28) in [0, 1] -> (N, 10)
         return super().forward((x - self.mean) / self.std)
 
+    def forward_layers(self, x: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
+        """(name, output) of every layer in order for input ``x``; the last output is ``forward(x)``.
+
+        The visual pages read layers through this instead of forward hooks: hooks live on the module,
+        so on a model shared by every student's session a hook registered by one session would catch
+        (and could be removed during) another session's forward pass.
+        """
+        outputs = []
+        x = (x - self.mean) / self.std
+        for name, layer in self.named_children():
+            x = layer(x)
+            outputs.append((name, x))
+        return outputs
+
 
 def _convnet() -> MnistNet:
     """The lecture's net: three 3x3 convs (32, 64, 64) with two 2x2 max pools, dense 64, dense 10."""

@@ -79,6 +79,9 @@ def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
     page.get_by_text("Prediction: 2").wait_for()
     main = _main_text(page)
     assert "conv1 → relu1 → pool1" in main
+    # The explanation follows the new digit: "Class to explain" must not keep the previous digit's class (7).
+    explained = page.get_by_text(re.compile(r"(Saliency|Grad-CAM) for class \d")).first.inner_text()
+    assert "for class 2" in explained, explained
     grid = page.locator('[data-testid="stImage"] img')
     assert grid.count() >= 4, "input, explanation, conv1 filters and the conv1 maps are drawn"
     assert_clean(page)

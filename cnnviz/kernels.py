@@ -94,9 +94,14 @@ def check_kernel(kernel: np.ndarray) -> np.ndarray:
     return array
 
 
+MAX_KERNEL_SIZE = 99  # far beyond any teaching use; a typo of 10^9 must not allocate 8 exabytes
+
+
 def _check_size(name: str, size: int) -> None:
     if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, got {size!r}")
+    if size > MAX_KERNEL_SIZE:
+        raise ValueError(f"{name} must be at most {MAX_KERNEL_SIZE}, got {size:,}: a kernel that big blurs everything")
 
 
 PRESETS: dict[str, np.ndarray] = {

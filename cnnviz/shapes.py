@@ -206,3 +206,32 @@ def __getattr__(name: str) -> object:
 
         return getattr(summary, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def divisors_below(n: int, limit: int) -> list[int]:
+    """Divisors of ``n`` below ``limit``, ascending, in O(sqrt(n)) steps (a stride of 10^9 must not hang).
+
+    Every number divides 0, so for ``n = 0`` only the two largest below ``limit`` are returned.
+    """
+    if n == 0:
+        return list(range(max(1, limit - 2), limit))
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return sorted(d for d in {*small, *(n // d for d in small)} if d < limit)
+
+
+def padding_that_fits(bare: int, pad_before: int, stride: int) -> int | None:
+    """The smallest padding P > pad_before with (bare + 2P) divisible by stride, or None if none exists.
+
+    ``bare`` is W - F (the input minus the effective kernel, before padding).
+
+    Solved with modular arithmetic rather than by trying every P (stride may be huge).
+    """
+    g = 2 if stride % 2 == 0 else 1  # 2P is even: with an even stride, bare must be even too
+    if bare % g:
+        return None
+    modulus = stride // g
+    if modulus == 1:
+        return pad_before + 1
+    target = (-(bare // g) * pow(2 // g, -1, modulus)) % modulus  # P ≡ target (mod modulus)
+    first = pad_before + 1
+    return first + (target - first) % modulus

@@ -15,7 +15,7 @@ import streamlit as st
 
 from cnnviz.architectures import KINDS, LayerSpec
 from cnnviz.receptive import AxisField
-from cnnviz.shapes import ConvExplanation, explain_conv
+from cnnviz.shapes import ConvExplanation, divisors_below, explain_conv, padding_that_fits
 from cnnviz.summary import LayerRow, Summary
 from cnnviz.windows import WindowGrid
 
@@ -81,11 +81,9 @@ def stride_note(rows: ConvExplanation, cols: ConvExplanation) -> str:
         return ""
     e = rows if rows.unused_input else cols
     span = e.padded - e.effective_kernel
-    strides = [str(s) for s in range(1, e.stride) if span % s == 0][-2:]
+    strides = [str(s) for s in divisors_below(span, e.stride)][-2:]
     bare = e.size - e.effective_kernel  # W - F without padding; symmetric padding P adds 2P
-    pad = next(
-        (p for p in range(e.pad_before + 1, e.pad_before + e.stride + 1) if (bare + 2 * p) % e.stride == 0), None
-    )
+    pad = padding_that_fits(bare, e.pad_before, e.stride)
     fixes = [f"stride {' or '.join(strides)}"] + ([f"padding {pad}"] if pad is not None else [])
     return (
         f"**Stride {e.stride} leaves the last {' and the last '.join(unused)} of the input unused.** Windows start "

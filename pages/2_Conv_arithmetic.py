@@ -127,9 +127,9 @@ with build_tab:
         in_shape = tuple(whole_number(f"image {n}", size[n], 1) for n in ("channels", "height", "width"))
         specs = ui.specs_from_frame(edited)
         try:
-            summary, failure = summarize(build_network(specs, in_shape), in_shape), None
+            summary, failure = summarize(build_network(specs, in_shape, device="meta"), in_shape), None
         except LayerError as exc:
-            summary, failure = summarize(build_network(specs[: exc.index], in_shape), in_shape), exc
+            summary, failure = summarize(build_network(specs[: exc.index], in_shape, device="meta"), in_shape), exc
         st.dataframe(ui.summary_frame(summary.folded()), hide_index=True, height="content")
         if failure:
             st.error(

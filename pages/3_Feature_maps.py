@@ -40,7 +40,8 @@ with why:
     method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain", horizontal=True,
                       help="Saliency: how much each pixel changes the class score (SmoothGrad, 16 noisy copies). "
                       "Grad-CAM: which regions the last conv layer's maps use for the class.")  # fmt: skip
-    target = st.selectbox("Class to explain", range(10), index=top, key="fm_target")
+    # Keyed by the input, so a new digit starts at its own top class instead of keeping the last choice.
+    target = st.selectbox("Class to explain", range(10), index=top, key=f"fm_target_{key}")
     with friendly_errors():
         heat = inside.explanation(key, method, target, model, image)
         st.image(inside.heat_overlay_png(image, heat), width=210,

@@ -99,3 +99,13 @@ def test_normalise():
     np.testing.assert_allclose(normalise_kernel(np.ones((3, 3))), box_kernel(3))
     edge = normalise_kernel(PRESETS["Sobel x"])
     assert edge.sum() == pytest.approx(0) and edge[edge > 0].sum() == pytest.approx(1)
+
+
+@pytest.mark.parametrize("size", [100, 10**9])
+def test_builders_refuse_absurd_sizes_before_allocating(size):
+    from cnnviz.kernels import MAX_KERNEL_SIZE, box_kernel, gaussian_kernel
+
+    with pytest.raises(ValueError, match=f"at most {MAX_KERNEL_SIZE}"):
+        box_kernel(size)
+    with pytest.raises(ValueError, match=f"at most {MAX_KERNEL_SIZE}"):
+        gaussian_kernel(size | 1, 1.0)

@@ -149,3 +149,25 @@ def test_huge_input_is_arithmetic_only():
     assert conv_output_size(10**12, 3, 2, "same") == 5 * 10**11
 
 
+@given(st.integers(0, 400), st.integers(1, 60))
+def test_divisors_below_match_brute_force(span, stride):
+    from cnnviz.shapes import divisors_below
+
+    brute = [s for s in range(1, stride) if span % s == 0]
+    assert divisors_below(span, stride) == (brute[-2:] if span == 0 else brute)
+
+
+@given(st.integers(-20, 400), st.integers(0, 6), st.integers(1, 60))
+def test_padding_that_fits_matches_brute_force(bare, pad_before, stride):
+    from cnnviz.shapes import padding_that_fits
+
+    brute = next((p for p in range(pad_before + 1, pad_before + stride + 1) if (bare + 2 * p) % stride == 0), None)
+    assert padding_that_fits(bare, pad_before, stride) == brute
+
+
+def test_huge_strides_are_answered_at_once():
+    from cnnviz.shapes import divisors_below, padding_that_fits
+
+    assert padding_that_fits(7, 0, 10**9) is None  # odd W - F, even stride: no symmetric padding fits
+    assert padding_that_fits(8, 0, 10**9) == 499_999_996  # 8 + 2 * 499,999,996 = 10^9
+    assert divisors_below(10**12, 10**9)[-2:] == [800_000_000, 976_562_500]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cnnviz.checkpoints import checkpoint_bytes
+from cnnviz.checkpoints import checkpoint_bytes, load_checkpoint
 from cnnviz.jobs import TrainConfig
 from cnnviz.models import MODEL_DESCRIPTIONS
 from cnnviz.train import OPTIMIZERS
@@ -54,6 +54,17 @@ if start:
             st.warning("Training is busy: another user's run is in progress. Try again when it finishes.")
         else:
             st.session_state["train_job"] = job.id
+
+with st.expander("Load a checkpoint you saved earlier (.pt)"):
+    upload = st.file_uploader(
+        "Checkpoint file", type=["pt"], key="train_checkpoint_upload",
+        help="A file from the download button below. Only weights are read (weights_only): a file cannot run code.",
+    )  # fmt: skip
+    if upload is not None:
+        with friendly_errors("This checkpoint was refused: "):
+            loaded, meta = load_checkpoint(upload.getvalue(), name=upload.name)
+            add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {"dataset": "MNIST", **meta})
+            st.success(f"Loaded {upload.name} ({loaded.name}); pick it in the model menus of the other pages.")
 
 job = slot.get(st.session_state.get("train_job", ""))
 other = slot.current()

@@ -24,3 +24,21 @@ def test_train_tiny_run_completes_with_curve(page):
     page.get_by_text("Download the checkpoint").wait_for()
     assert_clean(page)
     screenshot(page, "train")
+
+
+def test_corrupt_checkpoint_upload_is_refused_then_a_good_one_loads(page):
+    from pathlib import Path
+
+    from e2e_helpers import assert_no_exception, error_texts, upload
+
+    good = (Path(__file__).resolve().parents[2] / "assets" / "mnist_dense.pt").read_bytes()
+    open_page(page, "Train")
+    page.get_by_text("Load a checkpoint you saved earlier").click()
+    upload(page, "broken.pt", good[: len(good) // 3], mime="application/octet-stream")
+    assert_no_exception(page)
+    assert any("refused" in text and "broken.pt" in text for text in error_texts(page)), error_texts(page)
+    upload(page, "dense.pt", good, mime="application/octet-stream")
+    assert_no_exception(page)
+    page.get_by_text("Loaded dense.pt").wait_for()
+    assert not error_texts(page)
+    screenshot(page, "train_checkpoint_upload")

@@ -59,7 +59,7 @@ def kernel_controls() -> tuple[np.ndarray, str]:
         sigma = st.slider("Gaussian sigma (px)", 0.2, 8.0, 1.0, step=0.1, key="kernels_gauss_sigma")
         kernel, name = gaussian_kernel(size, sigma), f"Gaussian {size}x{size}, sigma {sigma:g}"
     elif kind == "Box":
-        size = int(st.number_input("Box size", value=3, step=1, key="kernels_box_size", help="1 to 15"))
+        size = int(st.number_input("Box size", value=3, step=1, key="kernels_box_size", help="1 to 99 px; lecture: 15"))
         kernel, name = box_kernel(size), f"Box blur {size}x{size}"
     else:
         kernel, name = _custom_kernel(), "Custom kernel"

@@ -5,6 +5,9 @@ from e2e_helpers import assert_clean, fill_number, open_page, screenshot, wait_i
 
 def test_home_lists_pages_and_model(page):
     open_page(page)
+    # The very first request of a fresh server also loads torch and the shipped model: wait for the figure.
+    page.get_by_text("Shipped convnet, MNIST test accuracy").wait_for(timeout=90_000)
+    wait_idle(page)
     assert_clean(page)
     body = page.inner_text("body")
     assert "cnnviz" in body

@@ -86,8 +86,10 @@ def open_page(pg, path: str = "") -> None:
 
 
 def assert_clean(pg) -> None:
-    """No exception element and no traceback on the page."""
+    """No exception element, no st.error box and no traceback on the page."""
     assert pg.locator('[data-testid="stException"]').count() == 0, "an exception is shown on the page"
+    errors = pg.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+    assert not errors, f"error boxes on the page: {errors}"
     body = pg.inner_text("body")
     assert "Traceback" not in body
     assert "Error" not in body.replace("st.error", ""), f"'Error' text on the page: {body[:500]}"

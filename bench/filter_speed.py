@@ -8,13 +8,13 @@ so ``bench/run_all.py`` can collect them. It also times one full rerun of the Ke
 from __future__ import annotations
 
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.signal
+from _machine import cpu_model  # bench/ is on sys.path when a bench script runs
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,16 +36,6 @@ def best_of(repeats: int, function, *args, **kwargs) -> float:
         call()
         times.append(time.perf_counter() - started)
     return min(times) * 1000
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def kernel_cases(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from _machine import cpu_model  # bench/ is on sys.path when a bench script runs
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results.md"
@@ -39,16 +41,6 @@ SCRIPTS = [
      ["--sessions", "10", "30", "--rounds", "3", "--train"], ["--sessions", "3", "--rounds", "1"]),
 ]  # fmt: skip
 TIMEOUT_S = 3600
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def machine_line() -> str:
@@ -139,7 +131,7 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     listed = {s[0] for s in SCRIPTS}
     extra = [(p.name, p.stem.replace("_", " "), [], []) for p in sorted(BENCH.glob("*.py"))
-             if p.name not in listed and p.name != Path(__file__).name]  # fmt: skip
+             if p.name not in listed and p.name != Path(__file__).name and not p.name.startswith("_")]  # fmt: skip
     plan = [s for s in SCRIPTS + extra if (BENCH / s[0]).exists() and (not args.only or s[0] in args.only)]
     sections = [machine_line()]
     if args.quick:

@@ -17,6 +17,7 @@ from torch import nn
 from cnnviz.images import encode_png
 from cnnviz.predict import predict_dataset
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
+from cnnviz_ui.common import percent
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import model_fingerprint
 from cnnviz_ui.resources import dataset
@@ -116,11 +117,6 @@ def step_picture(step: PreprocessStep, size: int = 150) -> bytes:
     top, left = (size - size_xy[1]) // 2, (size - size_xy[0]) // 2
     tile[top : top + size_xy[1], left : left + size_xy[0]] = resized
     return encode_png(tile)
-
-
-def percent(p: float) -> str:
-    """A probability for people: never "100.0%" for a softmax that is merely very sure."""
-    return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"
 
 
 def prediction_card(ranking: list[tuple[int, float]], label: int | None = None) -> None:

@@ -46,3 +46,8 @@ def friendly_errors(prefix: str = "") -> Iterator[None]:
         yield
     except USER_ERRORS as exc:
         st.error(f"{prefix}{exc}")
+
+
+def percent(p: float) -> str:
+    """A probability for people: never "100.0%" for a softmax that is merely very sure."""
+    return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"

@@ -5,7 +5,7 @@ import streamlit as st
 from cnnviz import inspect as net_inspect
 from cnnviz.predict import top_k
 from cnnviz_ui import classify, inside
-from cnnviz_ui.common import friendly_errors, page_header
+from cnnviz_ui.common import friendly_errors, page_header, percent
 from cnnviz_ui.resources import available_models, model_picker
 
 page_header(
@@ -63,7 +63,7 @@ with compare_col:
         with cards[i % len(cards)].container(border=True):
             st.markdown(f"**{name}**")
             st.markdown(f"<span style='font-size:2.4rem;font-weight:700'>{best[0][0]}</span> "
-                        f"&nbsp;{classify.percent(best[0][1])}", unsafe_allow_html=True)  # fmt: skip
-            st.caption(" · ".join(f"{c}: {classify.percent(p)}" for c, p in best[1:]) + " (runners-up)")
+                        f"&nbsp;{percent(best[0][1])}", unsafe_allow_html=True)  # fmt: skip
+            st.caption(" · ".join(f"{c}: {percent(p)}" for c, p in best[1:]) + " (runners-up)")
     st.caption("A session model appears here after you train one on the Train page and press "
                "\"Use this model in the other pages\".")  # fmt: skip

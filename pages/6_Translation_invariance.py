@@ -6,7 +6,7 @@ import torch
 
 from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
 from cnnviz_ui import inside
-from cnnviz_ui.common import page_header
+from cnnviz_ui.common import page_header, percent
 from cnnviz_ui.resources import dataset, model_picker
 from cnnviz_ui.shift_view import shift_curves, shift_grid
 
@@ -59,7 +59,7 @@ def shifted_view() -> None:
             probs = grid[dy + MAX_SHIFT, dx + MAX_SHIFT]
             top = int(probs.argmax())
             verdict = ":green[right]" if top == target else ":red[wrong]"
-            column.markdown(f"**{name}**: says **{top}** ({probs[top]:.0%}) {verdict}")
+            column.markdown(f"**{name}**: says **{top}** ({percent(probs[top])}) {verdict}")
             chart = inside.figure_once((keys[name], "shift", dx, dy),
                                        lambda p=probs: inside.probability_chart(p, height=220))
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.inspect import pooling_windows
 from cnnviz.shapes import ConvExplanation, explain_conv, whole_number
 
 # The lecture's max-pooling example: 2x2 windows with stride 2 give [[6, 8], [3, 4]].
@@ -82,13 +83,5 @@ def max_pool_with_winners(values: np.ndarray, kernel: int, stride: int | None = 
     if values.ndim != 2:
         raise ValueError(f"max pooling here takes a 2-D grid of numbers, got shape {values.shape}")
     stride = whole_number("stride", kernel if stride is None else stride, 1, "the window must move by at least 1")
-    grid = window_grid(*values.shape, kernel, stride)
-    out_h, out_w = grid.output_hw
-    pooled = np.empty((out_h, out_w), dtype=values.dtype)
-    winners = np.empty((out_h, out_w, 2), dtype=int)
-    for i in range(out_h):
-        for j in range(out_w):
-            window = values[i * stride : i * stride + kernel, j * stride : j * stride + kernel]
-            r, c = np.unravel_index(int(np.argmax(window)), window.shape)
-            pooled[i, j], winners[i, j] = window[r, c], (i * stride + r, j * stride + c)
-    return pooled, winners
+    pooled = pooling_windows(values, kernel, stride)  # the one implementation, shared with the Feature maps page
+    return pooled.output, pooled.winners

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
-NUM_CLASSES = 10
+from cnnviz.models import NUM_CLASSES
+from cnnviz.train import predict_logits
 
 
 def _as_batch(x: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -91,7 +92,13 @@ def predict_dataset(model: nn.Module, images: torch.Tensor | np.ndarray, batch_s
     pixels = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
     if pixels.dtype != torch.uint8 or pixels.ndim != 3:
         raise ValueError(f"expected uint8 images (N, 28, 28), got {pixels.dtype} {tuple(pixels.shape)}")
-    return probabilities(model, pixels.float().div_(255.0), batch_size)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if len(pixels) == 0:
+        return np.zeros((0, NUM_CLASSES))
+    # The same batched pass that cnnviz.train.evaluate uses, on the model's own device.
+    logits = predict_logits(model, pixels, device=next(model.parameters()).device, batch_size=batch_size)
+    return torch.softmax(logits.double(), dim=1).cpu().numpy()
 
 
 def topk_accuracy(probs: np.ndarray, labels: np.ndarray, k: int = 1) -> float:

@@ -15,16 +15,16 @@ import streamlit as st
 from torch import nn
 
 from cnnviz.images import encode_png
+from cnnviz.inspect import feature_map_layers
 from cnnviz.predict import predict_dataset
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
-from cnnviz_ui.common import percent
 from cnnviz_ui.images import load_image, upload_image
-from cnnviz_ui.inside import model_fingerprint
+from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
 from cnnviz_ui.resources import dataset
 
 SOURCES = ("Draw", "Upload a photo", "Camera", "MNIST test digit")
 CANVAS_SIDE = 280
-BLUE, GREY = "#2563eb", "#9ca3af"
+BLUE = "#2563eb"
 
 
 @dataclass(frozen=True)
@@ -119,33 +119,6 @@ def step_picture(step: PreprocessStep, size: int = 150) -> bytes:
     return encode_png(tile)
 
 
-def prediction_card(ranking: list[tuple[int, float]], label: int | None = None) -> None:
-    """The predicted digit, large, with its probability (and whether it is right, when the label is known)."""
-    digit, probability = ranking[0]
-    verdict = "" if label is None else ("✅ correct" if digit == label else f"❌ the label says {label}")
-    st.markdown(
-        f"<div style='font-size:1.05rem;color:#4b5563'>Prediction: {digit}</div>"
-        f"<div style='font-size:5.5rem;font-weight:700;line-height:1;color:{BLUE}'>{digit}</div>"
-        f"<div style='font-size:1.1rem'>{percent(probability)} sure {verdict}</div>",
-        unsafe_allow_html=True,
-    )
-
-
-def top5_figure(ranking: list[tuple[int, float]], height: int = 230) -> go.Figure:
-    """Horizontal bars of the top-5 classes, best on top, probabilities printed."""
-    classes = [f"{c}" for c, _ in ranking][::-1]
-    probs = [p for _, p in ranking][::-1]
-    colours = [GREY] * (len(ranking) - 1) + [BLUE]
-    figure = go.Figure(go.Bar(x=probs, y=classes, orientation="h", marker_color=colours,
-                              text=[percent(p) for p in probs], textposition="outside", cliponaxis=False,
-                              hovertemplate="digit %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
-    figure.update_layout(height=height, margin={"l": 10, "r": 40, "t": 10, "b": 30}, plot_bgcolor="white",
-                         dragmode=False, showlegend=False)  # fmt: skip
-    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", gridcolor="#eee", title_text="probability")
-    figure.update_yaxes(type="category", title_text="digit", tickfont={"size": 15})
-    return figure
-
-
 @st.cache_data(max_entries=16, show_spinner="Classifying the 10,000 test digits (once per model)…")
 def test_probabilities(label: str, fingerprint: str, _model: nn.Module) -> np.ndarray:
     """float32 (10000, 10) class probabilities on the MNIST test set, cached per model label and weights."""
@@ -192,3 +165,16 @@ def per_class_figure(accuracy: np.ndarray, height: int = 480) -> go.Figure:
                         f"at {low:.0%})")  # fmt: skip
     figure.update_yaxes(title_text="true class", autorange="reversed", type="category")
     return figure
+
+
+def grad_cam_picture(model: nn.Module, model_label: str, image: np.ndarray, target: int) -> tuple[bytes | None, str]:
+    """(Grad-CAM on the last conv layer over the digit as a 224 px PNG, its caption), or (None, why there is none)."""
+    if not feature_map_layers(model):
+        return None, (f"The {model_label} has no convolution layers, so there are no feature maps for Grad-CAM to "
+                      "weigh: each of its hidden units looks at all 784 pixels at once.")  # fmt: skip
+    try:
+        heat = explanation(run_key(model, image), "Grad-CAM", target, model, image)
+    except ValueError as exc:
+        return None, f"No Grad-CAM: {exc}"
+    caption = f"Grad-CAM on conv3 for class {target}: yellow regions push the score of {target} up most"
+    return heat_overlay_png(image, heat, 224), caption

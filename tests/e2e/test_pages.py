@@ -95,7 +95,14 @@ def test_classify_a_test_digit(page):
     click_radio(page, "MNIST test digit")
     fill_number(page, "MNIST test digit (0-9999)", 3)  # test image 3 is a 0
     page.get_by_text("Prediction: 0").wait_for()
-    page.locator(".st-key-classify_top5 .js-plotly-plot").wait_for()
+    card = page.locator(".cnnviz-prediction")
+    assert card.get_attribute("data-digit") == "0"
+    bars = card.locator(".cnnviz-bar")
+    assert bars.count() == 5  # the top-5, drawn in the browser (st.html is sanitised, not dropped)
+    widths = [bars.nth(i).bounding_box()["width"] for i in range(5)]
+    assert widths == sorted(widths, reverse=True) and widths[0] > 10 * widths[1]  # the 0 is very sure
+    assert page.locator('.cnnviz-prediction img[src^="data:image/png"]').count() == 1  # the 28x28 input
+    page.get_by_text("Where it looked for a 0").wait_for()
     assert_clean(page)
     screenshot(page, "classify")
 

@@ -1,0 +1,151 @@
+"""The Classify page's results as two blocks of plain HTML: the prediction with its top-5, and the details.
+
+Why HTML and not a chart plus a dozen ``st.image``/``st.markdown`` calls: a lecture hall sends thirty
+uploads at once, and every Streamlit element costs each browser a React render (10-15 ms of CPU) and
+every ``st.image`` an HTTP request. Measured per prediction in headless Chromium on the 2-core machine:
+the first layout (a plotly bar chart, six step pictures with two captions each, a card per model: about
+40 elements) cost the browser 0.42 s of CPU, plus 1.3 s once to load plotly.js; the same page as two
+``st.html`` blocks with the pictures inlined as small PNG data URIs costs 0.21 s, next to the 0.19 s
+that an upload with a one-line answer costs (bench/load_test.py measures the effect on thirty users).
+The bars are drawn to scale with CSS widths, so they stay exact and readable on a projector.
+
+Everything shown comes from numbers and names the page computed; text is escaped (a session model's
+label is typed by a user).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from html import escape
+
+from cnnviz.preprocess import PreprocessStep
+from cnnviz_ui.common import percent as _percent
+
+BLUE, GREY, INK, MUTED = "#2563eb", "#9ca3af", "#111827", "#4b5563"
+HEADING = "<h3 style='font-size:1.5rem;font-weight:600;margin:1.4rem 0 0.8rem'>{}</h3>"
+
+
+def percent(p: float) -> str:
+    """``common.percent`` escaped for HTML ("<0.1%" must not open a tag)."""
+    return escape(_percent(p))
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG file as a ``data:`` URI for an ``<img src>`` (travels inside the page, no extra request)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _figure(png: bytes, width: int, caption: str, title: str = "", fluid: bool = False) -> str:
+    """A picture with an optional bold title and a caption. ``fluid``: as wide as its grid cell."""
+    heading = f"<div style='font-weight:600;margin-top:4px;line-height:1.3'>{escape(title)}</div>" if title else ""
+    box = "width:100%" if fluid else f"width:{width}px"
+    return (
+        f"<figure style='margin:0;{box}'>"
+        f"<img src='{data_uri(png)}' alt='{escape(title or caption)}' "
+        "style='display:block;width:100%;height:auto;image-rendering:pixelated;border-radius:4px'>"
+        f"{heading}<figcaption style='font-size:0.85rem;color:{MUTED};line-height:1.3'>{escape(caption)}"
+        "</figcaption></figure>"
+    )
+
+
+def verdict(predicted: int, label: int | None) -> str:
+    """'✅ correct' / '❌ the label says 3' when the true label is known, else ''."""
+    if label is None:
+        return ""
+    return "✅ correct" if predicted == label else f"❌ the label says {label}"
+
+
+def top5_bars(ranking: Sequence[tuple[int, float]]) -> str:
+    """One row per class, best first: the digit, a bar as long as its probability, the probability."""
+    rows = []
+    for rank, (digit, probability) in enumerate(ranking):
+        colour = BLUE if rank == 0 else GREY
+        width = max(0.0, min(1.0, probability)) * 100
+        rows.append(
+            "<div style='display:flex;align-items:center;gap:8px;margin:3px 0'>"
+            f"<span style='width:1.2em;font-size:1.15rem;font-weight:700;text-align:right'>{digit}</span>"
+            "<span style='flex:1;background:#f3f4f6;border-radius:3px;height:20px'>"
+            f"<span class='cnnviz-bar' style='display:block;width:{width:.2f}%;min-width:2px;height:20px;"
+            f"background:{colour};border-radius:3px'></span></span>"
+            "<span style='width:4.2em;text-align:right;font-variant-numeric:tabular-nums'>"
+            f"{percent(probability)}</span>"
+            "</div>"
+        )
+    return "".join(rows)
+
+
+def prediction_block(
+    ranking: Sequence[tuple[int, float]], model_label: str, network_input_png: bytes, label: int | None = None
+) -> str:
+    """The predicted digit (large) with its probability, the 28x28 network input, and the top-5 bars.
+
+    ``data-digit`` on the outer element names the prediction for tests and scripts.
+    """
+    digit, probability = ranking[0]
+    card = (
+        f"<div style='min-width:9rem'><div style='font-size:1.05rem;color:{MUTED}'>Prediction: {digit}</div>"
+        f"<div style='font-size:5.5rem;font-weight:700;line-height:1;color:{BLUE}'>{digit}</div>"
+        f"<div style='font-size:1.1rem'>{percent(probability)} sure {verdict(digit, label)}</div></div>"
+    )
+    picture = _figure(network_input_png, 168, "The network's input: 28×28")
+    return (
+        f"<div class='cnnviz-prediction' data-digit='{digit}' style='color:{INK}'>"
+        f"<div style='display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start'>{card}{picture}</div>"
+        f"<div style='margin-top:14px'><b>Top-5</b> of the {escape(model_label)}</div>{top5_bars(ranking)}</div>"
+    )
+
+
+def steps_strip(steps: Sequence[PreprocessStep], pictures: Sequence[bytes], width: int = 150) -> str:
+    """The preprocessing steps left to right, each picture numbered, named and explained in one line."""
+    figures = [
+        _figure(png, width, step.caption, f"{number}. {step.name}", fluid=True)
+        for number, (step, png) in enumerate(zip(steps, pictures, strict=True), start=1)
+    ]
+    # Equal columns of at most ``width`` px, shrinking to 96 px before a step wraps to the next row.
+    widest = len(figures) * (width + 14)
+    return (
+        f"<div style='display:grid;grid-template-columns:repeat(auto-fit,minmax(96px,1fr));gap:14px;"
+        f"max-width:{widest}px'>{''.join(figures)}</div>"
+    )
+
+
+def note(text: str) -> str:
+    """A pale blue box with one message, like ``st.info``."""
+    return (
+        "<div style='background:#eff6ff;color:#1e3a8a;border-radius:8px;padding:12px 16px;max-width:26rem'>"
+        f"{escape(text)}</div>"
+    )
+
+
+def details_block(
+    steps: str, predicted: int, grad_cam_png: bytes | None, grad_cam_note: str, answers: str
+) -> str:
+    """Below the prediction: the preprocessing steps, then Grad-CAM beside every model's answer.
+
+    ``steps`` and ``answers`` come from ``steps_strip`` and ``model_cards``; without a Grad-CAM picture the
+    note says why.
+    """
+    cam = _figure(grad_cam_png, 224, grad_cam_note) if grad_cam_png is not None else note(grad_cam_note)
+    return (
+        f"<div style='color:{INK}'>{HEADING.format('From picture to network input')}{steps}"
+        "<div style='display:flex;flex-wrap:wrap;column-gap:48px'>"
+        f"<div style='flex:0 1 26rem'>{HEADING.format(f'Where it looked for a {predicted}')}{cam}</div>"
+        f"<div style='flex:1 1 24rem'>{HEADING.format('Every model on this digit')}{answers}"
+        f"<div style='font-size:0.85rem;color:{MUTED};margin-top:8px'>A session model appears here after you "
+        "train one on the Train page and press “Use this model in the other pages”.</div></div></div></div>"
+    )
+
+
+def model_cards(answers: Sequence[tuple[str, Sequence[tuple[int, float]]]]) -> str:
+    """A card per model: its name, its top digit and probability, the two runners-up."""
+    cards = []
+    for name, best in answers:
+        runners = " · ".join(f"{c}: {percent(p)}" for c, p in best[1:])
+        cards.append(
+            "<div style='border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:11rem;flex:1'>"
+            f"<div style='font-weight:600'>{escape(name)}</div>"
+            f"<div><span style='font-size:2.4rem;font-weight:700'>{best[0][0]}</span>&nbsp;{percent(best[0][1])}</div>"
+            f"<div style='font-size:0.85rem;color:{MUTED}'>{runners} (runners-up)</div></div>"
+        )
+    return f"<div style='display:flex;flex-wrap:wrap;gap:12px'>{''.join(cards)}</div>"

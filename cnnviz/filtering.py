@@ -9,13 +9,17 @@ are multiplied pairwise and summed. Along each axis the output length is the lec
 
 Speed: the padded image goes to OpenCV's ``filter2D`` (vectorised C++), or, when the kernel is a sum of a
 few outer products (box, Gaussian, Sobel: low rank), to a few ``sepFilter2D`` passes, which cost
-``F + F`` multiplications per pixel instead of ``F * F``. Both are exact up to float rounding;
-``bench/filter_speed.py`` measures them against ``scipy.signal.convolve2d``.
+``F + F`` multiplications per pixel instead of ``F * F``. A full-rank kernel on a large image (OpenCV
+takes its DFT path there, on one core) is split into row strips per channel that run on every core;
+a strip carries the ``F - 1`` rows its windows need, so the result is the same. All are exact up to
+float rounding; ``bench/filter_speed.py`` measures them against ``scipy.signal.convolve2d``.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
@@ -27,6 +31,11 @@ PADDING_MODES = ("same", "valid", "full")
 # Our boundary name -> numpy.pad mode. "symmetric" repeats the edge pixel (scipy's 'symm'),
 # "reflect" mirrors around it without repeating it.
 BOUNDARY_MODES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric", "wrap": "wrap", "edge": "edge"}
+
+# Full-rank kernels on at least this many values (pixels x channels) are filtered in strips on every core.
+PARALLEL_MIN_VALUES = 512 * 512
+_WORKERS = max(1, os.cpu_count() or 1)
+_POOL = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="cnnviz-filter")  # OpenCV releases the GIL
 
 Padding = int | str
 Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
@@ -231,8 +240,12 @@ def _correlate_valid(padded: np.ndarray, weights: np.ndarray) -> np.ndarray:
     out_rows, out_cols = padded.shape[0] - rows + 1, padded.shape[1] - cols + 1
     if padded.ndim == 3 and padded.shape[2] > 4:  # OpenCV filters at most 4 channels per call
         return np.stack([_correlate_valid(padded[..., c], weights) for c in range(padded.shape[2])], axis=-1)
-    source = np.ascontiguousarray(padded)
     terms = _separable_terms(weights)
+    if terms is None and _WORKERS > 1 and out_rows >= 2 * _WORKERS and out_rows * out_cols * (
+        padded.shape[2] if padded.ndim == 3 else 1
+    ) >= PARALLEL_MIN_VALUES:
+        return _correlate_valid_in_strips(padded, weights)
+    source = np.ascontiguousarray(padded)
     if terms is None:
         full = cv2.filter2D(source, -1, weights, borderType=cv2.BORDER_CONSTANT)
     else:
@@ -246,6 +259,27 @@ def _correlate_valid(padded: np.ndarray, weights: np.ndarray) -> np.ndarray:
     if padded.ndim == 3 and result.ndim == 2:  # OpenCV drops a single channel axis; put it back
         result = result[..., None]
     return result
+
+
+def _correlate_valid_in_strips(padded: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``_correlate_valid`` for one full-rank kernel, as (channel, row strip) pieces filtered in parallel."""
+    rows, cols = weights.shape
+    out_rows, out_cols = padded.shape[0] - rows + 1, padded.shape[1] - cols + 1
+    out = np.empty((out_rows, out_cols, *padded.shape[2:]), padded.dtype)
+    channels = [(padded, out)] if padded.ndim == 2 else [(padded[..., c], out[..., c]) for c in range(padded.shape[2])]
+    bounds = np.linspace(0, out_rows, _WORKERS + 1).round().astype(int)
+    top, left = rows // 2, cols // 2  # OpenCV's anchor, as in _correlate_valid
+
+    def filter_strip(source: np.ndarray, target: np.ndarray, first: int, last: int) -> None:
+        # Output rows first..last-1 need input rows first..last+rows-2: the strip and its kernel's reach.
+        strip = np.ascontiguousarray(source[first : last + rows - 1])
+        full = cv2.filter2D(strip, -1, weights, borderType=cv2.BORDER_CONSTANT)
+        target[first:last] = full[top : top + last - first, left : left + out_cols]
+
+    pieces = [(s, t, a, b) for s, t in channels for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    for done in [_POOL.submit(filter_strip, *piece) for piece in pieces]:
+        done.result()  # re-raises a worker's exception here
+    return out
 
 
 def _separable_terms(weights: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]] | None:

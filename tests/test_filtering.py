@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 import scipy.ndimage as ndimage
@@ -11,6 +13,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnviz import filtering
 from cnnviz.filtering import (
     BOUNDARY_MODES,
     apply_kernel,
@@ -132,6 +135,28 @@ def test_colour_is_filtered_per_channel_in_float32(kernel):
     for channel in range(3):
         expected = signal.convolve2d(photo[..., channel].astype(np.float64), kernel, boundary="symm", mode="same")
         np.testing.assert_allclose(got[..., channel], expected, rtol=1e-4, atol=1e-5 * np.abs(kernel).sum() * 255)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    data=image_and_kernel(max_kernel=9),
+    channels=st.sampled_from([None, 1, 3, 5]),
+    stride=st.integers(1, 3),
+    padding=st.sampled_from(["same", "valid", "full", 2]),
+    boundary=st.sampled_from(sorted(BOUNDARY_MODES)),
+    workers=st.integers(2, 5),
+)
+def test_row_strips_on_every_core_give_the_single_pass_result(data, channels, stride, padding, boundary, workers):
+    """Large full-rank filtering runs as (channel, row strip) pieces in threads: forced here on small images."""
+    image, kernel = data
+    if channels is not None:
+        image = np.stack([image * (c + 1) for c in range(channels)], axis=-1)
+    kwargs = {"stride": stride, "padding": padding, "boundary": boundary}
+    serial = apply_kernel(image, kernel, **kwargs)
+    with patch.object(filtering, "PARALLEL_MIN_VALUES", 0), patch.object(filtering, "_WORKERS", workers):
+        strips = apply_kernel(image, kernel, **kwargs)
+    assert strips.shape == serial.shape and strips.dtype == serial.dtype
+    np.testing.assert_allclose(strips, serial, rtol=1e-9, atol=1e-9 * np.abs(kernel).sum() * (np.abs(image).max() + 1))
 
 
 def test_many_channels_and_a_single_channel():

@@ -3,7 +3,9 @@
 One ``streamlit run app.py`` on a free port; one headless Chromium with N separate browser contexts (each
 its own Streamlit session and websocket). Every session opens the Classify page, picks "Upload a photo",
 and then, for each round, uploads a different digit photo and waits for "Prediction: <label>". Reported:
-successes, median and 95th-percentile time from upload to prediction (and of the first page load), the CPU
+successes, median and 95th-percentile time from upload to prediction (and of the first page load), the
+server's own share of it (the Classify script's time per prediction, which the page logs when
+``CNNVIZ_TIMING_LOG`` is set), the CPU
 seconds per prediction spent during the rounds by the server and by the Chromium sessions (which in a lecture
 hall run on thirty laptops, here on the server's two cores), and the server's resident memory (RSS, process
 and children) sampled every 0.2 s: the peak, and after each round (it must not grow round over round: the
@@ -67,6 +69,8 @@ class Results:
     rss_after_round: list[float] = field(default_factory=list)
     train: str = ""
     cpu_rounds: dict[str, float] = field(default_factory=dict)  # CPU seconds spent during the rounds, by whom
+    rounds_window: tuple[float, float] = (0.0, 0.0)  # time.time() when the first round started, the last ended
+    script_s: list[float] = field(default_factory=list)  # the Classify script's own time per prediction
 
 
 class MemorySampler(threading.Thread):
@@ -236,12 +240,13 @@ async def run_load(
 
         async def watch_rounds() -> None:  # RSS once every session has finished a round; CPU over the rounds
             await progress.barriers[0].event.wait()
-            before = cpu_seconds(server_pid)
+            before, first = cpu_seconds(server_pid), time.time()
             for index in range(rounds):
                 await progress.finished(index)
                 results.rss_after_round.append(sampler.rss_mb())
             after = cpu_seconds(server_pid)
             results.cpu_rounds = {who: after[who] - before[who] for who in after}
+            results.rounds_window = (first, time.time())
             progress.measured.set()
 
         tasks = [
@@ -252,6 +257,21 @@ async def run_load(
         await asyncio.gather(watch_rounds(), *tasks)
         await browser.close()
     return results
+
+
+def script_times(path: Path, first: float, last: float) -> list[float]:
+    """Seconds the server spent in the Classify script per prediction, for runs started within [first, last].
+
+    The page writes them (cnnviz_ui.common.log_time) because $CNNVIZ_TIMING_LOG is set for this server.
+    """
+    if not path.is_file():
+        return []
+    times = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        started, seconds, what = line.split(maxsplit=2)
+        if what == "classify" and first <= float(started) <= last:
+            times.append(float(seconds))
+    return times
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -273,7 +293,9 @@ def measure(sessions: int, rounds: int, train: bool) -> tuple[Results, float, bo
     """Start a server, run the sessions, stop the server: (results, peak RSS MB, shipped model unchanged)."""
     before = _fingerprint() if train else None
     port = free_port()
-    server = start_server(port, ROOT / "artifacts" / f"load-test-{sessions}.log")
+    timing = ROOT / "artifacts" / f"load-test-{sessions}-timing.log"
+    timing.unlink(missing_ok=True)
+    server = start_server(port, ROOT / "artifacts" / f"load-test-{sessions}.log", {"CNNVIZ_TIMING_LOG": str(timing)})
     sampler = MemorySampler(server.pid)
     sampler.start()
     try:
@@ -282,6 +304,7 @@ def measure(sessions: int, rounds: int, train: bool) -> tuple[Results, float, bo
         sampler.stop()
         server.terminate()
         server.wait(15)
+    results.script_s = script_times(timing, *results.rounds_window)
     unchanged = None
     if before is not None:
         after = _fingerprint()
@@ -303,15 +326,17 @@ def row(sessions: int, rounds: int, train: bool) -> str:
     cpu = " / ".join(f"{results.cpu_rounds.get(who, float('nan')) / max(ok, 1):.2f}" for who in ("server", "browsers"))
     return (
         f"| {scenario} | {ok}/{total} | {statistics.median(results.predict_s) if ok else float('nan'):.2f} | "
-        f"{_percentile(results.predict_s, 0.95):.2f} | {cpu} | {_percentile(results.load_s, 0.5):.1f} / "
+        f"{_percentile(results.predict_s, 0.95):.2f} | {_percentile(results.script_s, 0.5):.2f} / "
+        f"{_percentile(results.script_s, 0.95):.2f} | {cpu} | {_percentile(results.load_s, 0.5):.1f} / "
         f"{_percentile(results.load_s, 0.95):.1f} | {peak:.0f} | {rss} | {extra} |"
     )
 
 
 HEADER = [
-    "| scenario | predictions | median upload→prediction (s) | p95 (s) | CPU s per prediction: server / browsers | "
-    "page load median / p95 (s) | server peak RSS (MB) | RSS after each round (MB) | notes |",
-    "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    "| scenario | predictions | median upload→prediction (s) | p95 (s) | server script time median / p95 (s) | "
+    "CPU s per prediction: server / browsers | page load median / p95 (s) | server peak RSS (MB) | "
+    "RSS after each round (MB) | notes |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
 ]
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -10,6 +13,9 @@ import streamlit as st
 # Errors a student's input can cause; anything else is a bug and should not be dressed up as advice.
 USER_ERRORS = (ValueError, FileNotFoundError)
 UPLOAD_LIMIT_MB = 20  # keep in step with .streamlit/config.toml [server] maxUploadSize
+# When set (bench/load_test.py sets it for its server), pages append how long their work took to this file.
+TIMING_LOG = os.environ.get("CNNVIZ_TIMING_LOG")
+_TIMING_LOCK = threading.Lock()
 
 
 def _use_app_navigation() -> None:
@@ -51,3 +57,16 @@ def friendly_errors(prefix: str = "") -> Iterator[None]:
 def percent(p: float) -> str:
     """A probability for people: never "100.0%" for a softmax that is merely very sure."""
     return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"
+
+
+def log_time(what: str, started: float) -> None:
+    """Append "<start> <seconds> <what>" (wall clock since ``started = time.time()``) to $CNNVIZ_TIMING_LOG.
+
+    A no-op unless the variable is set: the load test uses it to tell the server's share of a prediction's
+    time from the browsers'.
+    """
+    if not TIMING_LOG:
+        return
+    line = f"{started:.4f} {time.time() - started:.4f} {what}\n"
+    with _TIMING_LOCK, open(TIMING_LOG, "a", encoding="utf-8") as log:
+        log.write(line)

@@ -1,10 +1,12 @@
 """Classify: draw, upload or photograph a digit; see the preprocessing, the top-5, Grad-CAM and every model's answer."""
 
+import time
+
 import streamlit as st
 
 from cnnviz.predict import top_k
 from cnnviz_ui import cards, classify, inside
-from cnnviz_ui.common import page_header
+from cnnviz_ui.common import log_time, page_header
 from cnnviz_ui.resources import available_models, model_picker
 
 page_header(
@@ -23,6 +25,7 @@ def classify_digit() -> None:
 
     The results are two ``st.html`` blocks rather than ~40 elements: see ``cnnviz_ui.cards`` for why.
     """
+    started = time.time()
     source_col, result_col = st.columns([1.1, 1.0], gap="large")
     with source_col:
         picked = model_picker("Model", key="classify_model")
@@ -40,6 +43,7 @@ def classify_digit() -> None:
     answers = [(name, top_k(other, digit.image, k=3)) for name, (other, _) in models.items()]
     steps = cards.steps_strip(digit.steps, [classify.step_picture(step) for step in digit.steps])
     st.html(cards.details_block(steps, top, grad_cam, grad_cam_caption, cards.model_cards(answers)))
+    log_time("classify", started)
 
 
 classify_digit()

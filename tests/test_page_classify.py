@@ -135,3 +135,18 @@ def test_drawing_canvas_rgba_is_preprocessed():
     rgba[40:240, 130:152, 3] = 255  # a "1": one vertical stroke, black, opaque
     model, _ = load_checkpoint(ROOT / "assets" / "mnist_convnet.pt")
     assert top_k(model, to_mnist(rgba), 1)[0][0] == 1
+
+
+def test_each_prediction_logs_its_script_time_when_asked(monkeypatch, tmp_path):
+    """bench/load_test.py reads these lines to tell the server's share of a prediction from the browsers'."""
+    from cnnviz_ui import common
+
+    log = tmp_path / "timing.log"
+    monkeypatch.setattr(common, "TIMING_LOG", str(log))
+    at = open_page()
+    assert not log.exists()  # no digit yet, nothing classified
+    at.radio(key="classify_source").set_value("MNIST test digit").run()
+    at.number_input(key="classify_test_index").set_value(1).run()
+    lines = [line.split() for line in log.read_text().splitlines()]
+    assert [what for *_, what in lines] == ["classify", "classify"]  # one per prediction shown
+    assert all(float(seconds) >= 0 for _, seconds, _ in lines)  # a duration, whatever the machine

@@ -50,10 +50,15 @@ def _figure(png: bytes, width: int, caption: str, title: str = "", fluid: bool =
 
 
 def verdict(predicted: int, label: int | None) -> str:
-    """'✅ correct' / '❌ the label says 3' when the true label is known, else ''."""
+    """A green "correct" / red "wrong: the label says 3" when the true label is known, else "".
+
+    Words and colour, not emoji: a lecture-room PC without an emoji font shows an empty box instead.
+    """
     if label is None:
         return ""
-    return "✅ correct" if predicted == label else f"❌ the label says {label}"
+    if predicted == label:
+        return "<b style='color:#15803d'>correct</b>"
+    return f"<b style='color:#b91c1c'>wrong: the label says {label}</b>"
 
 
 def top5_bars(ranking: Sequence[tuple[int, float]]) -> str:
@@ -113,7 +118,7 @@ def steps_strip(steps: Sequence[PreprocessStep], pictures: Sequence[bytes], widt
 def note(text: str) -> str:
     """A pale blue box with one message, like ``st.info``."""
     return (
-        "<div style='background:#eff6ff;color:#1e3a8a;border-radius:8px;padding:12px 16px;max-width:26rem'>"
+        "<div style='background:#eff6ff;color:#1e3a8a;border-radius:8px;padding:12px 16px;max-width:16rem'>"
         f"{escape(text)}</div>"
     )
 
@@ -130,8 +135,8 @@ def details_block(
     return (
         f"<div style='color:{INK}'>{HEADING.format('From picture to network input')}{steps}"
         "<div style='display:flex;flex-wrap:wrap;column-gap:48px'>"
-        f"<div style='flex:0 1 26rem'>{HEADING.format(f'Where it looked for a {predicted}')}{cam}</div>"
-        f"<div style='flex:1 1 24rem'>{HEADING.format('Every model on this digit')}{answers}"
+        f"<div style='flex:0 1 16rem'>{HEADING.format(f'Where it looked for a {predicted}')}{cam}</div>"
+        f"<div style='flex:1 1 20rem'>{HEADING.format('Every model on this digit')}{answers}"
         f"<div style='font-size:0.85rem;color:{MUTED};margin-top:8px'>A session model appears here after you "
         "train one on the Train page and press “Use this model in the other pages”.</div></div></div></div>"
     )

@@ -133,13 +133,14 @@ async def _exception_shown(page) -> bool:
 
 
 async def classify_session(browser, url: str, photos, results: Results, who: int, rounds: Rounds) -> None:
+    """One student: open ``url`` (the Classify page), pick "Upload a photo", upload a digit each round."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = await context.new_page()
     next_round = 0
     try:
         started = time.perf_counter()
-        await page.goto(f"{url}/Classify", wait_until="domcontentloaded")
+        await page.goto(url, wait_until="domcontentloaded")
         await page.locator('[data-testid="stRadio"] label').get_by_text("Upload a photo", exact=True).click()
         await page.locator('[data-testid="stFileUploader"]').wait_for()
         await _idle(page)
@@ -172,7 +173,7 @@ async def train_session(browser, url: str, results: Results) -> None:
     page = await context.new_page()
     try:
         started = time.perf_counter()
-        await page.goto(f"{url}/Train", wait_until="domcontentloaded")
+        await page.goto(url.replace("/Classify", "/Train"), wait_until="domcontentloaded")
         await _idle(page)
         box = page.locator('input[aria-label="Training images (0 = all 60,000)"]')
         await box.fill("6000")
@@ -289,17 +290,22 @@ def _fingerprint() -> tuple[str, list]:
     return hashlib.sha256(SHIPPED.read_bytes()).hexdigest(), [t.clone() for t in model.state_dict().values()]
 
 
-def measure(sessions: int, rounds: int, train: bool) -> tuple[Results, float, bool | None]:
-    """Start a server, run the sessions, stop the server: (results, peak RSS MB, shipped model unchanged)."""
+def measure(sessions: int, rounds: int, train: bool, reference: bool = False) -> tuple[Results, float, bool | None]:
+    """Start a server, run the sessions, stop the server: (results, peak RSS MB, shipped model unchanged).
+
+    ``reference``: serve bench/_reference_upload_app.py (a one-line answer) instead of cnnviz.
+    """
     before = _fingerprint() if train else None
     port = free_port()
-    timing = ROOT / "artifacts" / f"load-test-{sessions}-timing.log"
+    name = f"load-test-{sessions}" + ("-reference" if reference else "")
+    timing = ROOT / "artifacts" / f"{name}-timing.log"
     timing.unlink(missing_ok=True)
-    server = start_server(port, ROOT / "artifacts" / f"load-test-{sessions}.log", {"CNNVIZ_TIMING_LOG": str(timing)})
+    script, path = ("bench/_reference_upload_app.py", "/") if reference else ("app.py", "/Classify")
+    server = start_server(port, ROOT / "artifacts" / f"{name}.log", {"CNNVIZ_TIMING_LOG": str(timing)}, script)
     sampler = MemorySampler(server.pid)
     sampler.start()
     try:
-        results = asyncio.run(run_load(f"http://127.0.0.1:{port}", sessions, rounds, train, sampler, server.pid))
+        results = asyncio.run(run_load(f"http://127.0.0.1:{port}{path}", sessions, rounds, train, sampler, server.pid))
     finally:
         sampler.stop()
         server.terminate()
@@ -312,12 +318,14 @@ def measure(sessions: int, rounds: int, train: bool) -> tuple[Results, float, bo
     return results, sampler.peak, unchanged
 
 
-def row(sessions: int, rounds: int, train: bool) -> str:
-    results, peak, unchanged = measure(sessions, rounds, train)
+def row(sessions: int, rounds: int, train: bool, reference: bool = False) -> str:
+    results, peak, unchanged = measure(sessions, rounds, train, reference)
     total = sessions * rounds
     ok = len(results.predict_s)
     rss = " → ".join(f"{m:.0f}" for m in results.rss_after_round)
     scenario = f"{sessions} sessions × {rounds} rounds" + (" + 1 training" if train else "")
+    if reference:
+        scenario = f"reference: a one-line answer (bench/_reference_upload_app.py), {scenario}"
     extra = ""
     if train:
         extra = f"training {results.train}; shipped model {'unchanged' if unchanged else 'CHANGED'}"
@@ -345,6 +353,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--train", action="store_true", help="also: 1 session trains while 10 classify")
+    parser.add_argument("--reference", action="store_true",
+                        help="also: the largest N against bench/_reference_upload_app.py, the least such a page can do")
     args = parser.parse_args(argv)
     lines = list(HEADER)
     for n in args.sessions:
@@ -352,6 +362,9 @@ def main(argv: list[str] | None = None) -> str:
         print(lines[-1], flush=True)
     if args.train:
         lines.append(row(10, args.rounds, train=True))
+        print(lines[-1], flush=True)
+    if args.reference:
+        lines.append(row(max(args.sessions), args.rounds, train=False, reference=True))
         print(lines[-1], flush=True)
     table = "\n".join(lines)
     print()

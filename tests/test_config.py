@@ -31,6 +31,9 @@ def test_streamlit_reads_the_same_limit(monkeypatch):
     config.get_config_options(force_reparse=True, options_from_flags={})
     assert config.get_option("server.maxUploadSize") == UPLOAD_LIMIT_MB
     assert config.get_option("browser.gatherUsageStats") is False
+    # Streamlit really knows these (a misspelt option would be dropped with only a warning):
+    assert config.get_option("runner.postScriptGC") is False  # no GIL-holding gc.collect(2) after every rerun
+    assert config.get_option("server.fileWatcherType") == "none"
 
 
 def test_upload_widget_states_the_limit():

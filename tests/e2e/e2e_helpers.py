@@ -25,12 +25,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, log_path: Path, env: dict | None = None) -> subprocess.Popen:
-    """Start `streamlit run app.py` headless on 127.0.0.1:port and wait for /_stcore/health."""
+def start_server(port: int, log_path: Path, env: dict | None = None, script: str = "app.py") -> subprocess.Popen:
+    """Start `streamlit run <script>` (app.py) headless on 127.0.0.1:port and wait for /_stcore/health."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip

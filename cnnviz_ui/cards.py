@@ -9,6 +9,11 @@ the first layout (a plotly bar chart, six step pictures with two captions each, 
 that an upload with a one-line answer costs (bench/load_test.py measures the effect on thirty users).
 The bars are drawn to scale with CSS widths, so they stay exact and readable on a projector.
 
+Pictures are made at the size they are shown (``width``/``height`` attributes, no CSS scaling, no
+rounded corners, no ``image-rendering: pixelated``): Chromium without a GPU rasterises a scaled or
+clipped image on the CPU at every frame it draws, and with thirty sessions on two cores that alone
+took the 95th-percentile time to prediction from about 4 s to 8 s (bench/load_test.py, same run).
+
 Everything shown comes from numbers and names the page computed; text is escaped (a session model's
 label is typed by a user).
 """
@@ -37,13 +42,16 @@ def data_uri(png: bytes) -> str:
 
 
 def _figure(png: bytes, width: int, caption: str, title: str = "", fluid: bool = False) -> str:
-    """A picture with an optional bold title and a caption. ``fluid``: as wide as its grid cell."""
+    """A picture at its own size (``width`` px square) with an optional bold title and a caption.
+
+    ``fluid``: the figure fills its grid cell, and the picture shrinks only if the cell is narrower.
+    """
     heading = f"<div style='font-weight:600;margin-top:4px;line-height:1.3'>{escape(title)}</div>" if title else ""
     box = "width:100%" if fluid else f"width:{width}px"
     return (
         f"<figure style='margin:0;{box}'>"
         f"<img src='{data_uri(png)}' alt='{escape(title or caption)}' "
-        "style='display:block;width:100%;height:auto;image-rendering:pixelated;border-radius:4px'>"
+        f"width='{width}' height='{width}' style='display:block;max-width:100%;height:auto'>"
         f"{heading}<figcaption style='font-size:0.85rem;color:{MUTED};line-height:1.3'>{escape(caption)}"
         "</figcaption></figure>"
     )
@@ -101,7 +109,7 @@ def prediction_block(
     )
 
 
-def steps_strip(steps: Sequence[PreprocessStep], pictures: Sequence[bytes], width: int = 150) -> str:
+def steps_strip(steps: Sequence[PreprocessStep], pictures: Sequence[bytes], width: int = 120) -> str:
     """The preprocessing steps left to right, each picture numbered, named and explained in one line."""
     figures = [
         _figure(png, width, step.caption, f"{number}. {step.name}", fluid=True)

@@ -109,6 +109,20 @@ def prediction_block(
     )
 
 
+def waiting_block() -> str:
+    """Where the prediction will appear, before there is a digit: a grey "?" in a dashed box.
+
+    Shown as ``st.html`` on purpose: it makes every browser load Streamlit's HTML element (and its
+    sanitiser) with the page, not all thirty at once on the lecture's first prediction.
+    """
+    return (
+        f"<div style='border:2px dashed #d1d5db;border-radius:12px;padding:18px 22px;color:{MUTED};max-width:22rem'>"
+        f"<div style='font-size:4rem;font-weight:700;line-height:1;color:#d1d5db'>?</div>"
+        "<div style='margin-top:8px'>The network's answer appears here, with its top-5 and the 28×28 picture it "
+        "actually sees.</div></div>"
+    )
+
+
 def steps_strip(steps: Sequence[PreprocessStep], pictures: Sequence[bytes], width: int = 120) -> str:
     """The preprocessing steps left to right, each picture numbered, named and explained in one line."""
     figures = [

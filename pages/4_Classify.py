@@ -31,6 +31,8 @@ def classify_digit() -> None:
         picked = model_picker("Model", key="classify_model")
         digit = classify.digit_source() if picked else None
     if picked is None or digit is None:
+        with result_col:
+            st.html(cards.waiting_block())
         return
     label, model, _ = picked
     ranking = top_k(model, digit.image, k=5)

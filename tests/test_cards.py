@@ -114,3 +114,8 @@ def test_details_block_with_and_without_grad_cam():
     assert sum(t == "img" for t, _ in with_cam.starts) == 1
     without = parse(cards.details_block(steps, 4, None, "no conv layers here", ""))
     assert "no conv layers here" in " ".join(without.text) and not any(t == "img" for t, _ in without.starts)
+
+
+def test_waiting_block_is_html_with_no_prediction_in_it():
+    page = parse(cards.waiting_block())
+    assert "?" in page.text and not any(a.get("class") == "cnnviz-prediction" for _, a in page.starts)

@@ -43,6 +43,7 @@ def test_first_launch_asks_for_a_drawing_and_never_crashes():
     at = open_page()
     assert at.selectbox(key="classify_model").value == "Shipped convnet"
     assert any("Draw a digit" in i.value for i in at.info)  # the canvas is empty at first
+    assert "answer appears here" in texts(at) and "Prediction:" not in texts(at)  # where the answer will be
 
 
 def test_mnist_test_digit_is_classified_with_top5_and_grad_cam():

@@ -28,6 +28,7 @@ from cnnviz.preprocess import PreprocessStep
 from cnnviz_ui.common import percent as _percent
 
 BLUE, GREY, INK, MUTED = "#2563eb", "#9ca3af", "#111827", "#4b5563"
+STEP_PX = 120  # side of each preprocessing picture: six fit a laptop-width row at their own size
 HEADING = "<h3 style='font-size:1.5rem;font-weight:600;margin:1.4rem 0 0.8rem'>{}</h3>"
 
 
@@ -123,7 +124,7 @@ def waiting_block() -> str:
     )
 
 
-def steps_strip(steps: Sequence[PreprocessStep], pictures: Sequence[bytes], width: int = 120) -> str:
+def steps_strip(steps: Sequence[PreprocessStep], pictures: Sequence[bytes], width: int = STEP_PX) -> str:
     """The preprocessing steps left to right, each picture numbered, named and explained in one line."""
     figures = [
         _figure(png, width, step.caption, f"{number}. {step.name}", fluid=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import streamlit as st
+from PIL import Image
 
 from cnnviz.filtering import BOUNDARY_MODES, kernel_window, output_size_formula, padding_amounts
 from cnnviz.images import to_uint8
@@ -14,6 +15,8 @@ from cnnviz.kernels import PRESET_NOTES, PRESETS, box_kernel, gaussian_kernel, n
 from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap
 
 MAX_CUSTOM = 15
+PICK_PX = 320  # long side of the clickable output picture in the pixel inspector
+MARK = (230, 20, 60)  # the inspected pixel's outline: a red that shows on grey and on blue-red signed colours
 PADDING_CHOICES = {
     "same": "same: output as big as the input",
     "valid": "valid: no padding (P = 0)",
@@ -139,24 +142,95 @@ def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | N
     return to_uint8(output, view), colorbar
 
 
-def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, out_shape: tuple[int, int]) -> None:
-    """Pick one output pixel; show its input window, the kernel, the products and their sum."""
+def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) -> tuple[np.ndarray, float]:
+    """The output picture about ``side`` px on its long side, pixel (``row``, ``col``) outlined in red.
+
+    Returns (RGB uint8 picture, scale in shown px per output pixel). A small output is enlarged by a whole
+    number with nearest neighbour, so each output pixel is a crisp square you can click; a large one is
+    shrunk (box filter). The outline is at least 9 px wide, so it stays visible when pixels are smaller.
+    """
+    height, width = pixels.shape[:2]
+    rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
+    scale = side / max(height, width)
+    if scale >= 1:
+        factor = int(scale)
+        picture = rgb.repeat(factor, 0).repeat(factor, 1)
+    else:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        picture = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize(size, Image.Resampling.BOX))
+    picture = picture.copy()
+    sy, sx = picture.shape[0] / height, picture.shape[1] / width
+    centre_y, centre_x = (row + 0.5) * sy, (col + 0.5) * sx
+    half_y, half_x = max(sy / 2 + 1, 4.5), max(sx / 2 + 1, 4.5)
+    top, bottom = max(0, int(centre_y - half_y)), min(picture.shape[0], int(np.ceil(centre_y + half_y)))
+    left, right = max(0, int(centre_x - half_x)), min(picture.shape[1], int(np.ceil(centre_x + half_x)))
+    for rows, cols in ((slice(top, top + 2), slice(left, right)), (slice(bottom - 2, bottom), slice(left, right)),
+                       (slice(top, bottom), slice(left, left + 2)), (slice(top, bottom), slice(right - 2, right))):
+        picture[rows, cols] = MARK
+    return picture, sx
+
+
+def clicked_pixel(click: dict, out_shape: tuple[int, int]) -> tuple[int, int]:
+    """The output pixel (row, column) under a click ``{"x", "y", "width", "height"}`` on the shown picture."""
+    shown_w, shown_h = max(1, int(click["width"])), max(1, int(click["height"]))
+    row = int(float(click["y"]) * out_shape[0] // shown_h)
+    col = int(float(click["x"]) * out_shape[1] // shown_w)
+    return min(max(row, 0), out_shape[0] - 1), min(max(col, 0), out_shape[1] - 1)
+
+
+def _apply_click(out_shape: tuple[int, int]) -> None:
+    """A new click on the picker (not one already applied) moves the inspected pixel there."""
+    click = st.session_state.get("kernels_inspect_click")
+    if not isinstance(click, dict) or click.get("unix_time") == st.session_state.get("kernels_inspect_clicked"):
+        return
+    st.session_state["kernels_inspect_clicked"] = click.get("unix_time")
+    try:
+        row, col = clicked_pixel(click, out_shape)
+    except (KeyError, TypeError, ValueError):
+        return  # not a click this version of the picker sends: keep the pixel
+    st.session_state["kernels_inspect_row"], st.session_state["kernels_inspect_col"] = row, col
+
+
+def _pick_widget(pixels: np.ndarray, row: int, col: int) -> None:
+    """The clickable picture (streamlit-image-coordinates); without it, the number boxes still work."""
+    try:
+        from streamlit_image_coordinates import streamlit_image_coordinates
+    except ImportError:
+        st.caption("Install streamlit-image-coordinates to pick the pixel with a click.")
+        return
+    picture, _ = pick_picture(pixels, row, col)
+    # Stretched to the column (about PICK_PX on a laptop): a picture wider than its column would be cut off.
+    streamlit_image_coordinates(picture, key="kernels_inspect_click", width="stretch", cursor="crosshair",
+                                png_compression_level=6)
+    st.caption(f"The output, {pixels.shape[0]} x {pixels.shape[1]}: click a pixel. The red square is the one "
+               "explained here.")
+
+
+def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixels: np.ndarray) -> None:
+    """Pick one output pixel (click the output or type its row and column); show its input window, the
+    kernel, the products and their sum. ``pixels``: the output as shown on the page."""
+    out_shape = pixels.shape[:2]
     if st.session_state.get("kernels_inspect_shape") != out_shape:  # new image or settings: start centred
         st.session_state["kernels_inspect_shape"] = out_shape
         st.session_state["kernels_inspect_row"] = out_shape[0] // 2
         st.session_state["kernels_inspect_col"] = out_shape[1] // 2
-    left, right, _ = st.columns([1, 1, 3])
-    row = int(left.number_input("Output row (y)", step=1, key="kernels_inspect_row"))
-    col = int(right.number_input("Output column (x)", step=1, key="kernels_inspect_col"))
-    if not (0 <= row < out_shape[0] and 0 <= col < out_shape[1]):
-        st.warning(
-            f"({row}, {col}) is outside the {out_shape[0]} x {out_shape[1]} output: rows go from 0 to "
-            f"{out_shape[0] - 1} and columns from 0 to {out_shape[1] - 1}. Showing the nearest pixel."
-        )
-        row, col = min(max(row, 0), out_shape[0] - 1), min(max(col, 0), out_shape[1] - 1)
+    _apply_click(out_shape)
+    picker, numbers = st.columns([1, 1.5], gap="medium")
+    with numbers:
+        left, right = st.columns(2)
+        row = int(left.number_input("Output row (y)", step=1, key="kernels_inspect_row"))
+        col = int(right.number_input("Output column (x)", step=1, key="kernels_inspect_col"))
+        if not (0 <= row < out_shape[0] and 0 <= col < out_shape[1]):
+            st.warning(
+                f"({row}, {col}) is outside the {out_shape[0]} x {out_shape[1]} output: rows go from 0 to "
+                f"{out_shape[0] - 1} and columns from 0 to {out_shape[1] - 1}. Showing the nearest pixel."
+            )
+            row, col = min(max(row, 0), out_shape[0] - 1), min(max(col, 0), out_shape[1] - 1)
+    with picker:
+        _pick_widget(pixels, row, col)
     window = kernel_window(image, kernel, row, col, **sliding.as_kwargs())
     rows, cols = kernel.shape
-    st.markdown(
+    numbers.markdown(
         f"Output pixel (row {row}, column {col}) looks at input rows {window.top}…{window.top + rows - 1} and "
         f"columns {window.left}…{window.left + cols - 1} (negative or too-large indices are padding)."
     )

@@ -88,8 +88,9 @@ def kernel_lab() -> None:
         if st.toggle("Show the Sobel edge magnitude sqrt(gx² + gy²)", key="kernels_sobel"):
             sobel_view()
         st.subheader("Pixel inspector")
-        st.caption("Pick one output pixel and see exactly which numbers were multiplied and added to make it.")
-        inspector(kernel, sliding, output.shape[:2])
+        st.caption("Click a pixel of the output (or type its row and column) and see exactly which numbers "
+                   "were multiplied and added to make it.")
+        inspector(kernel, sliding, pixels)
 
 
 def sobel_view() -> None:
@@ -109,13 +110,13 @@ def sobel_view() -> None:
 
 
 @st.fragment
-def inspector(kernel: np.ndarray, sliding, out_shape: tuple[int, int]) -> None:
+def inspector(kernel: np.ndarray, sliding, pixels: np.ndarray) -> None:
     channel = 0
     if image.ndim == 3:
         channel = st.radio("Channel", [0, 1, 2], format_func="RGB".__getitem__, horizontal=True,
                            key="kernels_inspect_channel")
     with friendly_errors():
-        show_inspector(image if image.ndim == 2 else image[..., channel], kernel, sliding, out_shape)
+        show_inspector(image if image.ndim == 2 else image[..., channel], kernel, sliding, pixels)
 
 
 kernel_lab()

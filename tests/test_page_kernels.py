@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.kernels import PRESETS
+from cnnviz_ui.kernels import MARK, PICK_PX, clicked_pixel, pick_picture
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Kernels.py")
 
@@ -109,3 +111,50 @@ def test_upload_limit_is_stated():
     assert_clean(app)
     assert any("20 MB" in c.value for c in app.caption)
     assert any("Choose a sample" in i.value for i in app.info)
+
+
+def _marked(picture: np.ndarray) -> np.ndarray:
+    """(rows, columns) of the picker picture painted in the inspector's red."""
+    return np.argwhere((picture == MARK).all(axis=2))
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (5, 9), (400, 700), (1024, 768, 3)])
+def test_a_click_on_the_picker_picture_selects_the_pixel_under_it(shape):
+    rng = np.random.default_rng(len(shape))
+    pixels = rng.integers(0, 200, shape, dtype=np.uint8)  # no pure red in the picture itself
+    height, width = shape[:2]
+    for row, col in [(0, 0), (height - 1, width - 1), (height // 3, width // 2)]:
+        picture, scale = pick_picture(pixels, row, col)
+        assert max(picture.shape[:2]) <= PICK_PX and max(picture.shape[:2]) >= PICK_PX // 2
+        # The outline surrounds the pixel: the middle of the pixel's square on the picture is inside it.
+        centre = ((row + 0.5) * picture.shape[0] / height, (col + 0.5) * scale)
+        marked = _marked(picture)
+        assert marked[:, 0].min() <= centre[0] <= marked[:, 0].max() + 1
+        assert marked[:, 1].min() <= centre[1] <= marked[:, 1].max() + 1
+        # Clicking that middle picks the pixel back.
+        click = {"x": centre[1], "y": centre[0], "width": picture.shape[1], "height": picture.shape[0]}
+        assert clicked_pixel(click, (height, width)) == (row, col)
+
+
+def test_a_small_output_is_enlarged_with_crisp_square_pixels():
+    pixels = np.arange(28 * 28, dtype=np.uint8).reshape(28, 28)
+    picture, scale = pick_picture(pixels, 0, 27)
+    factor = PICK_PX // 28
+    assert scale == factor and picture.shape == (28 * factor, 28 * factor, 3)
+    square = picture[10 * factor : 11 * factor, 5 * factor : 6 * factor]  # far from the outline
+    assert (square == pixels[10, 5]).all()
+
+
+def test_clicks_outside_the_picture_pick_the_nearest_pixel():
+    assert clicked_pixel({"x": -3, "y": 999, "width": 280, "height": 280}, (28, 28)) == (27, 0)
+
+
+def test_a_click_moves_the_inspector_and_a_repeated_click_does_not_override_typing():
+    app = run_page()
+    app.session_state["kernels_inspect_click"] = {"x": 45, "y": 255, "width": 280, "height": 280, "unix_time": 1}
+    # (the picture of the 28 x 28 output as a browser shown 280 px wide would report it)
+    app.run()
+    assert_clean(app)
+    assert "Output pixel (row 25, column 4)" in " ".join(m.value for m in app.markdown)
+    app.number_input(key="kernels_inspect_row").set_value(3).run()  # typing wins over the old click
+    assert "Output pixel (row 3, column 4)" in " ".join(m.value for m in app.markdown)

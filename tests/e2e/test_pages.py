@@ -55,6 +55,12 @@ def test_kernels_upload_then_preset_changes_the_output(page):
         arg=[OUTPUT_IMAGE, uploaded],
     )
     assert _output_src(page) != uploaded, "picking another kernel changes the output picture"
+    # Pixel inspector: a click on the middle of output pixel (20, 75) of the 64 x 96 output picks it.
+    picker = page.frame_locator(".st-key-kernels_inspect_click iframe").locator("#image.fullWidth")  # sized
+    picker.evaluate("img => img.decode()")  # and its picture loaded
+    box = picker.bounding_box()
+    picker.click(position={"x": 75.5 * box["width"] / 96, "y": 20.5 * box["height"] / 64})
+    page.get_by_text("Output pixel (row 20, column 75)").wait_for()
     assert_clean(page)
     screenshot(page, "kernels")
 

@@ -6,6 +6,7 @@ Everything computed here comes from ``cnnviz``; this module only turns it into H
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.architectures import KINDS, LayerSpec
-from cnnviz.receptive import AxisField
-from cnnviz.shapes import ConvExplanation, divisors_below, explain_conv, padding_that_fits
+from cnnviz.receptive import AxisField, nested_windows
+from cnnviz.shapes import ConvExplanation, conv_params, divisors_below, explain_conv, padding_that_fits
 from cnnviz.summary import LayerRow, Summary
-from cnnviz.windows import WindowGrid
+from cnnviz.windows import LECTURE_POOL_INPUT, WindowGrid, max_pool_with_winners, window_grid
 
 DIAGRAM_LIMIT = 16  # largest padded side (cells) the sliding-window diagram draws
 _TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="utf-8")
@@ -71,6 +72,71 @@ def diagram_html(
         "winners": None if winners is None else winners.tolist(),
     }  # fmt: skip
     return _TEMPLATE.replace("__DATA__", json.dumps(data))
+
+
+def show_layer(rows: ConvExplanation, cols: ConvExplanation, in_ch: int, out_ch: int, pooling: bool) -> None:
+    """One layer's output shape, parameter count and worked formula (``rows``/``cols`` from ``explain_conv``)."""
+    st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
+    if pooling:
+        st.markdown("**Parameters: 0**: pooling only picks the largest value; it learns nothing.")
+    else:
+        params = conv_params(rows.kernel, in_ch, out_ch)
+        st.markdown(f"**Parameters: ({rows.kernel}·{rows.kernel}·{in_ch:,} + 1)·{out_ch:,} = {params:,}**")
+    lines = [f"{axis:8}" + e.formula.replace("\n", "\n" + " " * 8) for axis, e in (("height:", rows), ("width:", cols))]
+    st.code("\n".join(lines), language=None)
+    if note := stride_note(rows, cols):
+        st.warning(note)
+
+
+def show_receptive_field(name: str, summary: Summary, measured: Callable) -> None:
+    """Pick a conv/pool layer of network ``name`` and one of its units; draw the input region it sees.
+
+    ``summary``: the network's; ``measured(name, upto, hw, unit)``: the field measured by a gradient.
+    """
+    rows, hw = summary.rows, summary.input_shape[1:]
+    spatial = [i for i, r in enumerate(rows) if r.kind in ("Conv2d", "MaxPool2d", "AvgPool2d")]
+    if not spatial:
+        st.info("This network has no conv or pool layers: every dense unit sees the whole input at once.")
+        return
+    upto = st.select_slider("Layer", spatial, value=spatial[-1], format_func=lambda i: rows[i].name, key="ar_rf_l")
+    out_h, out_w = rows[upto].output_shape[1:]
+    c1, c2 = st.columns(2)
+    unit = (
+        c1.slider("Unit row", 0, out_h - 1, out_h // 2, key=f"ar_rf_r_{name}_{upto}"),
+        c2.slider("Unit column", 0, out_w - 1, out_w // 2, key=f"ar_rf_c_{name}_{upto}"),
+    )
+    layers = [(rows[i].name, rows[i].field, rows[i].output_shape[1:]) for i in spatial if i <= upto]
+    windows = nested_windows(layers, unit, hw)
+    gradient = measured(name, upto, hw, unit)
+    st.markdown(field_caption(rows[upto], unit, windows, gradient))
+    st.plotly_chart(receptive_figure(gradient, windows), key="ar_rf_fig", width=760)
+
+
+def show_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: object, pooling: bool) -> None:
+    """The sliding-window diagram of one layer (``rows``/``cols`` from ``explain_conv``), or why it is not drawn.
+
+    Inputs too big to draw cell by cell are drawn at ``drawable_size``: the window moves the same way.
+    Pooling fills the cells with numbers (the lecture's 4 x 4 example when it fits) and marks each maximum.
+    """
+    args = (rows.kernel, rows.stride, padding, rows.dilation)
+    shape = (drawable_size(rows.size, *args), drawable_size(cols.size, *args))
+    if None in shape:
+        st.info(f"The diagram is drawn for inputs up to {DIAGRAM_LIMIT} x {DIAGRAM_LIMIT} cells; this kernel "
+                "alone is larger. The numbers above hold at any size.")  # fmt: skip
+        return
+    if pooling and rows.pad_before:
+        st.info("The pooling diagram is drawn without padding; set Padding to 0 to see it.")
+        return
+    if shape != (rows.size, cols.size):
+        st.caption(f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram "
+                   f"uses a {shape[0]} x {shape[1]} input: the window moves exactly the same way.")  # fmt: skip
+    grid = window_grid(*shape, *args)
+    values = pooled = winners = None
+    if pooling:
+        values = LECTURE_POOL_INPUT if shape == (4, 4) else np.random.default_rng(7).integers(0, 10, shape)
+        pooled, winners = max_pool_with_winners(values, rows.kernel, rows.stride)
+    st.caption("One channel shown. With C_in channels the kernel is F x F x C_in, one per output channel.")
+    st.iframe(diagram_html(grid, values, pooled, winners), height="content")
 
 
 def stride_note(rows: ConvExplanation, cols: ConvExplanation) -> str:

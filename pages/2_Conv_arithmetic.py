@@ -4,10 +4,9 @@ import numpy as np
 import streamlit as st
 
 from cnnviz.architectures import BUILDER_STARTS, PRESETS, build_network
-from cnnviz.receptive import measure_receptive_field, nested_windows
-from cnnviz.shapes import conv_params, explain_conv, parse_padding, pool_output_size, whole_number
+from cnnviz.receptive import measure_receptive_field
+from cnnviz.shapes import explain_conv, parse_padding, pool_output_size, whole_number
 from cnnviz.summary import LayerError, summarize
-from cnnviz.windows import LECTURE_POOL_INPUT, max_pool_with_winners, window_grid
 from cnnviz_ui import arithmetic as ui
 from cnnviz_ui.common import friendly_errors, page_header
 
@@ -60,36 +59,8 @@ with layer_tab:
         if pooling:  # PyTorch's pooling rules (padding at most half the window) on top of the formula
             pool_output_size(rows.size, rows.kernel, rows.stride, rows.pad_before)
             pool_output_size(cols.size, cols.kernel, cols.stride, cols.pad_before)
-        st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
-        if pooling:
-            st.markdown("**Parameters: 0**: pooling only picks the largest value; it learns nothing.")
-        else:
-            params = conv_params(rows.kernel, in_ch, out_ch)
-            st.markdown(f"**Parameters: ({rows.kernel}·{rows.kernel}·{in_ch:,} + 1)·{out_ch:,} = {params:,}**")
-        lines = [
-            f"{axis:8}" + e.formula.replace("\n", "\n" + " " * 8) for axis, e in (("height:", rows), ("width:", cols))
-        ]
-        st.code("\n".join(lines), language=None)
-        if note := ui.stride_note(rows, cols):
-            st.warning(note)
-        args = (rows.kernel, rows.stride, padding, rows.dilation)
-        shape = (ui.drawable_size(rows.size, *args), ui.drawable_size(cols.size, *args))
-        if None in shape:
-            st.info(f"The diagram is drawn for inputs up to {ui.DIAGRAM_LIMIT} x {ui.DIAGRAM_LIMIT} cells; this kernel "
-                    "alone is larger. The numbers above hold at any size.")  # fmt: skip
-        elif pooling and rows.pad_before:
-            st.info("The pooling diagram is drawn without padding; set Padding to 0 to see it.")
-        else:
-            if shape != (rows.size, cols.size):
-                st.caption(f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram "
-                           f"uses a {shape[0]} x {shape[1]} input: the window moves exactly the same way.")  # fmt: skip
-            grid = window_grid(*shape, *args)
-            values = pooled = winners = None
-            if pooling:
-                values = LECTURE_POOL_INPUT if shape == (4, 4) else np.random.default_rng(7).integers(0, 10, shape)
-                pooled, winners = max_pool_with_winners(values, rows.kernel, rows.stride)
-            st.caption("One channel shown. With C_in channels the kernel is F x F x C_in, one per output channel.")
-            st.iframe(ui.diagram_html(grid, values, pooled, winners), height="content")
+        ui.show_layer(rows, cols, in_ch, out_ch, pooling)
+        ui.show_diagram(rows, cols, padding, pooling)
 
 with nets_tab:
     name = st.selectbox("Network", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_preset")
@@ -142,21 +113,4 @@ with field_tab:
     name = st.selectbox(
         "Network to look into", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset"
     )
-    preset, hw = PRESETS[name], PRESETS[name].input_shape[1:]
-    rows = summarize(preset_model(name), preset.input_shape).rows
-    spatial = [i for i, r in enumerate(rows) if r.kind in ("Conv2d", "MaxPool2d", "AvgPool2d")]
-    if not spatial:
-        st.info("This network has no conv or pool layers: every dense unit sees the whole input at once.")
-    else:
-        upto = st.select_slider("Layer", spatial, value=spatial[-1], format_func=lambda i: rows[i].name, key="ar_rf_l")
-        out_h, out_w = rows[upto].output_shape[1:]
-        c1, c2 = st.columns(2)
-        unit = (
-            c1.slider("Unit row", 0, out_h - 1, out_h // 2, key=f"ar_rf_r_{name}_{upto}"),
-            c2.slider("Unit column", 0, out_w - 1, out_w // 2, key=f"ar_rf_c_{name}_{upto}"),
-        )
-        layers = [(rows[i].name, rows[i].field, rows[i].output_shape[1:]) for i in spatial if i <= upto]
-        windows = nested_windows(layers, unit, hw)
-        gradient = measured_field(name, upto, hw, unit)
-        st.markdown(ui.field_caption(rows[upto], unit, windows, gradient))
-        st.plotly_chart(ui.receptive_figure(gradient, windows), key="ar_rf_fig", width=760)
+    ui.show_receptive_field(name, summarize(preset_model(name), PRESETS[name].input_shape), measured_field)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 from PIL import Image
+from streamlit_image_coordinates import streamlit_image_coordinates
 
 from cnnviz.filtering import BOUNDARY_MODES, kernel_window, output_size_formula, padding_amounts
 from cnnviz.images import to_uint8
@@ -142,12 +143,12 @@ def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | N
     return to_uint8(output, view), colorbar
 
 
-def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) -> tuple[np.ndarray, float]:
-    """The output picture about ``side`` px on its long side, pixel (``row``, ``col``) outlined in red.
+def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) -> np.ndarray:
+    """The output picture (RGB uint8) about ``side`` px on its long side, pixel (``row``, ``col``) outlined in red.
 
-    Returns (RGB uint8 picture, scale in shown px per output pixel). A small output is enlarged by a whole
-    number with nearest neighbour, so each output pixel is a crisp square you can click; a large one is
-    shrunk (box filter). The outline is at least 9 px wide, so it stays visible when pixels are smaller.
+    A small output is enlarged by a whole number with nearest neighbour, so each output pixel is a crisp
+    square you can click; a large one is shrunk (box filter). The outline is at least 9 px wide, so it
+    stays visible when pixels are smaller than that.
     """
     height, width = pixels.shape[:2]
     rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
@@ -157,8 +158,7 @@ def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) ->
         picture = rgb.repeat(factor, 0).repeat(factor, 1)
     else:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        picture = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize(size, Image.Resampling.BOX))
-    picture = picture.copy()
+        picture = np.array(Image.fromarray(np.ascontiguousarray(rgb)).resize(size, Image.Resampling.BOX))
     sy, sx = picture.shape[0] / height, picture.shape[1] / width
     centre_y, centre_x = (row + 0.5) * sy, (col + 0.5) * sx
     half_y, half_x = max(sy / 2 + 1, 4.5), max(sx / 2 + 1, 4.5)
@@ -167,7 +167,7 @@ def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) ->
     for rows, cols in ((slice(top, top + 2), slice(left, right)), (slice(bottom - 2, bottom), slice(left, right)),
                        (slice(top, bottom), slice(left, left + 2)), (slice(top, bottom), slice(right - 2, right))):
         picture[rows, cols] = MARK
-    return picture, sx
+    return picture
 
 
 def clicked_pixel(click: dict, out_shape: tuple[int, int]) -> tuple[int, int]:
@@ -192,13 +192,8 @@ def _apply_click(out_shape: tuple[int, int]) -> None:
 
 
 def _pick_widget(pixels: np.ndarray, row: int, col: int) -> None:
-    """The clickable picture (streamlit-image-coordinates); without it, the number boxes still work."""
-    try:
-        from streamlit_image_coordinates import streamlit_image_coordinates
-    except ImportError:
-        st.caption("Install streamlit-image-coordinates to pick the pixel with a click.")
-        return
-    picture, _ = pick_picture(pixels, row, col)
+    """The output as a clickable picture (streamlit-image-coordinates) with the inspected pixel marked."""
+    picture = pick_picture(pixels, row, col)
     # Stretched to the column (about PICK_PX on a laptop): a picture wider than its column would be cut off.
     streamlit_image_coordinates(picture, key="kernels_inspect_click", width="stretch", cursor="crosshair",
                                 png_compression_level=6)

@@ -186,7 +186,7 @@ def _apply_click(out_shape: tuple[int, int]) -> None:
     st.session_state["kernels_inspect_clicked"] = click.get("unix_time")
     try:
         row, col = clicked_pixel(click, out_shape)
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return  # not a click this version of the picker sends: keep the pixel
     st.session_state["kernels_inspect_row"], st.session_state["kernels_inspect_col"] = row, col
 

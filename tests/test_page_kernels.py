@@ -159,3 +159,14 @@ def test_a_click_moves_the_inspector_and_a_repeated_click_does_not_override_typi
     assert "Output pixel (row 25, column 4)" in " ".join(m.value for m in app.markdown)
     app.number_input(key="kernels_inspect_row").set_value(3).run()  # typing wins over the old click
     assert "Output pixel (row 3, column 4)" in " ".join(m.value for m in app.markdown)
+
+
+@pytest.mark.parametrize("click", [{"x": "left", "y": 3, "width": 280, "height": 280, "unix_time": 2},
+                                   {"x": float("nan"), "y": 3, "width": 280, "height": 280, "unix_time": 3},
+                                   {"y": 3, "unix_time": 4}, "not a click"])  # fmt: skip
+def test_a_malformed_click_leaves_the_inspected_pixel_alone(click):
+    app = run_page()
+    app.session_state["kernels_inspect_click"] = click
+    app.run()
+    assert_clean(app)
+    assert "Output pixel (row 14, column 14)" in " ".join(m.value for m in app.markdown)  # still the centre

@@ -98,7 +98,7 @@ def digit_source() -> DigitInput | None:
     return None if picked is None else _preprocess(picked.pixels, picked.caption)
 
 
-def step_picture(step: PreprocessStep, size: int = 150) -> bytes:
+def step_picture(step: PreprocessStep, size: int) -> bytes:
     """One preprocessing step as a square PNG ``size`` px wide: stretched to full contrast, letterboxed in grey.
 
     The grey margin and frame show each step's true shape and edges (a crop is rarely square).

@@ -29,11 +29,9 @@ def start_server(port: int, log_path: Path, env: dict | None = None, script: str
     """Start `streamlit run <script>` (app.py) headless on 127.0.0.1:port and wait for /_stcore/health."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    # Headless, no file watcher, no usage statistics: from .streamlit/config.toml, exactly as `make run`.
+    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)]
+    cmd += ["--server.address", "127.0.0.1"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     deadline = time.time() + 90
     while time.time() < deadline:

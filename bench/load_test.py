@@ -11,6 +11,11 @@ hall run on thirty laptops, here on the server's two cores), and the server's re
 and children) sampled every 0.2 s: the peak, and after each round (it must not grow round over round: the
 model and datasets are shared, not copied per session).
 
+``--wire``: the server's side of a lecture hall. The same students, but their browsers are not on this
+machine: each is a ``streamlit_wire.WireSession``, which sends and receives what Streamlit's front end
+does (the page, the radio, the upload) without drawing it. In a lecture the thirty front ends run on
+thirty laptops; with Chromium here they share the server's two cores, which the rows with browsers show.
+
 ``--train``: "training while others browse". One more session starts a short training run on the Train
 page while the N sessions classify; nobody may see an error, the training must finish, and the shipped
 checkpoint must be unchanged (file hash, and weights after a fresh load).
@@ -38,10 +43,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 
 from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, free_port, start_server  # noqa: E402
 from fixtures_hostile import digit_photo  # noqa: E402
+from streamlit_wire import WireSession  # noqa: E402
 
 SHIPPED = ROOT / "assets" / "mnist_convnet.pt"
 DIGITS = (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)  # MNIST test images the shipped convnet gets right: 7 2 1 0 4 9 5 6 3 8
 TIMEOUT_MS = 120_000
+UPLOAD_LABEL = "Upload a photo of a digit"  # the Classify page's uploader (and the reference page's)
 # How the sessions watch their page. The prediction is awaited inside the page (a MutationObserver that
 # looks for the card when the DOM changes): one message per prediction instead of Playwright's text search,
 # which scans the whole page's text and backs off to one look every 500 ms, or a poll every 100 ms, which
@@ -132,30 +139,77 @@ async def _exception_shown(page) -> bool:
     return await page.locator('[data-testid="stException"]').count() > 0
 
 
-async def classify_session(browser, url: str, photos, results: Results, who: int, rounds: Rounds) -> None:
-    """One student: open ``url`` (the Classify page), pick "Upload a photo", upload a digit each round."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = await context.new_page()
+class BrowserStudent:
+    """A student's browser: one Chromium context (its own Streamlit session) on the Classify page."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.browser, self.url, self.context, self.page = browser, url, None, None
+
+    async def open(self) -> None:
+        self.context = await self.browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = await self.context.new_page()
+        await self.page.goto(self.url, wait_until="domcontentloaded")
+        await self.page.locator('[data-testid="stRadio"] label').get_by_text("Upload a photo", exact=True).click()
+        await self.page.locator('[data-testid="stFileUploader"]').wait_for()
+        await _idle(self.page)
+
+    async def classify(self, name: str, data: bytes, label: int) -> None:
+        """Upload ``data`` and return once the page shows "Prediction: <label>"."""
+        await self.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            {"name": name, "mimeType": "image/png", "buffer": data}
+        )
+        await asyncio.wait_for(self.page.evaluate(PREDICTION_SHOWN_JS, str(label)), TIMEOUT_MS / 1000)
+
+    async def exception_shown(self) -> bool:
+        return await _exception_shown(self.page)
+
+    async def close(self) -> None:
+        if self.context is not None:
+            await self.context.close()
+
+
+class WireStudent:
+    """A student whose browser runs on their own laptop: Streamlit's messages without the drawing
+    (``streamlit_wire``), so the server's two cores do only the server's work."""
+
+    def __init__(self, url: str) -> None:
+        self.base_url, self.page_name = url.rsplit("/", 1)
+        self.session: WireSession | None = None
+
+    async def open(self) -> None:
+        self.session = await WireSession.open(self.base_url, self.page_name)
+        await self.session.choose("Digit source", "Upload a photo")
+        await self.session.widget(UPLOAD_LABEL, TIMEOUT_MS / 1000)
+
+    async def classify(self, name: str, data: bytes, label: int) -> None:
+        await self.session.upload(UPLOAD_LABEL, name, data)
+        await self.session.wait_for_html(
+            lambda body: f"data-digit='{label}'" in body and f"Prediction: {label}" in body, TIMEOUT_MS / 1000
+        )
+
+    async def exception_shown(self) -> bool:
+        return bool(self.session.exceptions)
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+
+async def classify_session(student, photos, results: Results, who: int, rounds: Rounds) -> None:
+    """One student: open the Classify page, pick "Upload a photo", upload a different digit each round."""
     next_round = 0
     try:
         started = time.perf_counter()
-        await page.goto(url, wait_until="domcontentloaded")
-        await page.locator('[data-testid="stRadio"] label').get_by_text("Upload a photo", exact=True).click()
-        await page.locator('[data-testid="stFileUploader"]').wait_for()
-        await _idle(page)
+        await student.open()
         results.load_s.append(time.perf_counter() - started)
         for round_index, barrier in enumerate(rounds.barriers):
             await barrier.wait()  # everybody uploads at the same moment, as in a lecture
             data, label = photos[(who + round_index) % len(photos)]
-            name = f"digit_s{who}_r{round_index}.png"
             started = time.perf_counter()
-            await page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-                {"name": name, "mimeType": "image/png", "buffer": data}
-            )
-            await asyncio.wait_for(page.evaluate(PREDICTION_SHOWN_JS, str(label)), TIMEOUT_MS / 1000)
+            await student.classify(f"digit_s{who}_r{round_index}.png", data, label)
             results.predict_s.append(time.perf_counter() - started)
-            if await _exception_shown(page):
+            if await student.exception_shown():
                 results.failures.append(f"session {who} round {round_index}: exception shown")
             rounds.done[round_index] += 1
             next_round = round_index + 1
@@ -164,7 +218,7 @@ async def classify_session(browser, url: str, photos, results: Results, who: int
         rounds.give_up(next_round)
     finally:
         await rounds.measured.wait()  # keep the renderer alive until its CPU time has been read
-        await context.close()
+        await student.close()
 
 
 async def train_session(browser, url: str, results: Results) -> None:
@@ -229,14 +283,17 @@ class Rounds:
 
 
 async def run_load(
-    url: str, sessions: int, rounds: int, train: bool, sampler: MemorySampler, server_pid: int
+    url: str, sessions: int, rounds: int, train: bool, sampler: MemorySampler, server_pid: int, wire: bool = False
 ) -> Results:
+    """``wire``: the students are ``WireStudent``s (no browser drawing on this machine), not Chromium pages."""
     from playwright.async_api import async_playwright
 
     photos = [digit_photo(i) for i in DIGITS]
     results = Results()
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = None
+        if train or not wire:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         progress = Rounds(sessions, rounds)
 
         async def watch_rounds() -> None:  # RSS once every session has finished a round; CPU over the rounds
@@ -250,13 +307,13 @@ async def run_load(
             results.rounds_window = (first, time.time())
             progress.measured.set()
 
-        tasks = [
-            asyncio.create_task(classify_session(browser, url, photos, results, i, progress)) for i in range(sessions)
-        ]
+        students = [WireStudent(url) if wire else BrowserStudent(browser, url) for _ in range(sessions)]
+        tasks = [classify_session(student, photos, results, i, progress) for i, student in enumerate(students)]
         if train:
-            tasks.append(asyncio.create_task(train_session(browser, url, results)))
+            tasks.append(train_session(browser, url, results))
         await asyncio.gather(watch_rounds(), *tasks)
-        await browser.close()
+        if browser is not None:
+            await browser.close()
     return results
 
 
@@ -290,14 +347,17 @@ def _fingerprint() -> tuple[str, list]:
     return hashlib.sha256(SHIPPED.read_bytes()).hexdigest(), [t.clone() for t in model.state_dict().values()]
 
 
-def measure(sessions: int, rounds: int, train: bool, reference: bool = False) -> tuple[Results, float, bool | None]:
+def measure(
+    sessions: int, rounds: int, train: bool, reference: bool = False, wire: bool = False
+) -> tuple[Results, float, bool | None]:
     """Start a server, run the sessions, stop the server: (results, peak RSS MB, shipped model unchanged).
 
     ``reference``: serve bench/_reference_upload_app.py (a one-line answer) instead of cnnviz.
+    ``wire``: students without a browser on this machine (``WireStudent``).
     """
     before = _fingerprint() if train else None
     port = free_port()
-    name = f"load-test-{sessions}" + ("-reference" if reference else "")
+    name = f"load-test-{sessions}" + ("-reference" if reference else "") + ("-wire" if wire else "")
     timing = ROOT / "artifacts" / f"{name}-timing.log"
     timing.unlink(missing_ok=True)
     script, path = ("bench/_reference_upload_app.py", "/") if reference else ("app.py", "/Classify")
@@ -305,7 +365,8 @@ def measure(sessions: int, rounds: int, train: bool, reference: bool = False) ->
     sampler = MemorySampler(server.pid)
     sampler.start()
     try:
-        results = asyncio.run(run_load(f"http://127.0.0.1:{port}{path}", sessions, rounds, train, sampler, server.pid))
+        url = f"http://127.0.0.1:{port}{path}"
+        results = asyncio.run(run_load(url, sessions, rounds, train, sampler, server.pid, wire))
     finally:
         sampler.stop()
         server.terminate()
@@ -318,12 +379,17 @@ def measure(sessions: int, rounds: int, train: bool, reference: bool = False) ->
     return results, sampler.peak, unchanged
 
 
-def row(sessions: int, rounds: int, train: bool, reference: bool = False) -> str:
-    results, peak, unchanged = measure(sessions, rounds, train, reference)
+def row(sessions: int, rounds: int, train: bool, reference: bool = False, wire: bool = False) -> str:
+    results, peak, unchanged = measure(sessions, rounds, train, reference, wire)
     total = sessions * rounds
     ok = len(results.predict_s)
     rss = " → ".join(f"{m:.0f}" for m in results.rss_after_round)
     scenario = f"{sessions} sessions × {rounds} rounds" + (" + 1 training" if train else "")
+    if wire:
+        scenario = (
+            f"{sessions} sessions × {rounds} rounds, browsers on the students' laptops "
+            "(Streamlit's protocol, no drawing on this machine)"
+        )
     if reference:
         scenario = f"reference: a one-line answer (bench/_reference_upload_app.py), {scenario}"
     extra = ""
@@ -332,6 +398,8 @@ def row(sessions: int, rounds: int, train: bool, reference: bool = False) -> str
     if results.failures:
         extra += ("; " if extra else "") + f"{len(results.failures)} failures, e.g. " + "; ".join(results.failures[:2])
     cpu = " / ".join(f"{results.cpu_rounds.get(who, float('nan')) / max(ok, 1):.2f}" for who in ("server", "browsers"))
+    if wire:
+        cpu = cpu.split(" / ")[0] + " / –"
     return (
         f"| {scenario} | {ok}/{total} | {statistics.median(results.predict_s) if ok else float('nan'):.2f} | "
         f"{_percentile(results.predict_s, 0.95):.2f} | {_percentile(results.script_s, 0.5):.2f} / "
@@ -353,6 +421,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--train", action="store_true", help="also: 1 session trains while 10 classify")
+    parser.add_argument("--wire", action="store_true",
+                        help="also: the largest N as browserless sessions (the server's side of a lecture hall)")
     parser.add_argument("--reference", action="store_true",
                         help="also: the largest N against bench/_reference_upload_app.py, the least such a page can do")
     args = parser.parse_args(argv)
@@ -362,6 +432,9 @@ def main(argv: list[str] | None = None) -> str:
         print(lines[-1], flush=True)
     if args.train:
         lines.append(row(10, args.rounds, train=True))
+        print(lines[-1], flush=True)
+    if args.wire:
+        lines.append(row(max(args.sessions), args.rounds, train=False, wire=True))
         print(lines[-1], flush=True)
     if args.reference:
         lines.append(row(max(args.sessions), args.rounds, train=False, reference=True))

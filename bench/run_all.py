@@ -38,7 +38,8 @@ SCRIPTS = [
     ("bench_summarize.py", "Conv arithmetic: summarize vs a real forward pass", [], []),
     ("page_rerun.py", "Page script times", [], ["--repeats", "2"]),
     ("load_test.py", "Many users at once (headless Chromium sessions against one local server)",
-     ["--sessions", "10", "30", "--rounds", "3", "--train", "--reference"], ["--sessions", "3", "--rounds", "1"]),
+     ["--sessions", "10", "30", "--rounds", "3", "--train", "--wire", "--reference"],
+     ["--sessions", "3", "--rounds", "1", "--wire"]),
 ]  # fmt: skip
 TIMEOUT_S = 3600
 

@@ -48,6 +48,7 @@ from streamlit_wire import WireSession  # noqa: E402
 SHIPPED = ROOT / "assets" / "mnist_convnet.pt"
 DIGITS = (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)  # MNIST test images the shipped convnet gets right: 7 2 1 0 4 9 5 6 3 8
 TIMEOUT_MS = 120_000
+WIRE_BROWSERS = 3  # --wire: this many of the students are real Chromium pages, to time what one student sees
 UPLOAD_LABEL = "Upload a photo of a digit"  # the Classify page's uploader (and the reference page's)
 # How the sessions watch their page. The prediction is awaited inside the page (a MutationObserver that
 # looks for the card when the DOM changes): one message per prediction instead of Playwright's text search,
@@ -72,6 +73,7 @@ PREDICTION_SHOWN_JS = """(digit) => new Promise((resolve) => {
 class Results:
     load_s: list[float] = field(default_factory=list)
     predict_s: list[float] = field(default_factory=list)
+    browser_predict_s: list[float] = field(default_factory=list)  # --wire: the few Chromium students' own times
     failures: list[str] = field(default_factory=list)
     rss_after_round: list[float] = field(default_factory=list)
     train: str = ""
@@ -209,6 +211,8 @@ async def classify_session(student, photos, results: Results, who: int, rounds: 
             started = time.perf_counter()
             await student.classify(f"digit_s{who}_r{round_index}.png", data, label)
             results.predict_s.append(time.perf_counter() - started)
+            if isinstance(student, BrowserStudent):
+                results.browser_predict_s.append(results.predict_s[-1])
             if await student.exception_shown():
                 results.failures.append(f"session {who} round {round_index}: exception shown")
             rounds.done[round_index] += 1
@@ -291,9 +295,7 @@ async def run_load(
     photos = [digit_photo(i) for i in DIGITS]
     results = Results()
     async with async_playwright() as p:
-        browser = None
-        if train or not wire:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         progress = Rounds(sessions, rounds)
 
         async def watch_rounds() -> None:  # RSS once every session has finished a round; CPU over the rounds
@@ -307,13 +309,14 @@ async def run_load(
             results.rounds_window = (first, time.time())
             progress.measured.set()
 
-        students = [WireStudent(url) if wire else BrowserStudent(browser, url) for _ in range(sessions)]
+        students = [
+            WireStudent(url) if wire and i >= WIRE_BROWSERS else BrowserStudent(browser, url) for i in range(sessions)
+        ]
         tasks = [classify_session(student, photos, results, i, progress) for i, student in enumerate(students)]
         if train:
             tasks.append(train_session(browser, url, results))
         await asyncio.gather(watch_rounds(), *tasks)
-        if browser is not None:
-            await browser.close()
+        await browser.close()
     return results
 
 
@@ -387,8 +390,8 @@ def row(sessions: int, rounds: int, train: bool, reference: bool = False, wire: 
     scenario = f"{sessions} sessions × {rounds} rounds" + (" + 1 training" if train else "")
     if wire:
         scenario = (
-            f"{sessions} sessions × {rounds} rounds, browsers on the students' laptops "
-            "(Streamlit's protocol, no drawing on this machine)"
+            f"{sessions} sessions × {rounds} rounds, {sessions - WIRE_BROWSERS} of them with their browser on their "
+            f"own laptop (Streamlit's protocol, no drawing on this machine), {WIRE_BROWSERS} in Chromium here"
         )
     if reference:
         scenario = f"reference: a one-line answer (bench/_reference_upload_app.py), {scenario}"
@@ -397,9 +400,14 @@ def row(sessions: int, rounds: int, train: bool, reference: bool = False, wire: 
         extra = f"training {results.train}; shipped model {'unchanged' if unchanged else 'CHANGED'}"
     if results.failures:
         extra += ("; " if extra else "") + f"{len(results.failures)} failures, e.g. " + "; ".join(results.failures[:2])
-    cpu = " / ".join(f"{results.cpu_rounds.get(who, float('nan')) / max(ok, 1):.2f}" for who in ("server", "browsers"))
-    if wire:
-        cpu = cpu.split(" / ")[0] + " / –"
+    per = {"server": max(ok, 1), "browsers": max(len(results.browser_predict_s) if wire else ok, 1)}
+    cpu = " / ".join(f"{results.cpu_rounds.get(who, float('nan')) / per[who]:.2f}" for who in ("server", "browsers"))
+    if wire and results.browser_predict_s:
+        times = results.browser_predict_s
+        extra += ("; " if extra else "") + (
+            f"the Chromium students: upload→prediction median {statistics.median(times):.2f} s, "
+            f"slowest {max(times):.2f} s"
+        )
     return (
         f"| {scenario} | {ok}/{total} | {statistics.median(results.predict_s) if ok else float('nan'):.2f} | "
         f"{_percentile(results.predict_s, 0.95):.2f} | {_percentile(results.script_s, 0.5):.2f} / "

@@ -48,7 +48,7 @@ from streamlit_wire import WireSession  # noqa: E402
 SHIPPED = ROOT / "assets" / "mnist_convnet.pt"
 DIGITS = (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)  # MNIST test images the shipped convnet gets right: 7 2 1 0 4 9 5 6 3 8
 TIMEOUT_MS = 120_000
-WIRE_BROWSERS = 3  # --wire: this many of the students are real Chromium pages, to time what one student sees
+WIRE_BROWSERS = 3  # --wire: this many of the students (at most all but one) are Chromium pages: what a student sees
 UPLOAD_LABEL = "Upload a photo of a digit"  # the Classify page's uploader (and the reference page's)
 # How the sessions watch their page. The prediction is awaited inside the page (a MutationObserver that
 # looks for the card when the DOM changes): one message per prediction instead of Playwright's text search,
@@ -198,6 +198,11 @@ class WireStudent:
             await self.session.close()
 
 
+def wire_browsers(sessions: int) -> int:
+    """How many of ``sessions`` --wire students are Chromium pages."""
+    return max(0, min(WIRE_BROWSERS, sessions - 1))
+
+
 async def classify_session(student, photos, results: Results, who: int, rounds: Rounds) -> None:
     """One student: open the Classify page, pick "Upload a photo", upload a different digit each round."""
     next_round = 0
@@ -310,7 +315,8 @@ async def run_load(
             progress.measured.set()
 
         students = [
-            WireStudent(url) if wire and i >= WIRE_BROWSERS else BrowserStudent(browser, url) for i in range(sessions)
+            WireStudent(url) if wire and i >= wire_browsers(sessions) else BrowserStudent(browser, url)
+            for i in range(sessions)
         ]
         tasks = [classify_session(student, photos, results, i, progress) for i, student in enumerate(students)]
         if train:
@@ -390,8 +396,9 @@ def row(sessions: int, rounds: int, train: bool, reference: bool = False, wire: 
     scenario = f"{sessions} sessions × {rounds} rounds" + (" + 1 training" if train else "")
     if wire:
         scenario = (
-            f"{sessions} sessions × {rounds} rounds, {sessions - WIRE_BROWSERS} of them with their browser on their "
-            f"own laptop (Streamlit's protocol, no drawing on this machine), {WIRE_BROWSERS} in Chromium here"
+            f"{sessions} sessions × {rounds} rounds, {sessions - wire_browsers(sessions)} of them with their browser "
+            f"on their own laptop (Streamlit's protocol, no drawing on this machine), {wire_browsers(sessions)} in "
+            "Chromium here"
         )
     if reference:
         scenario = f"reference: a one-line answer (bench/_reference_upload_app.py), {scenario}"

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from page_text import page_text
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.architectures import PRESETS
@@ -19,12 +20,6 @@ def _fresh() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=60).run()
 
 
-def _texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("markdown", "subheader", "caption", "code", "warning", "info", "error", "success")
-             for e in getattr(at, kind)]  # fmt: skip
-    return "\n".join(str(p) for p in parts)
-
-
 def _iframes(at: AppTest) -> list:
     return [e for e in at.get("iframe")]
 
@@ -33,7 +28,7 @@ def test_renders_lecture_defaults(first_run):
     at = first_run
     assert not at.exception and not at.error
     assert at.subheader[0].value == "Output: 26 x 26 x 32"
-    text = _texts(at)
+    text = page_text(at)
     assert "(3·3·1 + 1)·32 = 320" in text
     assert "floor((28 − 3 + 2·0) / 1) + 1 = floor(25 / 1) + 1 = 26" in text
     assert "Total params: 93,322" in text
@@ -86,7 +81,7 @@ def test_invalid_entries_show_an_error(key, value, message):
     widget.set_value(value).run()
     assert not at.exception
     assert at.error and message in at.error[0].value
-    assert "Total params: 93,322" in _texts(at)  # the rest of the page keeps working
+    assert "Total params: 93,322" in page_text(at)  # the rest of the page keeps working
 
 
 def test_huge_input_is_instant_and_not_drawn_full_size():
@@ -95,7 +90,7 @@ def test_huge_input_is_instant_and_not_drawn_full_size():
     at.number_input(key="ar_conv_w").set_value(10_000.0).run()
     assert not at.exception and not at.error
     assert at.subheader[0].value == "Output: 9,998 x 9,998 x 32"
-    assert "Your 10,000 x 10,000 input is too big to draw" in _texts(at)
+    assert "Your 10,000 x 10,000 input is too big to draw" in page_text(at)
 
 
 def test_pooling_mode_shows_the_lecture_example():
@@ -122,7 +117,7 @@ def test_every_preset_table_renders(name):
     at = _fresh()
     at.selectbox(key="ar_preset").set_value(name).run()
     assert not at.exception
-    assert f"Total params: {PRESETS[name].expected_total:,}" in _texts(at)
+    assert f"Total params: {PRESETS[name].expected_total:,}" in page_text(at)
     assert at.dataframe  # the summary table
 
 
@@ -156,7 +151,7 @@ def test_receptive_field_tab_for_each_preset(name):
     at = _fresh()
     at.selectbox(key="ar_rf_preset").set_value(name).run()
     assert not at.exception
-    text = _texts(at)
+    text = page_text(at)
     if name == "dense":
         assert "every dense unit sees the whole input" in text
     else:
@@ -165,8 +160,8 @@ def test_receptive_field_tab_for_each_preset(name):
 
 def test_receptive_field_of_lecture_conv3():
     at = _fresh()
-    assert "**conv3** unit (1, 1): receptive field **18 x 18**, jump 4" in _texts(at)
-    assert "exactly these **324** pixels" in _texts(at)
+    assert "**conv3** unit (1, 1): receptive field **18 x 18**, jump 4" in page_text(at)
+    assert "exactly these **324** pixels" in page_text(at)
 
 
 def test_builder_table_round_trip_and_defaults():

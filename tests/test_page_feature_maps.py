@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from page_text import page_text
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Feature_maps.py")
@@ -17,13 +18,9 @@ def app() -> AppTest:
     return at
 
 
-def _text(at: AppTest) -> str:
-    return "\n".join(m.value for m in [*at.markdown, *at.caption, *at.subheader, *at.header])
-
-
 def test_first_launch_shows_every_layer_and_the_prediction(app):
     assert not app.exception and not app.error
-    text = _text(app)
+    text = page_text(app)
     for heading in ("**conv1** · 32 maps of 26×26", "**pool1** · 32 maps of 13×13", "**conv2** · 64 maps of 11×11",
                     "**pool2** · 64 maps of 5×5", "**conv3** · 64 maps of 3×3", "conv1 filters", "Prediction: 7"):
         assert heading in text
@@ -36,13 +33,13 @@ def test_an_index_out_of_range_is_explained(app, index):
     assert not app.exception
     assert "between 0 and 9,999" in app.error[0].value
     app.number_input(key="fm_index").set_value(3).run()
-    assert not app.error and "test digit #3" in _text(app)
+    assert not app.error and "test digit #3" in page_text(app)
 
 
 def test_pick_by_class_and_random(app):
     app.radio(key="fm_pick_by").set_value("By class").run()
     app.selectbox(key="fm_class").set_value(4).run()
-    assert not app.exception and "(a 4)" in _text(app)
+    assert not app.exception and "(a 4)" in page_text(app)
     app.number_input(key="fm_nth").set_value(5000).run()
     assert "choose 1 to" in app.error[0].value
     app.radio(key="fm_pick_by").set_value("Random").run()
@@ -59,7 +56,7 @@ def test_grad_cam_pooling_and_zoom_widgets(app):
     app.selectbox(key="fm_zoom_layer").set_value("conv2").run()
     app.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
     assert not app.exception and not app.error
-    assert "**conv2 filter" in _text(app)
+    assert "**conv2 filter" in page_text(app)
 
 
 def test_the_dense_baseline_has_no_feature_maps_and_says_so(app):

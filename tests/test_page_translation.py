@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from page_text import page_text
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Translation_invariance.py")
@@ -20,13 +21,9 @@ def app() -> AppTest:
     return at
 
 
-def _text(at: AppTest) -> str:
-    return "\n".join(m.value for m in [*at.markdown, *at.caption, *at.subheader])
-
-
 def test_first_launch_compares_both_models(app):
     assert not app.exception and not app.error
-    text = _text(app)
+    text = page_text(app)
     assert "**Shipped convnet**: says" in text and "**Shipped dense baseline**: says" in text
     assert "pool2 shifted by (0, 0)" in text
 
@@ -35,7 +32,7 @@ def test_shifting_moves_the_digit_and_updates_everything(app):
     app.slider(key="ti_dx").set_value(4).run()
     app.slider(key="ti_dy").set_value(-3).run()
     assert not app.exception and not app.error
-    text = _text(app)
+    text = page_text(app)
     assert "shifted by dx=4, dy=-3" in text and "pool1 shifted by (4, -3)" in text
     app.slider(key="ti_dx").set_value(0).run()
     app.slider(key="ti_dy").set_value(0).run()

@@ -388,7 +388,7 @@ def measure(
     return results, sampler.peak, unchanged
 
 
-def row(sessions: int, rounds: int, train: bool, reference: bool = False, wire: bool = False) -> str:
+def row(sessions: int, rounds: int, train: bool = False, reference: bool = False, wire: bool = False) -> str:
     results, peak, unchanged = measure(sessions, rounds, train, reference, wire)
     total = sessions * rounds
     ok = len(results.predict_s)
@@ -441,18 +441,14 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--reference", action="store_true",
                         help="also: the largest N against bench/_reference_upload_app.py, the least such a page can do")
     args = parser.parse_args(argv)
+    largest = max(args.sessions)
+    scenarios = [{"sessions": n} for n in args.sessions]
+    scenarios += [{"sessions": 10, "train": True}] if args.train else []
+    scenarios += [{"sessions": largest, "wire": True}] if args.wire else []
+    scenarios += [{"sessions": largest, "reference": True}] if args.reference else []
     lines = list(HEADER)
-    for n in args.sessions:
-        lines.append(row(n, args.rounds, train=False))
-        print(lines[-1], flush=True)
-    if args.train:
-        lines.append(row(10, args.rounds, train=True))
-        print(lines[-1], flush=True)
-    if args.wire:
-        lines.append(row(max(args.sessions), args.rounds, train=False, wire=True))
-        print(lines[-1], flush=True)
-    if args.reference:
-        lines.append(row(max(args.sessions), args.rounds, train=False, reference=True))
+    for scenario in scenarios:
+        lines.append(row(rounds=args.rounds, **scenario))
         print(lines[-1], flush=True)
     table = "\n".join(lines)
     print()

@@ -17,6 +17,7 @@ from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap
 
 MAX_CUSTOM = 15
 PICK_PX = 320  # long side of the clickable output picture in the pixel inspector
+PICK_MIN_PX = 48  # its short side at least: a 5 x 1024 output must not shrink to an unclickable line
 MARK = (230, 20, 60)  # the inspected pixel's outline: a red that shows on grey and on blue-red signed colours
 PADDING_CHOICES = {
     "same": "same: output as big as the input",
@@ -147,17 +148,19 @@ def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) ->
     """The output picture (RGB uint8) about ``side`` px on its long side, pixel (``row``, ``col``) outlined in red.
 
     A small output is enlarged by a whole number with nearest neighbour, so each output pixel is a crisp
-    square you can click; a large one is shrunk (box filter). The outline is at least 9 px wide, so it
-    stays visible when pixels are smaller than that.
+    square you can click; a large one is shrunk (box filter). A strip (say 5 x 1024) would shrink to a line
+    nobody can click, so the short side is stretched to at least ``PICK_MIN_PX`` (by a whole number when
+    enlarged): not to scale, and the caption says so. The outline is at least 9 px wide, so it stays
+    visible when pixels are smaller than that.
     """
     height, width = pixels.shape[:2]
     rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
     scale = side / max(height, width)
     if scale >= 1:
-        factor = int(scale)
-        picture = rgb.repeat(factor, 0).repeat(factor, 1)
+        factor_y, factor_x = (max(int(scale), -(-PICK_MIN_PX // n)) for n in (height, width))
+        picture = rgb.repeat(factor_y, 0).repeat(factor_x, 1)
     else:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        size = [_stretched(n, max(1, round(n * scale))) for n in (width, height)]
         picture = np.array(Image.fromarray(np.ascontiguousarray(rgb)).resize(size, Image.Resampling.BOX))
     sy, sx = picture.shape[0] / height, picture.shape[1] / width
     centre_y, centre_x = (row + 0.5) * sy, (col + 0.5) * sx
@@ -168,6 +171,20 @@ def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) ->
                        (slice(top, bottom), slice(left, left + 2)), (slice(top, bottom), slice(right - 2, right))):
         picture[rows, cols] = MARK
     return picture
+
+
+def _stretched(n: int, shown: int) -> int:
+    """``shown`` px for a side of ``n`` pixels, or at least PICK_MIN_PX: ``n`` times a whole number if ``n`` is
+    smaller than that (so BOX resampling repeats pixels exactly), else PICK_MIN_PX."""
+    if shown >= PICK_MIN_PX:
+        return shown
+    return n * -(-PICK_MIN_PX // n) if n < PICK_MIN_PX else PICK_MIN_PX
+
+
+def is_to_scale(picture: np.ndarray, pixels: np.ndarray) -> bool:
+    """Whether the picker ``picture`` shows ``pixels`` with square pixels (not stretched on one side)."""
+    height, width = pixels.shape[:2]
+    return abs(picture.shape[0] / height - picture.shape[1] / width) <= 0.5 / height + 0.5 / width  # rounding
 
 
 def clicked_pixel(click: dict, out_shape: tuple[int, int]) -> tuple[int, int]:
@@ -200,8 +217,9 @@ def _pick_widget(pixels: np.ndarray, row: int, col: int) -> None:
     # Stretched to the column (about PICK_PX on a laptop): a picture wider than its column would be cut off.
     streamlit_image_coordinates(picture, key="kernels_inspect_click", width="stretch", cursor="crosshair",
                                 image_format="JPEG" if shrunk else "PNG", jpeg_quality=90, png_compression_level=6)
-    st.caption(f"The output, {pixels.shape[0]} x {pixels.shape[1]}: click a pixel. The red square is the one "
-               "explained here.")
+    stretched = "" if is_to_scale(picture, pixels) else " (stretched on its short side so you can click it)"
+    st.caption(f"The output, {pixels.shape[0]} x {pixels.shape[1]}{stretched}: click a pixel. The red square is "
+               "the one explained here.")
 
 
 def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixels: np.ndarray) -> None:

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.kernels import PRESETS
-from cnnviz_ui.kernels import MARK, PICK_PX, clicked_pixel, pick_picture
+from cnnviz_ui.kernels import MARK, PICK_MIN_PX, PICK_PX, clicked_pixel, is_to_scale, pick_picture
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Kernels.py")
 
@@ -118,7 +118,7 @@ def _marked(picture: np.ndarray) -> np.ndarray:
     return np.argwhere((picture == MARK).all(axis=2))
 
 
-@pytest.mark.parametrize("shape", [(28, 28), (5, 9), (400, 700), (1024, 768, 3)])
+@pytest.mark.parametrize("shape", [(28, 28), (5, 9), (400, 700), (1024, 768, 3), (5, 1024), (300, 3)])
 def test_a_click_on_the_picker_picture_selects_the_pixel_under_it(shape):
     rng = np.random.default_rng(len(shape))
     pixels = rng.integers(0, 200, shape, dtype=np.uint8)  # no pure red in the picture itself
@@ -144,6 +144,30 @@ def test_a_small_output_is_enlarged_with_crisp_square_pixels():
     assert picture.shape == (28 * factor, 28 * factor, 3)
     square = picture[10 * factor : 11 * factor, 5 * factor : 6 * factor]  # far from the outline
     assert (square == pixels[10, 5]).all()
+
+
+@pytest.mark.parametrize("shape", [(5, 1024), (1, 1024), (60, 1024), (1024, 2), (3, 300)])
+def test_a_strip_is_stretched_on_its_short_side_to_stay_clickable(shape):
+    pixels = np.arange(np.prod(shape), dtype=np.uint64).reshape(shape).astype(np.uint8)
+    picture = pick_picture(pixels, 0, 0)
+    assert min(picture.shape[:2]) >= PICK_MIN_PX and max(picture.shape[:2]) <= PICK_PX
+    assert not is_to_scale(picture, pixels)
+    short_axis = int(np.argmin(shape))
+    if shape[short_axis] < PICK_MIN_PX:  # stretched by a whole number: every output pixel repeated exactly
+        factor = picture.shape[short_axis] // shape[short_axis]
+        assert picture.shape[short_axis] == factor * shape[short_axis]
+        if shape[1 - short_axis] <= PICK_PX:  # the long side is not shrunk either: the picture is exact
+            expected = pixels.repeat(factor, short_axis)
+            far = (slice(12, None), slice(12, None))  # away from the red outline at (0, 0)
+            assert (picture[..., 0][far] == expected[far]).all()
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (5, 9), (400, 700), (1024, 768)])
+def test_an_output_that_is_not_a_strip_is_shown_to_scale(shape):
+    pixels = np.zeros(shape, dtype=np.uint8)
+    picture = pick_picture(pixels, 0, 0)
+    assert is_to_scale(picture, pixels)
+    assert abs(picture.shape[0] / shape[0] - picture.shape[1] / shape[1]) < 0.01 * picture.shape[1] / shape[1] + 0.01
 
 
 def test_clicks_outside_the_picture_pick_the_nearest_pixel():

@@ -76,6 +76,26 @@ def test_conv_arithmetic_stride_changes_the_output_size(page):
     screenshot(page, "conv_arithmetic")
 
 
+def test_conv_arithmetic_diagram_fits_a_phone(browser, app_url):
+    """On a 390 px phone the sliding-window diagram shrinks to the width: the kernel and the output grid,
+    which sit to the right of the input, stay on screen instead of being cut off."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.app_url = app_url
+        open_page(phone, "Conv_arithmetic")
+        diagram = phone.frame_locator('[data-testid="stIFrame"]').first
+        last_output_cell = diagram.locator("rect.out").last
+        last_output_cell.wait_for()
+        visible_width = diagram.locator("body").evaluate("body => body.clientWidth")
+        cell = last_output_cell.evaluate("r => { const b = r.getBoundingClientRect(); return [b.left, b.right]; }")
+        assert 0 < cell[0] < cell[1] <= visible_width, (cell, visible_width)
+        assert_clean(phone)
+        screenshot(phone, "conv_arithmetic_phone")
+    finally:
+        context.close()
+
+
 def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
     _needs("3_Feature_maps.py")
     open_page(page, "Feature_maps")

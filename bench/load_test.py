@@ -12,7 +12,7 @@ and children) sampled every 0.2 s: the peak, and after each round (it must not g
 model and datasets are shared, not copied per session).
 
 ``--wire``: the server's side of a lecture hall. The same students, but their browsers are not on this
-machine: each is a ``streamlit_wire.WireSession``, which sends and receives what Streamlit's front end
+machine: each is a ``_streamlit_wire.WireSession``, which sends and receives what Streamlit's front end
 does (the page, the radio, the upload) without drawing it. In a lecture the thirty front ends run on
 thirty laptops; with Chromium here they share the server's two cores, which the rows with browsers show.
 
@@ -43,7 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 
 from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, free_port, start_server  # noqa: E402
 from fixtures_hostile import digit_photo  # noqa: E402
-from streamlit_wire import WireSession  # noqa: E402
+from _streamlit_wire import WireSession  # noqa: E402
 
 SHIPPED = ROOT / "assets" / "mnist_convnet.pt"
 DIGITS = (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)  # MNIST test images the shipped convnet gets right: 7 2 1 0 4 9 5 6 3 8
@@ -173,7 +173,7 @@ class BrowserStudent:
 
 class WireStudent:
     """A student whose browser runs on their own laptop: Streamlit's messages without the drawing
-    (``streamlit_wire``), so the server's two cores do only the server's work."""
+    (``_streamlit_wire``), so the server's two cores do only the server's work."""
 
     def __init__(self, url: str) -> None:
         self.base_url, self.page_name = url.rsplit("/", 1)

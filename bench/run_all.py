@@ -124,16 +124,25 @@ def update_readme(body: str) -> bool:
     return True
 
 
+def make_plan(only: list[str] | None = None) -> list[tuple[str, str, list[str], list[str]]]:
+    """The scripts to run: ``SCRIPTS`` in order, then any other bench script.
+
+    Modules whose name starts with ``_`` are helpers the scripts import (the machine line, the reference
+    app, the protocol client), not benchmarks.
+    """
+    listed = {s[0] for s in SCRIPTS}
+    extra = [(p.name, p.stem.replace("_", " "), [], []) for p in sorted(BENCH.glob("*.py"))
+             if p.name not in listed and p.name != Path(__file__).name and not p.name.startswith("_")]  # fmt: skip
+    return [s for s in SCRIPTS + extra if (BENCH / s[0]).exists() and (not only or s[0] in only)]
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for checking the pipeline")
     parser.add_argument("--only", nargs="+", help="script names to run (default: all)")
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     args = parser.parse_args(argv)
-    listed = {s[0] for s in SCRIPTS}
-    extra = [(p.name, p.stem.replace("_", " "), [], []) for p in sorted(BENCH.glob("*.py"))
-             if p.name not in listed and p.name != Path(__file__).name and not p.name.startswith("_")]  # fmt: skip
-    plan = [s for s in SCRIPTS + extra if (BENCH / s[0]).exists() and (not args.only or s[0] in args.only)]
+    plan = make_plan(args.only)
     sections = [machine_line()]
     if args.quick:
         sections.append("**Quick run (`--quick`): small sizes, not the published figures.**")

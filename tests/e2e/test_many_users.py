@@ -43,7 +43,7 @@ def test_three_sessions_classify_at_once(browser, app_url):
 
 
 def test_thirty_students_server_side(app_url):
-    """Thirty sessions speaking Streamlit's protocol (bench/streamlit_wire.py, what the load test uses for
+    """Thirty sessions speaking Streamlit's protocol (bench/_streamlit_wire.py, what the load test uses for
     the server's side of a lecture hall) upload at once: every one gets its own digit's prediction."""
     sys.path.insert(0, str(ROOT / "bench"))
     from load_test import DIGITS as PHOTO_INDICES

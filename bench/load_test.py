@@ -41,9 +41,9 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "e2e")]
 
+from _streamlit_wire import WireSession  # noqa: E402
 from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, free_port, start_server  # noqa: E402
 from fixtures_hostile import digit_photo  # noqa: E402
-from _streamlit_wire import WireSession  # noqa: E402
 
 SHIPPED = ROOT / "assets" / "mnist_convnet.pt"
 DIGITS = (0, 1, 2, 3, 4, 7, 8, 11, 18, 61)  # MNIST test images the shipped convnet gets right: 7 2 1 0 4 9 5 6 3 8

@@ -62,8 +62,12 @@ def add_session_model(label: str, model: nn.Module, meta: dict) -> None:
     session_models()[label] = (model, meta)
 
 
-def available_models() -> tuple[dict[str, tuple[nn.Module, dict]], list[str]]:
-    """All models this session can use (shipped first), and one message per shipped model that failed."""
+def available_models(only_mnist: bool = False) -> tuple[dict[str, tuple[nn.Module, dict]], list[str]]:
+    """All models this session can use (shipped first), and one message per shipped model that failed.
+
+    ``only_mnist``: leave out models trained on another dataset (a Fashion-MNIST net's "7" is a sneaker,
+    not a digit), for the pages that show digits.
+    """
     models, problems = {}, []
     for label in SHIPPED:
         try:
@@ -71,6 +75,8 @@ def available_models() -> tuple[dict[str, tuple[nn.Module, dict]], list[str]]:
         except (ValueError, FileNotFoundError) as exc:
             problems.append(f"{label}: {exc}")
     models.update(session_models())
+    if only_mnist:
+        models = {name: entry for name, entry in models.items() if entry[1].get("dataset", "MNIST") == "MNIST"}
     return models, problems
 
 
@@ -78,11 +84,9 @@ def model_picker(
     label: str = "Model", key: str = "model_choice", default: str = "Shipped convnet", only_mnist: bool = True
 ) -> tuple[str, nn.Module, dict] | None:
     """A selectbox over ``available_models``; shows what failed to load; None when no model is usable."""
-    models, problems = available_models()
+    models, problems = available_models(only_mnist)
     for problem in problems:
         st.error(problem)
-    if only_mnist:
-        models = {k: v for k, v in models.items() if v[1].get("dataset", "MNIST") == "MNIST"}
     if not models:
         st.error("No model is available. Recreate the shipped checkpoints with `make train-shipped`.")
         return None

@@ -41,7 +41,7 @@ def classify_digit() -> None:
 
     top = ranking[0][0]
     grad_cam, grad_cam_caption = classify.grad_cam_picture(model, label, digit.image, top)
-    models, _ = available_models()
+    models, _ = available_models(only_mnist=True)  # every digit model's answer, side by side
     answers = [(name, top_k(other, digit.image, k=3)) for name, (other, _) in models.items()]
     steps = cards.steps_strip(digit.steps, [classify.step_picture(step, cards.STEP_PX) for step in digit.steps])
     st.html(cards.details_block(steps, top, grad_cam, grad_cam_caption, cards.model_cards(answers)))

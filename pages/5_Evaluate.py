@@ -18,9 +18,12 @@ page_header(
 )
 images, labels_tensor = dataset("MNIST", "test")
 labels = labels_tensor.numpy()
-models, _ = available_models()
+models, _ = available_models(only_mnist=True)
 
 st.subheader("Every model on the test set")
+if len(available_models()[0]) > len(models):
+    st.caption("Models trained on Fashion-MNIST are left out: this page tests on MNIST digits. The Train page "
+               "shows their accuracy on the Fashion-MNIST test set.")  # fmt: skip
 rows = []
 for name, (model, _meta) in models.items():
     probs = classify.model_scores(name, model)

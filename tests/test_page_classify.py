@@ -151,3 +151,21 @@ def test_each_prediction_logs_its_script_time_when_asked(monkeypatch, tmp_path):
     lines = [line.split() for line in log.read_text().splitlines()]
     assert [what for *_, what in lines] == ["classify", "classify"]  # one per prediction shown
     assert all(float(seconds) >= 0 for _, seconds, _ in lines)  # a duration, whatever the machine
+
+
+def test_models_trained_on_fashion_mnist_are_left_out_of_the_digit_pages():
+    """A Fashion-MNIST net's "7" is a sneaker: it must not be offered or compared as a digit reader."""
+    from cnnviz.models import build_model
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["trained_models"] = {
+        "Your dense net (MNIST)": (build_model("dense").eval(), {"dataset": "MNIST"}),
+        "Your dense net (Fashion-MNIST)": (build_model("dense").eval(), {"dataset": "Fashion-MNIST"}),
+    }
+    at.run()
+    at.radio(key="classify_source").set_value("MNIST test digit").run()
+    assert not at.exception
+    assert at.selectbox(key="classify_model").options == [
+        "Shipped convnet", "Shipped dense baseline", "Your dense net (MNIST)"
+    ]
+    assert "Your dense net (MNIST)" in texts(at) and "Fashion" not in texts(at)

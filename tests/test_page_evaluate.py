@@ -48,3 +48,17 @@ def test_switching_model_is_cached_and_works(page):
     page.selectbox(key="evaluate_model").set_value("Shipped dense baseline").run()
     assert not page.exception
     assert any("Shipped dense baseline" in m.value for m in page.markdown)
+
+
+def test_a_fashion_mnist_model_is_not_scored_on_digits():
+    from cnnviz.models import build_model
+
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["trained_models"] = {
+        "Your dense net (Fashion-MNIST)": (build_model("dense").eval(), {"dataset": "Fashion-MNIST"}),
+    }
+    at.run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["Model"]) == ["Shipped convnet", "Shipped dense baseline"]
+    assert any("Fashion-MNIST are left out" in c.value for c in at.caption)
+    assert "Your dense net (Fashion-MNIST)" not in at.selectbox(key="evaluate_model").options

@@ -159,14 +159,15 @@ def details_block(
         f"<div style='color:{INK}'>{HEADING.format('From picture to network input')}{steps}"
         "<div style='display:flex;flex-wrap:wrap;column-gap:48px'>"
         f"<div style='flex:0 1 16rem'>{HEADING.format(f'Where it looked for a {predicted}')}{cam}</div>"
-        f"<div style='flex:1 1 20rem'>{HEADING.format('Every model on this digit')}{answers}"
-        f"<div style='font-size:0.85rem;color:{MUTED};margin-top:8px'>A session model appears here after you "
-        "train one on the Train page and press “Use this model in the other pages”.</div></div></div></div>"
+        f"<div style='flex:1 1 20rem'>{HEADING.format('Every model on this digit')}{answers}</div></div></div>"
     )
 
 
-def model_cards(answers: Sequence[tuple[str, Sequence[tuple[int, float]]]]) -> str:
-    """A card per model: its name, its top digit and probability, the two runners-up."""
+def model_cards(answers: Sequence[tuple[str, Sequence[tuple[int, float]]]], invite: bool = False) -> str:
+    """A card per model: its name, its top digit and probability, the two runners-up.
+
+    ``invite``: add how to get your own model here (for a session that has not trained one yet).
+    """
     cards = []
     for name, best in answers:
         runners = " · ".join(f"{c}: {percent(p)}" for c, p in best[1:])
@@ -176,4 +177,8 @@ def model_cards(answers: Sequence[tuple[str, Sequence[tuple[int, float]]]]) -> s
             f"<div><span style='font-size:2.4rem;font-weight:700'>{best[0][0]}</span>&nbsp;{percent(best[0][1])}</div>"
             f"<div style='font-size:0.85rem;color:{MUTED}'>{runners} (runners-up)</div></div>"
         )
-    return f"<div style='display:flex;flex-wrap:wrap;gap:12px'>{''.join(cards)}</div>"
+    invitation = (
+        f"<div style='font-size:0.85rem;color:{MUTED};margin-top:8px'>Your own model appears here after you train "
+        "one on the Train page and press “Use this model in the other pages”.</div>"
+    )
+    return f"<div style='display:flex;flex-wrap:wrap;gap:12px'>{''.join(cards)}</div>{invitation if invite else ''}"

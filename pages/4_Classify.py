@@ -7,7 +7,7 @@ import streamlit as st
 from cnnviz.predict import top_k
 from cnnviz_ui import cards, classify, inside
 from cnnviz_ui.common import log_time, page_header
-from cnnviz_ui.resources import available_models, model_picker
+from cnnviz_ui.resources import available_models, model_picker, session_models
 
 page_header(
     "Classify",
@@ -44,7 +44,8 @@ def classify_digit() -> None:
     models, _ = available_models(only_mnist=True)  # every digit model's answer, side by side
     answers = [(name, top_k(other, digit.image, k=3)) for name, (other, _) in models.items()]
     steps = cards.steps_strip(digit.steps, [classify.step_picture(step, cards.STEP_PX) for step in digit.steps])
-    st.html(cards.details_block(steps, top, grad_cam, grad_cam_caption, cards.model_cards(answers)))
+    answers_html = cards.model_cards(answers, invite=not session_models())
+    st.html(cards.details_block(steps, top, grad_cam, grad_cam_caption, answers_html))
     log_time("classify", started)
 
 

@@ -105,6 +105,8 @@ def test_model_cards_show_each_models_answer_and_runners_up():
     page = parse(cards.model_cards([("convnet", [(7, 0.99), (1, 0.006), (9, 0.001)]), ("dense", [(1, 0.6)])]))
     text = " ".join(page.text)
     assert "convnet" in text and "dense" in text and "1: 0.6% · 9: 0.1% (runners-up)" in text
+    assert "Train page" not in text
+    assert "Train page" in " ".join(parse(cards.model_cards([("dense", [(1, 0.6)])], invite=True)).text)
 
 
 def test_details_block_with_and_without_grad_cam():

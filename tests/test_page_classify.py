@@ -66,6 +66,7 @@ def test_mnist_test_digit_is_classified_with_top5_and_grad_cam():
     np.testing.assert_allclose(widths, expected, atol=0.01)
     assert "Where it looked for a 7" in texts(at) and "Grad-CAM on conv3 for class 7" in texts(at)
     assert "Shipped dense baseline" in texts(at)  # every model's answer, side by side
+    assert "Your own model appears here after you train one" in texts(at)  # this session has none yet
 
 
 def test_uploaded_photo_goes_through_preprocessing():
@@ -169,3 +170,4 @@ def test_models_trained_on_fashion_mnist_are_left_out_of_the_digit_pages():
         "Shipped convnet", "Shipped dense baseline", "Your dense net (MNIST)"
     ]
     assert "Your dense net (MNIST)" in texts(at) and "Fashion" not in texts(at)
+    assert "Your own model appears here" not in texts(at)  # it has: no need to say how

@@ -65,8 +65,8 @@ with st.expander("Load a checkpoint you saved earlier (.pt)"):
             loaded, meta = load_checkpoint(upload.getvalue(), name=upload.name)
             trained_on = meta.get("dataset", "MNIST")  # checkpoints from before the field existed were MNIST
             if trained_on != "MNIST":
-                st.warning(f"{upload.name} is a {loaded.name} trained on {trained_on}: the other pages read "
-                           "digits, so they do not offer it.")  # fmt: skip
+                st.warning(f"{upload.name} ({loaded.name}) was trained on {trained_on}, not on digits: the other "
+                           "pages read digits, so they do not offer it.")  # fmt: skip
             else:
                 add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {**meta, "dataset": trained_on})
                 st.success(f"Loaded {upload.name} ({loaded.name}); pick it in the model menus of the other pages.")

@@ -26,7 +26,8 @@ _TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="
 
 def number_input(label: str, key: str, value: float, help: str | None = None) -> float:
     """A number box that accepts anything (0, -1, 2.5, 10,000), so the library can explain what is wrong."""
-    return st.number_input(label, value=float(value), step=1.0, format="%g", key=key, help=help)
+    return st.number_input(label, value=float(value), step=1.0, format="%g", key=key, help=help,
+                           persist_state="session")
 
 
 def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation: int) -> int | None:

@@ -69,7 +69,7 @@ def _drawing() -> DigitInput | None:
 def _test_digit() -> DigitInput:
     images, labels = dataset("MNIST", "test")
     index = int(st.number_input("MNIST test digit (0-9999)", min_value=0, max_value=len(images) - 1, value=0,
-                                step=1, key="classify_test_index"))  # fmt: skip
+                                step=1, key="classify_test_index", persist_state="session"))  # fmt: skip
     label = int(labels[index])
     image = images[index].numpy().astype(np.float32) / 255.0
     step = PreprocessStep("MNIST test digit", image, "already centred 28 x 28: no preprocessing needed")
@@ -78,7 +78,8 @@ def _test_digit() -> DigitInput:
 
 def digit_source() -> DigitInput | None:
     """The source picker and its widget; None (after saying why) while there is no usable digit."""
-    source = st.radio("Digit source", SOURCES, key="classify_source", horizontal=True, label_visibility="collapsed")
+    source = st.radio("Digit source", SOURCES, key="classify_source",
+                      persist_state="session", horizontal=True, label_visibility="collapsed")
     if source == SOURCES[0]:
         return _drawing()
     if source == SOURCES[3]:

@@ -54,6 +54,23 @@ def friendly_errors(prefix: str = "") -> Iterator[None]:
         st.error(f"{prefix}{exc}")
 
 
+def lasting_data_editor(frame: object, key: str, **options: object) -> object:
+    """``st.data_editor`` whose edits survive a visit to another page.
+
+    Streamlit forgets a widget's state when it is not drawn in a run (another page, another tab of
+    choices), and ``data_editor`` has no ``persist_state``. So the last edited table is kept under
+    ``<key>__kept`` and becomes the editor's starting table whenever the editor is created afresh;
+    while the editor lives its starting table stays the same (``<key>__base``), as its edits are
+    recorded against it.
+    """
+    base, kept = f"{key}__base", f"{key}__kept"
+    if key not in st.session_state:  # first drawn, or drawn again after its state was dropped
+        st.session_state[base] = st.session_state.get(kept, frame)
+    edited = st.data_editor(st.session_state[base], key=key, **options)
+    st.session_state[kept] = edited
+    return edited
+
+
 def percent(p: float) -> str:
     """A probability for people: never "100.0%" for a softmax that is merely very sure."""
     return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"

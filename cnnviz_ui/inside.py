@@ -59,18 +59,19 @@ def model_fingerprint(model: nn.Module) -> str:
 def _test_digit(prefix: str) -> Digit | None:
     images, labels = dataset("MNIST", "test")
     count = len(images)
-    how = st.radio("Choose the test digit", PICK_BY, key=f"{prefix}_pick_by", horizontal=True)
+    how = st.radio("Choose the test digit", PICK_BY, key=f"{prefix}_pick_by", persist_state="session", horizontal=True)
     if how == "By index":
         # No help icon: its "Help for ..." label would make the widget's label ambiguous for browser tests.
-        index = st.number_input("Test digit index", value=0, step=1, key=f"{prefix}_index")
+        index = st.number_input("Test digit index", value=0, step=1, key=f"{prefix}_index", persist_state="session")
         if not 0 <= index < count:
             st.error(f"Test digit index must be between 0 and {count - 1:,} (the test set has {count:,} digits); "
                      f"got {int(index):,}.")  # fmt: skip
             return None
     elif how == "By class":
-        digit = st.selectbox("Digit class", range(10), key=f"{prefix}_class")
+        digit = st.selectbox("Digit class", range(10), key=f"{prefix}_class", persist_state="session")
         of_class = torch.nonzero(labels == digit).flatten()
-        nth = st.number_input(f"Which {digit} (1 to {len(of_class):,})", value=1, step=1, key=f"{prefix}_nth")
+        nth = st.number_input(f"Which {digit} (1 to {len(of_class):,})", value=1, step=1, key=f"{prefix}_nth",
+                              persist_state="session")
         if not 1 <= nth <= len(of_class):
             st.error(f"There are {len(of_class):,} test digits labelled {digit}: choose 1 to {len(of_class):,}, "
                      f"got {int(nth):,}.")  # fmt: skip
@@ -102,7 +103,7 @@ def digit_input(prefix: str) -> Digit | None:
     Photos and drawings go through ``cnnviz.preprocess.to_mnist`` (crop, 20x20 box, centre of mass).
     Returns None, after explaining why, while there is no usable digit.
     """
-    source = st.radio("Input", INPUTS, key=f"{prefix}_source", horizontal=True)
+    source = st.radio("Input", INPUTS, key=f"{prefix}_source", persist_state="session", horizontal=True)
     if source == "Test digit":
         return _test_digit(prefix)
     if source == "Upload an image":

@@ -13,6 +13,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnnviz.filtering import BOUNDARY_MODES, kernel_window, output_size_formula, padding_amounts
 from cnnviz.images import to_uint8
 from cnnviz.kernels import PRESET_NOTES, PRESETS, box_kernel, gaussian_kernel, normalise_kernel
+from cnnviz_ui.common import lasting_data_editor
 from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap
 
 MAX_CUSTOM = 15
@@ -54,21 +55,25 @@ class Sliding:
 
 def kernel_controls() -> tuple[np.ndarray, str]:
     """Draw the kernel builder; return (kernel, its name). Raises ValueError for impossible settings."""
-    kind = st.radio("Kernel", ["Preset", "Gaussian", "Box", "Custom"], key="kernels_kind", horizontal=True)
+    kind = st.radio("Kernel", ["Preset", "Gaussian", "Box", "Custom"], key="kernels_kind",
+                    persist_state="session", horizontal=True)
     if kind == "Preset":
-        name = st.selectbox("Kernel preset", list(PRESETS), key="kernels_preset", index=1)
+        name = st.selectbox("Kernel preset", list(PRESETS), key="kernels_preset", persist_state="session", index=1)
         st.caption(PRESET_NOTES[name])
         kernel = PRESETS[name]
     elif kind == "Gaussian":
-        size = st.slider("Gaussian size", 1, MAX_CUSTOM, 5, step=2, key="kernels_gauss_size")
-        sigma = st.slider("Gaussian sigma (px)", 0.2, 8.0, 1.0, step=0.1, key="kernels_gauss_sigma")
+        size = st.slider("Gaussian size", 1, MAX_CUSTOM, 5, step=2, key="kernels_gauss_size", persist_state="session")
+        sigma = st.slider("Gaussian sigma (px)", 0.2, 8.0, 1.0, step=0.1, key="kernels_gauss_sigma",
+                          persist_state="session")
         kernel, name = gaussian_kernel(size, sigma), f"Gaussian {size}x{size}, sigma {sigma:g}"
     elif kind == "Box":
-        size = int(st.number_input("Box size", value=3, step=1, key="kernels_box_size", help="1 to 99 px; lecture: 15"))
+        size = int(st.number_input("Box size", value=3, step=1, key="kernels_box_size",
+                                   persist_state="session", help="1 to 99 px; lecture: 15"))
         kernel, name = box_kernel(size), f"Box blur {size}x{size}"
     else:
         kernel, name = _custom_kernel(), "Custom kernel"
-    if st.checkbox("Normalise (weights sum to 1)", key="kernels_normalise", help=_NORMALISE_HELP):
+    if st.checkbox("Normalise (weights sum to 1)", key="kernels_normalise",
+                   persist_state="session", help=_NORMALISE_HELP):
         kernel = normalise_kernel(kernel)
     return kernel, name
 
@@ -79,8 +84,9 @@ _NORMALISE_HELP += "their positive weights are scaled to sum to 1 instead."
 
 def _custom_kernel() -> np.ndarray:
     left, right = st.columns(2)
-    rows = int(left.number_input("Custom rows", value=3, step=1, key="kernels_custom_rows"))
-    cols = int(right.number_input("Custom columns", value=3, step=1, key="kernels_custom_cols"))
+    rows = int(left.number_input("Custom rows", value=3, step=1, key="kernels_custom_rows", persist_state="session"))
+    cols = int(right.number_input("Custom columns", value=3, step=1, key="kernels_custom_cols",
+                                  persist_state="session"))
     if not (1 <= rows <= MAX_CUSTOM and 1 <= cols <= MAX_CUSTOM):
         raise ValueError(f"a custom kernel has 1 to {MAX_CUSTOM} rows and columns, got {rows} x {cols}")
     start = np.zeros((rows, cols))
@@ -89,7 +95,7 @@ def _custom_kernel() -> np.ndarray:
         top, left_col = (rows - 3) // 2, (cols - 3) // 2
         start[top : top + 3, left_col : left_col + 3] = PRESETS["Vertical edge (lecture)"]
     st.caption("Click a cell and type a weight. An empty cell is an error, not a zero.")
-    edited = st.data_editor(
+    edited = lasting_data_editor(
         pd.DataFrame(start, columns=[str(c) for c in range(cols)]),
         key=f"kernels_custom_grid_{rows}x{cols}",  # a new size starts a new grid
         hide_index=True,
@@ -103,16 +109,20 @@ def _custom_kernel() -> np.ndarray:
 
 def sliding_controls() -> Sliding:
     """Stride, padding, boundary and the 180-degree rotation toggle."""
-    stride = int(st.number_input("Stride", value=1, step=1, key="kernels_stride", help="Pixels per step, S"))
-    choice = st.selectbox("Padding", list(PADDING_CHOICES), format_func=PADDING_CHOICES.get, key="kernels_padding")
+    stride = int(st.number_input("Stride", value=1, step=1, key="kernels_stride",
+                                 persist_state="session", help="Pixels per step, S"))
+    choice = st.selectbox("Padding", list(PADDING_CHOICES), format_func=PADDING_CHOICES.get, key="kernels_padding",
+                          persist_state="session")
     padding: int | str = choice
     if choice == "number":
-        padding = int(st.number_input("Padding pixels (P)", value=1, step=1, key="kernels_padding_px"))
-    boundary = st.selectbox("Boundary", list(BOUNDARY_MODES), index=2, key="kernels_boundary", help=BOUNDARY_HELP)
+        padding = int(st.number_input("Padding pixels (P)", value=1, step=1, key="kernels_padding_px",
+                                      persist_state="session"))
+    boundary = st.selectbox("Boundary", list(BOUNDARY_MODES), index=2, key="kernels_boundary",
+                            persist_state="session", help=BOUNDARY_HELP)
     flip = st.toggle(
         "Rotate kernel 180° (true convolution)",
         value=True,
-        key="kernels_flip",
+        key="kernels_flip", persist_state="session",
         help="On: convolution, as scipy.signal.convolve2d and the lecture. Off: cross-correlation, "
         "what a CNN's conv layer computes. For symmetric kernels (blur, Laplacian) both are the same.",
     )

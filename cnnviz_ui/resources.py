@@ -91,6 +91,7 @@ def model_picker(
         st.error("No model is available. Recreate the shipped checkpoints with `make train-shipped`.")
         return None
     names = list(models)
-    choice = st.selectbox(label, names, index=names.index(default) if default in names else 0, key=key)
+    choice = st.selectbox(label, names, index=names.index(default) if default in names else 0, key=key,
+                          persist_state="session")
     model, meta = models[choice]
     return choice, model, meta

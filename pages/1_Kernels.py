@@ -33,7 +33,8 @@ PLOT_CONFIG = {"displayModeBar": False}
 with st.sidebar:
     st.header("Image")
     picked = image_input("kernels")
-    greyscale = st.radio("Process as", ["Greyscale", "Colour (per channel)"], key="kernels_colour") == "Greyscale"
+    greyscale = st.radio("Process as", ["Greyscale", "Colour (per channel)"], key="kernels_colour",
+                         persist_state="session") == "Greyscale"
 if picked is None:
     st.info("Choose a sample image or upload your own in the sidebar.")
     st.stop()
@@ -60,7 +61,8 @@ def kernel_lab() -> None:
     with sliding_column:
         sliding = guarded(sliding_controls)
     with view_column:
-        view = st.radio("Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view")
+        view = st.radio("Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view",
+                        persist_state="session")
         st.caption("Edge kernels give negative *and* positive numbers, but a picture needs 0-255. "
                    "Signed colours keep the sign, |x| keeps the strength, clipping drops the negatives.")
     if built is None or sliding is None:
@@ -85,7 +87,7 @@ def kernel_lab() -> None:
                    f"{output.size:,} multiply-and-sums done in {elapsed * 1000:.0f} ms")
         st.download_button("Download output (PNG)", lambda: encode_png(pixels), file_name="kernel_output.png",
                            mime="image/png", key="kernels_download", on_click="ignore")
-        if st.toggle("Show the Sobel edge magnitude sqrt(gx² + gy²)", key="kernels_sobel"):
+        if st.toggle("Show the Sobel edge magnitude sqrt(gx² + gy²)", key="kernels_sobel", persist_state="session"):
             sobel_view()
         st.subheader("Pixel inspector")
         st.caption("Click a pixel of the output (or type its row and column) and see exactly which numbers "

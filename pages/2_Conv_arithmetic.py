@@ -8,7 +8,7 @@ from cnnviz.receptive import measure_receptive_field
 from cnnviz.shapes import explain_conv, parse_padding, pool_output_size, whole_number
 from cnnviz.summary import LayerError, summarize
 from cnnviz_ui import arithmetic as ui
-from cnnviz_ui.common import friendly_errors, page_header
+from cnnviz_ui.common import friendly_errors, lasting_data_editor, page_header
 
 page_header(
     "Conv arithmetic",
@@ -34,7 +34,8 @@ layer_tab, nets_tab, build_tab, field_tab = st.tabs(
 )
 
 with layer_tab:
-    pooling = st.segmented_control("Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode")
+    pooling = st.segmented_control("Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode",
+                                   persist_state="session")
     pooling = pooling == "Max pooling"
     m = "pool" if pooling else "conv"  # separate widgets, so pooling starts at the lecture's 4 x 4 example
     cols = st.columns(4)
@@ -45,7 +46,8 @@ with layer_tab:
         kernel = ui.number_input("Kernel size", f"ar_{m}_k", 2 if pooling else 3, "F: the window is F x F")
         stride = ui.number_input("Stride", f"ar_{m}_s", 2 if pooling else 1, "S: how far the window moves")
     with cols[2]:
-        padding = st.text_input("Padding", "0", key=f"ar_{m}_p", help="P zeros on each side, or valid or same")
+        padding = st.text_input("Padding", "0", key=f"ar_{m}_p",
+                                persist_state="session", help="P zeros on each side, or valid or same")
         dilation = 1.0 if pooling else ui.number_input("Dilation", "ar_conv_d", 1, "d: gap between kernel taps")
     with cols[3]:
         in_ch = ui.number_input("Input channels", f"ar_{m}_cin", 1 if pooling else 1, "C_in")
@@ -63,10 +65,11 @@ with layer_tab:
         ui.show_diagram(rows, cols, padding, pooling)
 
 with nets_tab:
-    name = st.selectbox("Network", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_preset")
+    name = st.selectbox("Network", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_preset",
+                        persist_state="session")
     preset = PRESETS[name]
     st.markdown(f"{preset.note} Input: {preset.input_shape[1]} x {preset.input_shape[2]} x {preset.input_shape[0]}.")
-    separate = st.toggle("Show activations as their own rows", key="ar_separate_act")
+    separate = st.toggle("Show activations as their own rows", key="ar_separate_act", persist_state="session")
     summary = summarize(preset_model(name), preset.input_shape)
     st.dataframe(ui.summary_frame(summary if separate else summary.folded()), hide_index=True, height="content")
     st.markdown(ui.totals_text(summary))
@@ -80,7 +83,7 @@ with nets_tab:
     )
 
 with build_tab:
-    start = st.selectbox("Start from", list(BUILDER_STARTS), key="ar_build_start")
+    start = st.selectbox("Start from", list(BUILDER_STARTS), key="ar_build_start", persist_state="session")
     shape, specs = BUILDER_STARTS[start]
     st.caption("Edit any cell, add rows at the bottom, select rows and press Delete to remove them.")
     c1, c2, c3 = st.columns(3)
@@ -90,7 +93,7 @@ with build_tab:
         size["width"] = ui.number_input("Image width", "ar_b_w", shape[2])
     with c3:
         size["channels"] = ui.number_input("Image channels", "ar_b_c", shape[0])
-    edited = st.data_editor(
+    edited = lasting_data_editor(
         ui.specs_frame(specs), num_rows="dynamic", hide_index=True, key=f"ar_builder_{start}",
         column_config=ui.builder_columns(), placeholder="",
     )  # fmt: skip
@@ -111,6 +114,7 @@ with build_tab:
 
 with field_tab:
     name = st.selectbox(
-        "Network to look into", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset"
+        "Network to look into", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset",
+        persist_state="session"
     )
     ui.show_receptive_field(name, summarize(preset_model(name), PRESETS[name].input_shape), measured_field)

@@ -37,11 +37,12 @@ with verdict:
     chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
 with why:
-    method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain", horizontal=True,
+    method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain",
+                      persist_state="session", horizontal=True,
                       help="Saliency: how much each pixel changes the class score (SmoothGrad, 16 noisy copies). "
                       "Grad-CAM: which regions the last conv layer's maps use for the class.")  # fmt: skip
     # Keyed by the input, so a new digit starts at its own top class instead of keeping the last choice.
-    target = st.selectbox("Class to explain", range(10), index=top, key=f"fm_target_{key}")
+    target = st.selectbox("Class to explain", range(10), index=top, key=f"fm_target_{key}", persist_state="session")
     with friendly_errors():
         heat = inside.explanation(key, method, target, model, image)
         st.image(inside.heat_overlay_png(image, heat), width=210,
@@ -56,7 +57,8 @@ if not layers:
     st.stop()
 
 st.header("Every layer, map by map")
-per_map = st.toggle("Stretch each map to its own range (shows the shape of weak maps)", key="fm_per_map")
+per_map = st.toggle("Stretch each map to its own range (shows the shape of weak maps)", key="fm_per_map",
+                    persist_state="session")
 blocks: list[list[str]] = []
 for name in layers:  # a block starts at each conv: conv -> relu -> pool share one colour scale
     if name.startswith("conv") or not blocks:

@@ -66,8 +66,8 @@ st.subheader("The mistakes, most confident first")
 wrong = mistakes(probs, labels)
 f1, f2, f3 = st.columns([1, 1, 2])
 choices = ["any", *range(10)]
-true_filter = f1.selectbox("True digit", choices, key="evaluate_true", format_func=str)
-pred_filter = f2.selectbox("Predicted as", choices, key="evaluate_predicted", format_func=str)
+true_filter = f1.selectbox("True digit", choices, key="evaluate_true", persist_state="session", format_func=str)
+pred_filter = f2.selectbox("Predicted as", choices, key="evaluate_predicted", persist_state="session", format_func=str)
 if true_filter != "any":
     wrong = wrong[labels[wrong] == true_filter]
 if pred_filter != "any":

@@ -48,8 +48,8 @@ steps = np.arange(-MAX_SHIFT, MAX_SHIFT + 1)
 @st.fragment
 def shifted_view() -> None:
     with left:
-        dx = st.slider("Shift right (dx, pixels)", -MAX_SHIFT, MAX_SHIFT, 0, key="ti_dx")
-        dy = st.slider("Shift down (dy, pixels)", -MAX_SHIFT, MAX_SHIFT, 0, key="ti_dy")
+        dx = st.slider("Shift right (dx, pixels)", -MAX_SHIFT, MAX_SHIFT, 0, key="ti_dx", persist_state="session")
+        dy = st.slider("Shift down (dy, pixels)", -MAX_SHIFT, MAX_SHIFT, 0, key="ti_dy", persist_state="session")
     moved = shift_image(image, dx, dy).numpy()
     with right:
         cols = st.columns([0.8, 1, 1])
@@ -107,7 +107,8 @@ def accuracy_curve(key: str, _model: torch.nn.Module) -> np.ndarray:
 
 
 st.subheader("Not just this digit")
-if st.toggle("Measure accuracy against horizontal shift on 1,000 test digits (a few seconds)", key="ti_many"):
+if st.toggle("Measure accuracy against horizontal shift on 1,000 test digits (a few seconds)", key="ti_many",
+             persist_state="session"):
     curves = {name: accuracy_curve(key.split(":")[0], models[name]) for name, key in keys.items()}
     figure = shift_curves(np.arange(-8, 9), curves, 0, "dx", target)
     figure.update_layout(title_text="Top-1 accuracy on 1,000 test digits against horizontal shift")

@@ -22,26 +22,29 @@ st.caption(f"Compute device: **{compute_device_name()}**. One training runs at a
 
 with st.form("train_settings", border=True):
     c1, c2, c3 = st.columns(3)
-    model = c1.selectbox("Model", list(MODEL_DESCRIPTIONS), format_func=MODEL_DESCRIPTIONS.get, key="train_model")
-    dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset")
-    optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer")
-    lr = c2.number_input("Learning rate", value=0.003, format="%.4f", step=0.0005, key="train_lr")
+    model = c1.selectbox("Model", list(MODEL_DESCRIPTIONS), format_func=MODEL_DESCRIPTIONS.get, key="train_model",
+                         persist_state="session")
+    dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset", persist_state="session")
+    optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", persist_state="session")
+    lr = c2.number_input("Learning rate", value=0.003, format="%.4f", step=0.0005, key="train_lr",
+                         persist_state="session")
     schedule = c2.selectbox(
         "Learning-rate schedule",
         ["onecycle", "constant"],
-        key="train_schedule",
+        key="train_schedule", persist_state="session",
         help="OneCycle warms the rate up, then anneals it to zero: faster, better.",
     )
-    epochs = c3.number_input("Epochs", value=1, step=1, key="train_epochs")
-    batch_size = c3.number_input("Batch size", value=128, step=32, key="train_batch")
+    epochs = c3.number_input("Epochs", value=1, step=1, key="train_epochs", persist_state="session")
+    batch_size = c3.number_input("Batch size", value=128, step=32, key="train_batch", persist_state="session")
     limit = c3.number_input(
         "Training images (0 = all 60,000)",
         value=0,
         step=1000,
-        key="train_limit",
+        key="train_limit", persist_state="session",
         help="A subset trains in seconds; the full set takes about 20 s per epoch on 2 CPU cores.",
     )
-    augment = st.checkbox("Augment: shift each image by up to 2 pixels at random", key="train_augment")
+    augment = st.checkbox("Augment: shift each image by up to 2 pixels at random", key="train_augment",
+                          persist_state="session")
     start = st.form_submit_button("Start training", type="primary")
 
 if start:

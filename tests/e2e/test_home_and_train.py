@@ -1,6 +1,6 @@
 """Home and Train pages in a real browser."""
 
-from e2e_helpers import assert_clean, fill_number, open_page, screenshot, wait_idle
+from e2e_helpers import assert_clean, field, fill_number, open_page, screenshot, wait_idle
 
 
 def test_home_lists_pages_and_model(page):
@@ -27,6 +27,13 @@ def test_train_tiny_run_completes_with_curve(page):
     page.get_by_text("Download the checkpoint").wait_for()
     assert_clean(page)
     screenshot(page, "train")
+    # The settings of the run outlive a visit to another page (through the sidebar: the same session).
+    for name in ("Kernels", "Train"):
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=name).first.click()
+        page.get_by_role("heading", name=name).first.wait_for()
+        wait_idle(page)
+    assert field(page, "Training images (0 = all 60,000)").input_value() == "1000"
+    assert_clean(page)
 
 
 def test_corrupt_checkpoint_upload_is_refused_then_a_good_one_loads(page):

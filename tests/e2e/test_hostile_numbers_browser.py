@@ -41,6 +41,14 @@ def test_kernels_stride_zero_then_zero_and_nan_custom_kernels(page):
     assert any("Every weight is 0" in w for w in warnings), warnings
     assert_no_exception(page)
     screenshot(page, "hostile_kernels_zero_kernel")
+    # The edited grid outlives a visit to another page (through the sidebar: the same session).
+    for name in ("Conv arithmetic", "Kernels"):
+        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=name).first.click()
+        page.get_by_role("heading", name=name).first.wait_for()
+        wait_idle(page)
+    warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
+    assert any("Every weight is 0" in w for w in warnings), warnings
+    grid = page.locator('[data-testid="stDataFrame"]').first
 
     errors = page.locator('[data-testid="stAlertContentError"]')
     for _ in range(3):  # the grid sometimes misses the first click's focus; the edit reruns the page a beat later

@@ -1,0 +1,82 @@
+"""Settings survive a visit to another page (and a hidden control): what a lecturer sets up stays set up.
+
+Streamlit forgets a widget's value when the widget is not drawn in a run; the app's widgets keep theirs
+(``persist_state="session"``), and the two tables (the custom kernel, the layer builder) through
+``cnnviz_ui.common.lasting_data_editor``. The Train form's settings are checked in the browser
+(tests/e2e/test_home_and_train.py): AppTest does not submit a form on a page reached with ``switch_page``.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def open_app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    return at
+
+
+def visit(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    return at
+
+
+def test_kernels_settings_survive_another_page():
+    at = visit(open_app(), "1_Kernels")
+    at.radio(key="kernels_source").set_value("Sample photo").run()
+    at.selectbox(key="kernels_photo").set_value("astronaut").run()
+    at.radio(key="kernels_colour").set_value("Colour (per channel)").run()
+    at.radio(key="kernels_kind").set_value("Gaussian").run()
+    at.slider(key="kernels_gauss_size").set_value(15).run()
+    at.number_input(key="kernels_stride").set_value(3).run()
+    at.selectbox(key="kernels_boundary").set_value("wrap").run()
+    at.toggle(key="kernels_flip").set_value(False).run()
+    visit(at, "2_Conv_arithmetic")
+    visit(at, "1_Kernels")
+    assert at.selectbox(key="kernels_photo").value == "astronaut"
+    assert at.radio(key="kernels_colour").value == "Colour (per channel)"
+    assert at.radio(key="kernels_kind").value == "Gaussian" and at.slider(key="kernels_gauss_size").value == 15
+    assert at.number_input(key="kernels_stride").value == 3 and at.selectbox(key="kernels_boundary").value == "wrap"
+    assert at.toggle(key="kernels_flip").value is False
+
+
+def test_conv_arithmetic_keeps_the_convolution_while_pooling_is_shown_and_across_pages():
+    at = visit(open_app(), "2_Conv_arithmetic")
+    at.number_input(key="ar_conv_s").set_value(2).run()
+    at.number_input(key="ar_conv_d").set_value(2).run()
+    at.text_input(key="ar_conv_p").set_value("same").run()
+    at.get("button_group")[0].set_value("Max pooling").run()
+    assert "ar_conv_s" not in [n.key for n in at.number_input]  # the pooling controls are shown instead
+    at.get("button_group")[0].set_value("Convolution").run()
+    assert at.number_input(key="ar_conv_s").value == 2 and at.number_input(key="ar_conv_d").value == 2
+    assert at.text_input(key="ar_conv_p").value == "same"
+    visit(at, "7_Train")
+    visit(at, "2_Conv_arithmetic")
+    assert at.number_input(key="ar_conv_s").value == 2 and at.text_input(key="ar_conv_p").value == "same"
+
+
+def test_a_table_comes_back_as_it_was_last_edited():
+    def app():
+        import pandas as pd
+        import streamlit as st
+
+        from cnnviz_ui.common import lasting_data_editor
+
+        if st.checkbox("show", value=True, key="show"):
+            table = lasting_data_editor(pd.DataFrame({"w": [1.0, 2.0]}), key="grid")
+            st.write(f"sum={table['w'].sum():g}")
+
+    at = AppTest.from_function(app).run()
+    assert [m.value for m in at.markdown] == ["sum=3"]
+    edited = pd.DataFrame({"w": [1.0, 2.0, 40.0]})  # what the editor returned after the student added a row
+    at.session_state["grid__kept"] = edited
+    at.checkbox(key="show").set_value(False).run()  # the editor is not drawn: Streamlit drops its state
+    at.checkbox(key="show").set_value(True).run()
+    assert [m.value for m in at.markdown] == ["sum=43"]
+    at.run()  # while the editor lives, its starting table stays put (edits are recorded against it)
+    assert [m.value for m in at.markdown] == ["sum=43"]

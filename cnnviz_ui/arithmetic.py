@@ -84,7 +84,7 @@ def show_layer(rows: ConvExplanation, cols: ConvExplanation, in_ch: int, out_ch:
         params = conv_params(rows.kernel, in_ch, out_ch)
         st.markdown(f"**Parameters: ({rows.kernel}·{rows.kernel}·{in_ch:,} + 1)·{out_ch:,} = {params:,}**")
     lines = [f"{axis:8}" + e.formula.replace("\n", "\n" + " " * 8) for axis, e in (("height:", rows), ("width:", cols))]
-    st.code("\n".join(lines), language=None)
+    st.code("\n".join(lines), language=None, wrap_lines=True)  # the result at the end stays in view
     if note := stride_note(rows, cols):
         st.warning(note)
 
@@ -136,7 +136,9 @@ def show_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: object, 
     if pooling:
         values = LECTURE_POOL_INPUT if shape == (4, 4) else np.random.default_rng(7).integers(0, 10, shape)
         pooled, winners = max_pool_with_winners(values, rows.kernel, rows.stride)
-    st.caption("One channel shown. With C_in channels the kernel is F x F x C_in, one per output channel.")
+    st.caption("One channel shown. Pooling works on each channel on its own: C channels in, the same C out."
+               if pooling else "One channel shown. With C_in channels the kernel is F x F x C_in, one per output "
+               "channel.")  # fmt: skip
     st.iframe(diagram_html(grid, values, pooled, winners), height="content")
 
 

@@ -157,8 +157,9 @@ def per_class_figure(accuracy: np.ndarray, height: int = 480) -> go.Figure:
     worst = int(np.nanargmin(accuracy))
     colours = ["#dc2626" if c == worst else BLUE for c in range(len(accuracy))]
     figure = go.Figure(go.Bar(x=accuracy, y=[str(c) for c in range(len(accuracy))], orientation="h",
-                              marker_color=colours, text=[f"{a:.1%}" for a in accuracy], textposition="inside",
-                              insidetextanchor="end", hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
+                              marker_color=colours, text=[f"{a:.1%}" for a in accuracy], textposition="auto",
+                              insidetextanchor="end", cliponaxis=False,
+                              hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
     low = max(0.0, float(np.nanmin(accuracy)) - 0.05)
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
                          dragmode=False)  # fmt: skip

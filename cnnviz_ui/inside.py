@@ -221,12 +221,20 @@ def probability_chart(probabilities: np.ndarray, title: str = "", height: int = 
     top = int(probabilities.argmax())
     colours = ["#2563eb" if c == top else "#9ca3af" for c in range(len(probabilities))]
     figure = go.Figure(go.Bar(x=[str(c) for c in range(len(probabilities))], y=probabilities, marker_color=colours,
-                              text=[f"{p:.0%}" if p >= 0.005 else "" for p in probabilities], textposition="outside",
-                              textfont={"size": 13}, constraintext="none", cliponaxis=False,
+                              text=[bar_label(p) for p in probabilities], textposition="outside",
+                              textfont={"size": 12}, constraintext="none", cliponaxis=False,
                               hovertemplate="class %{x}: %{y:.2%}<extra></extra>"))  # fmt: skip
     figure.update_layout(title={"text": title, "font": {"size": 14}}, height=height, dragmode=False,
                          margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
                          plot_bgcolor="white")  # fmt: skip
     figure.update_yaxes(range=[0, 1.15], tickformat=".0%", gridcolor="#eee")
-    figure.update_xaxes(type="category", title_text="class")
+    figure.update_xaxes(type="category", dtick=1, title_text="class")  # every class named, however narrow
     return figure
+
+
+def bar_label(p: float) -> str:
+    """The number printed over a probability bar: none under 5 % (they would collide in a narrow chart;
+    hovering shows them), and never "100%" for a softmax that is merely very sure."""
+    if p < 0.05:
+        return ""
+    return ">99%" if 0.995 <= p < 1 else f"{p:.0%}"

@@ -13,7 +13,7 @@ from cnnviz_ui.common import friendly_errors, lasting_data_editor, page_header
 page_header(
     "Conv arithmetic",
     "Why is the output **26 x 26**? Why **93,322** parameters? Pick a layer or a whole network and see the "
-    "numbers worked out, exactly as PyTorch computes them: `W_o = floor((W − F + 2P) / S) + 1` and "
+    "numbers worked out as PyTorch computes them: `W_o = floor((W − F + 2P) / S) + 1` and "
     "`(F·F·C_in + 1)·C_out`.",
     icon="📐",
 )
@@ -62,6 +62,11 @@ with layer_tab:
             pool_output_size(rows.size, rows.kernel, rows.stride, rows.pad_before)
             pool_output_size(cols.size, cols.kernel, cols.stride, cols.pad_before)
         ui.show_layer(rows, cols, in_ch, out_ch, pooling)
+        if parse_padding(padding) == "same" and rows.stride > 1:
+            st.info(f"PyTorch's `nn.Conv2d` refuses `padding='same'` with a stride above 1; these are the numbers "
+                    f"Keras and TensorFlow use (output ceil(W / S), the odd pixel of padding at the end). In PyTorch, "
+                    f"pad explicitly: `nn.ZeroPad2d(({cols.pad_before}, {cols.pad_after}, {rows.pad_before}, "
+                    f"{rows.pad_after}))` before a conv with `padding=0`.")  # fmt: skip
         ui.show_diagram(rows, cols, padding, pooling)
 
 with nets_tab:

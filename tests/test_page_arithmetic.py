@@ -50,6 +50,26 @@ def test_diagram_data_reflects_the_layer():
     assert '"H": 7, "W": 5' in html and '"dilation": 2' in html and '"outH": 4, "outW": 3' in html
 
 
+def test_same_with_a_stride_says_pytorch_refuses_it_and_how_to_pad_instead():
+    import re
+
+    import torch
+    from torch import nn
+
+    at = _fresh()
+    for key, value in (("ar_conv_h", 7.0), ("ar_conv_w", 5.0), ("ar_conv_s", 2.0), ("ar_conv_d", 2.0)):
+        at.number_input(key=key).set_value(value)
+    at.text_input(key="ar_conv_p").set_value("same").run()
+    note = next(i.value for i in at.info if "refuses" in i.value)
+    with pytest.raises(ValueError):  # torch is the oracle: the note is right that PyTorch refuses it
+        nn.Conv2d(1, 1, 3, stride=2, padding="same", dilation=2)
+    pads = tuple(int(n) for n in re.search(r"ZeroPad2d\(\((\d+), (\d+), (\d+), (\d+)\)\)", note).groups())
+    out = nn.Conv2d(1, 1, 3, stride=2, dilation=2)(nn.ZeroPad2d(pads)(torch.zeros(1, 1, 7, 5)))
+    assert at.subheader[0].value == f"Output: {out.shape[2]} x {out.shape[3]} x 32"  # the explicit padding agrees
+    at.number_input(key="ar_conv_s").set_value(1.0).run()
+    assert not any("refuses" in i.value for i in at.info)  # stride 1: PyTorch's own "same" does this
+
+
 def test_stride_leftover_warning():
     at = _fresh()
     for key, value in (("ar_conv_h", 7.0), ("ar_conv_w", 7.0), ("ar_conv_s", 3.0)):
@@ -102,6 +122,7 @@ def test_pooling_mode_shows_the_lecture_example():
     html = _iframes(at)[0].proto.srcdoc
     assert '"outValues": [[6, 8], [3, 4]]' in html
     assert '"winners": [[[1, 1], [1, 3]], [[2, 0], [3, 3]]]' in html
+    assert "each channel on its own" in page_text(at) and "F x F x C_in" not in page_text(at)
 
 
 def test_pooling_padding_rule():

@@ -1,0 +1,30 @@
+"""The small plotly charts the pages share: every label readable and consistent with the text beside it."""
+
+import numpy as np
+
+from cnnviz_ui.classify import per_class_figure
+from cnnviz_ui.common import percent
+from cnnviz_ui.inside import bar_label, probability_chart
+
+
+def test_a_very_sure_softmax_is_never_labelled_100_percent():
+    probabilities = np.array([0.0002, 0.0001, 0.0001, 0.0, 0.0, 0.0, 0.0, 0.9996, 0.0, 0.0])
+    figure = probability_chart(probabilities)
+    labels = list(figure.data[0].text)
+    assert labels[7] == ">99%" and percent(0.9996) == ">99.9%"  # the sentence above the chart agrees
+    assert all(label == "" for i, label in enumerate(labels) if i != 7)
+    assert figure.layout.xaxis.dtick == 1  # all ten classes named, even the odd ones
+
+
+def test_spread_probabilities_label_only_the_bars_that_have_room():
+    probabilities = np.array([0.01, 0.01, 0.25, 0.08, 0.25, 0.01, 0.02, 0.3, 0.04, 0.03])
+    labels = [bar_label(p) for p in probabilities]
+    assert labels == ["", "", "25%", "8%", "25%", "", "", "30%", "", ""]
+    assert bar_label(1.0) == "100%" and bar_label(0.995) == ">99%" and bar_label(0.05) == "5%"
+
+
+def test_per_class_accuracy_labels_sit_outside_a_short_bar():
+    accuracy = np.array([0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.594])
+    bars = per_class_figure(accuracy).data[0]
+    assert bars.text[9] == "59.4%"
+    assert bars.textposition == "auto" and bars.cliponaxis is False  # not squeezed into (and cut by) the bar

@@ -43,12 +43,16 @@ with why:
                       "Grad-CAM: which regions the last conv layer's maps use for the class.")  # fmt: skip
     # Keyed by the input, so a new digit starts at its own top class instead of keeping the last choice.
     target = st.selectbox("Class to explain", range(10), index=top, key=f"fm_target_{key}", persist_state="session")
-    with friendly_errors():
-        heat = inside.explanation(key, method, target, model, image)
-        st.image(inside.heat_overlay_png(image, heat), width=210,
-                 caption=f"{method} for class {target}: yellow = decides most")  # fmt: skip
+    layers = net_inspect.feature_map_layers(model)
+    if method == "Grad-CAM" and not layers:
+        st.info(f"Grad-CAM weighs the maps of the last conv layer, and the {label} has no conv layers. "
+                "Saliency works for any model.")  # fmt: skip
+    else:
+        with friendly_errors():
+            heat = inside.explanation(key, method, target, model, image)
+            st.image(inside.heat_overlay_png(image, heat), width=210,
+                     caption=f"{method} for class {target}: yellow = decides most")  # fmt: skip
 
-layers = net_inspect.feature_map_layers(model)
 if not layers:
     st.info(f"{label} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels at once. "
             "Its 256 fc1 weight images below are the closest thing it has to filters.")  # fmt: skip

@@ -62,9 +62,11 @@ def test_grad_cam_pooling_and_zoom_widgets(app):
 def test_the_dense_baseline_has_no_feature_maps_and_says_so(app):
     if not (ASSETS / "mnist_dense.pt").is_file():
         pytest.skip("no shipped dense model")
+    app.radio(key="fm_explain").set_value("Grad-CAM").run()
     app.selectbox(key="fm_model").set_value("Shipped dense baseline").run()
-    assert not app.exception
-    assert any("no conv layers" in i.value for i in app.info)
+    assert not app.exception and not app.error  # Grad-CAM is explained away, not failed
+    assert any("Grad-CAM weighs the maps of the last conv layer" in i.value for i in app.info)
+    assert any("no conv layers, so no feature maps" in i.value for i in app.info)
     app.selectbox(key="fm_model").set_value("Shipped convnet").run()
 
 

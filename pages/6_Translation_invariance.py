@@ -21,7 +21,9 @@ page_header(
 left, right = st.columns([1, 2], gap="large")
 with left:
     conv_pick = model_picker("Network (the convnet, say)", key="ti_conv", default="Shipped convnet")
-    dense_pick = model_picker("Compared with (the dense baseline, say)", key="ti_dense", default="Shipped dense baseline")
+    dense_pick = model_picker(
+        "Compared with (the dense baseline, say)", key="ti_dense", default="Shipped dense baseline"
+    )
     digit = inside.digit_input("ti") if conv_pick and dense_pick else None
 if conv_pick is None or dense_pick is None or digit is None:
     st.stop()

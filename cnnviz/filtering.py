@@ -101,7 +101,8 @@ def output_size_formula(size: int, kernel: int, stride: int, pads: tuple[int, in
     before, after = pads
     padded = size + before + after
     if kernel > padded:
-        raise ValueError(f"the kernel ({kernel} px) is larger than the padded input ({padded} px)")
+        raise ValueError(f"the kernel ({kernel} px) is larger than the padded input ({padded} px), so it does not fit "
+                         "even once: add padding or use a smaller kernel")  # fmt: skip
     pad_text = f"2*{before}" if before == after else f"{before} + {after}"
     return f"floor(({size} - {kernel} + {pad_text})/{stride}) + 1 = {(padded - kernel) // stride + 1}"
 

@@ -68,8 +68,8 @@ def kernel_lab() -> None:
     if built is None or sliding is None:
         return  # the reason is already on screen
     kernel, kernel_name = built
-    guarded(lambda: show_formula(image.shape, kernel, sliding))
-    with friendly_errors():
+    with friendly_errors():  # one block: a setting that breaks the formula is said once, not again by the output
+        show_formula(image.shape, kernel, sliding)
         started = time.perf_counter()
         output = apply_kernel(image, kernel, **sliding.as_kwargs())
         elapsed = time.perf_counter() - started

@@ -88,6 +88,7 @@ def test_custom_kernel_shows_the_grid_editor():
 def test_invalid_settings_are_explained_not_raised(state, words):
     app = run_page(**state)
     assert words in errors(app)
+    assert len(app.error) == 1, [e.value for e in app.error]  # said once, not once per place that noticed
 
 
 def test_inspector_outside_the_output_shows_the_nearest_pixel():

@@ -21,7 +21,7 @@ PICK_PX = 320  # long side of the clickable output picture in the pixel inspecto
 PICK_MIN_PX = 48  # its short side at least: a 5 x 1024 output must not shrink to an unclickable line
 MARK = (230, 20, 60)  # the inspected pixel's outline: a red that shows on grey and on blue-red signed colours
 PADDING_CHOICES = {
-    "same": "same: output as big as the input",
+    "same": "same: output as big as the input (at stride 1)",
     "valid": "valid: no padding (P = 0)",
     "full": "full: P = F - 1, every overlap",
     "number": "a number of pixels P",

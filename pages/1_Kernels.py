@@ -81,6 +81,9 @@ def kernel_lab() -> None:
         size = f"{kernel.shape[0]}x{kernel.shape[1]}"
         middle.plotly_chart(heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
                             key="kernels_kernel_plot", config=PLOT_CONFIG)
+        if sliding.flip and not np.array_equal(kernel, kernel[::-1, ::-1]):
+            middle.caption("The kernel as written. Convolution turns it 180° before multiplying (the pixel "
+                           "inspector shows it as applied); switch the rotation off for cross-correlation.")
         right.plotly_chart(image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
                            key="kernels_output_plot", config=PLOT_CONFIG)
         st.caption(f"Output values from {output.min():.4g} to {output.max():.4g} · "

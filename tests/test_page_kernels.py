@@ -195,3 +195,14 @@ def test_a_malformed_click_leaves_the_inspected_pixel_alone(click):
     app.run()
     assert_clean(app)
     assert "Output pixel (row 14, column 14)" in " ".join(m.value for m in app.markdown)  # still the centre
+
+
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [({}, True), ({"kernels_flip": False}, False), ({"kernels_kind": "Box"}, False)],
+)
+def test_an_asymmetric_kernel_is_said_to_be_turned_round_by_convolution(state, said):
+    app = run_page(**state)
+    assert_clean(app)
+    text = " ".join(c.value for c in app.caption)
+    assert ("Convolution turns it 180°" in text) is said

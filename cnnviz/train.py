@@ -126,6 +126,32 @@ def _check_train_args(epochs: int, batch_size: int, lr: float, n: int, schedule:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
 
 
+class _Window:
+    """Loss and accuracy summed on the device over the batches since the last report.
+
+    The curves plot these means: a mean since the start of the epoch would drop with a jump at every
+    new epoch (its first batches average only the better, later weights), which reads as an event.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.loss = torch.zeros((), device=device)
+        self.correct = torch.zeros((), device=device, dtype=torch.long)
+        self.seen = 0
+
+    def add(self, loss_sum: torch.Tensor, correct: torch.Tensor, count: int) -> None:
+        self.loss += loss_sum
+        self.correct += correct
+        self.seen += count
+
+    def read(self) -> dict:
+        """{"loss", "acc"} over the window (one host read, at a report), then start a new window."""
+        means = {"loss": self.loss.item() / self.seen, "acc": self.correct.item() / self.seen}
+        self.loss.zero_()
+        self.correct.zero_()
+        self.seen = 0
+        return means
+
+
 def train(
     model: nn.Module,
     train_data: Data,
@@ -146,8 +172,10 @@ def train(
 ) -> History:
     """Train ``model`` in place with cross-entropy on (uint8 images (N, 28, 28), int64 labels (N,)).
 
-    ``on_step(step, total_steps, metrics)`` is called every ``report_every`` steps and at the end of
-    each epoch (then ``metrics`` also holds test_loss/test_top1/test_top5 when ``eval_data`` is given).
+    ``on_step(step, total_steps, metrics)`` is called every ``report_every`` steps with the mean loss and
+    accuracy of the batches since the previous report (``History.steps``: the curves), and at the end of
+    each epoch twice: the last such window, then the epoch's record (whole-epoch means, seconds, and
+    test_loss/test_top1/test_top5 when ``eval_data`` is given).
     ``should_stop()`` is polled every step; returning True ends training cleanly (``History.stopped``).
     ``schedule="onecycle"`` warms the learning rate up to ``lr`` and anneals it to ~0 (OneCycleLR).
     ``channels_last`` (default: on CPU only) stores conv weights in NHWC order, measured faster there.
@@ -187,6 +215,7 @@ def train(
         loss_sum = torch.zeros((), device=dev)
         correct = torch.zeros((), device=dev, dtype=torch.long)
         seen = 0
+        window = _Window(dev)  # the batches since the last report: what the curves show
         start = time.perf_counter()
         for i in range(steps_per_epoch):
             if should_stop is not None and should_stop():
@@ -205,14 +234,21 @@ def train(
                 scheduler.step()
             step += 1
             seen += len(idx)
-            loss_sum += loss.detach() * len(idx)
-            correct += (logits.detach().argmax(1) == y).sum()
+            batch_loss, batch_correct = loss.detach() * len(idx), (logits.detach().argmax(1) == y).sum()
+            loss_sum += batch_loss
+            correct += batch_correct
+            window.add(batch_loss, batch_correct, len(idx))
             if on_step is not None and step % report_every == 0 and i + 1 < steps_per_epoch:
-                metrics = {"epoch": epoch, "loss": loss_sum.item() / seen, "acc": correct.item() / seen}
+                metrics = {"epoch": epoch, **window.read()}
                 history.steps.append({"step": step, **metrics})
                 on_step(step, total, metrics)
         if seen == 0:
             break
+        if window.seen:  # the last few batches of the epoch: their own point on the curve
+            metrics = {"epoch": epoch, **window.read()}
+            history.steps.append({"step": step, **metrics})
+            if on_step is not None:
+                on_step(step, total, metrics)
         seconds = time.perf_counter() - start
         train_seconds += seconds
         trained_images += seen
@@ -227,7 +263,6 @@ def train(
             scores = evaluate(model, eval_data, device=dev)
             record.update(test_loss=scores["loss"], test_top1=scores["top1"], test_top5=scores["top5"])
         history.epochs.append(record)
-        history.steps.append({"step": step, "epoch": epoch, "loss": record["loss"], "acc": record["acc"]})
         if on_step is not None:
             on_step(step, total, record)
         if history.stopped:

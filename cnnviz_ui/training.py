@@ -10,9 +10,13 @@ from cnnviz.jobs import Snapshot
 
 
 def curves_figure(snap: Snapshot) -> go.Figure:
-    """Loss (left) and accuracy (right) against training step; test points once per epoch."""
+    """Loss (left) and accuracy (right) against training step; test points once per epoch.
+
+    A train point is the mean over the batches since the previous point (``cnnviz.train``), so the
+    curve is continuous across epochs.
+    """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
-    train_points = sorted(snap.steps + [e for e in snap.epochs], key=lambda r: r["step"])
+    train_points = sorted(snap.steps, key=lambda r: r["step"])
     steps = [r["step"] for r in train_points]
     fig.add_trace(go.Scatter(x=steps, y=[r["loss"] for r in train_points], name="train loss",
                              line={"color": "#2563eb"}), 1, 1)  # fmt: skip
@@ -34,14 +38,16 @@ def curves_figure(snap: Snapshot) -> go.Figure:
 def show_progress(snap: Snapshot, key: str) -> None:
     """Progress bar, headline figures and the live curves of one job."""
     fraction = snap.step / snap.total if snap.total else 0.0
-    last = snap.epochs[-1] if snap.epochs else (snap.steps[-1] if snap.steps else {})
+    last = snap.steps[-1] if snap.steps else {}  # the latest point of the curves
     label = {"running": "Training…", "done": "Finished", "stopped": "Stopped", "failed": "Failed"}[snap.state]
     st.progress(min(fraction, 1.0), text=f"{label} step {snap.step:,} of {snap.total:,}")
     cols = st.columns(4)
     cols[0].metric("Epoch", f"{last.get('epoch', 0)}")
-    cols[1].metric("Train loss", f"{last['loss']:.4f}" if "loss" in last else "–")
+    cols[1].metric("Train loss", f"{last['loss']:.4f}" if "loss" in last else "–",
+                   help="Mean cross-entropy of the batches since the curve's previous point.")  # fmt: skip
     test = next((e["test_top1"] for e in reversed(snap.epochs) if e.get("test_top1") is not None), None)
-    cols[2].metric("Test accuracy", f"{test:.2%}" if test is not None else "after epoch 1")
+    cols[2].metric("Test accuracy", f"{test:.2%}" if test is not None else "–",
+                   help="On the 10,000 test images, measured at the end of each epoch.")  # fmt: skip
     cols[3].metric("Images/s", f"{snap.images_per_s:,.0f}" if snap.images_per_s else "–")
     if snap.steps or snap.epochs:
         st.plotly_chart(curves_figure(snap), key=key, width="stretch")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cnnviz.checkpoints import checkpoint_bytes, load_checkpoint
-from cnnviz.jobs import TrainConfig
+from cnnviz.jobs import Snapshot, TrainConfig
 from cnnviz.models import MODEL_DESCRIPTIONS
 from cnnviz.train import OPTIMIZERS
 from cnnviz_ui.common import friendly_errors, page_header
@@ -83,7 +83,8 @@ if job is None:
 
 
 @st.fragment(run_every=1.0 if job.running else None)
-def live_progress() -> None:
+def live_progress() -> Snapshot:
+    """The progress, every second while the job runs; returns the snapshot it drew."""
     snap = job.snapshot()
     if snap.state == "running" and st.button("Stop training", key="train_stop"):
         job.stop()
@@ -91,10 +92,12 @@ def live_progress() -> None:
     if snap.state != "running" and st.session_state.get("train_redrawn") != job.id:
         st.session_state["train_redrawn"] = job.id  # one full rerun so the results below appear
         st.rerun()
+    return snap
 
 
-live_progress()
-snap = job.snapshot()
+# The results below follow the snapshot the progress was drawn from: a job finishing between two looks
+# must not show "Done" under a progress bar that still says "Training…" (the next run shows both done).
+snap = live_progress()
 if snap.state == "failed":
     st.error(f"Training failed: {snap.error}")
 elif snap.state in ("done", "stopped") and job.model is not None:

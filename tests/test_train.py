@@ -42,6 +42,25 @@ def test_loss_falls_and_accuracy_passes_90_percent(small_data):
     assert not model.training
 
 
+def test_curve_points_are_means_of_their_own_batches_and_add_up_to_the_epoch(small_data):
+    """Each reported point averages the batches since the previous one (no reset jump at a new epoch):
+    weighted by their batches, an epoch's points give exactly the epoch's own mean."""
+    reports = []
+    history = train(build_model("dense"), small_data[0], epochs=2, batch_size=50, lr=1e-3, seed=0,
+                     on_step=lambda s, t, m: reports.append((s, m)), report_every=7)  # fmt: skip
+    points = [(s, m) for s, m in reports if "seconds" not in m]
+    assert [s for s, _ in points] == [7, 14, 21, 28, 35, 40, 42, 49, 56, 63, 70, 77, 80]
+    assert [(p["step"], p["loss"]) for p in history.steps] == [(s, m["loss"]) for s, m in points]
+    previous = 0
+    for epoch in (1, 2):
+        window = [(s, m) for s, m in points if m["epoch"] == epoch]
+        batches = [s - b for (s, _), b in zip(window, [previous] + [s for s, _ in window[:-1]], strict=True)]
+        previous = window[-1][0]
+        for name in ("loss", "acc"):
+            weighted = sum(n * m[name] for n, (_, m) in zip(batches, window, strict=True)) / sum(batches)
+            assert weighted == pytest.approx(history.epochs[epoch - 1][name], rel=1e-5)
+
+
 def test_should_stop_ends_cleanly(small_data):
     calls = []
 

@@ -21,7 +21,7 @@ PICK_PX = 320  # long side of the clickable output picture in the pixel inspecto
 PICK_MIN_PX = 48  # its short side at least: a 5 x 1024 output must not shrink to an unclickable line
 MARK = (230, 20, 60)  # the inspected pixel's outline: a red that shows on grey and on blue-red signed colours
 PADDING_CHOICES = {
-    "same": "same: output as big as the input (at stride 1)",
+    "same": "same: W_out = ceil(W / S)",
     "valid": "valid: no padding (P = 0)",
     "full": "full: P = F - 1, every overlap",
     "number": "a number of pixels P",
@@ -120,7 +120,7 @@ def sliding_controls() -> Sliding:
     boundary = st.selectbox("Boundary", list(BOUNDARY_MODES), index=2, key="kernels_boundary",
                             persist_state="session", help=BOUNDARY_HELP)
     flip = st.toggle(
-        "Rotate kernel 180° (true convolution)",
+        "Rotate 180° (convolution)",
         value=True,
         key="kernels_flip", persist_state="session",
         help="On: convolution, as scipy.signal.convolve2d and the lecture. Off: cross-correlation, "

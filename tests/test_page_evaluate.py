@@ -62,3 +62,13 @@ def test_a_fashion_mnist_model_is_not_scored_on_digits():
     assert list(at.dataframe[0].value["Model"]) == ["Shipped convnet", "Shipped dense baseline"]
     assert any("Fashion-MNIST are left out" in c.value for c in at.caption)
     assert "Your dense net (Fashion-MNIST)" not in at.selectbox(key="evaluate_model").options
+
+
+def test_every_mistake_card_reads_true_answer_then_probability_on_its_own_line():
+    import re
+
+    at = AppTest.from_file(PAGE, default_timeout=180).run()
+    cards = [m.value for m in at.markdown if m.value.startswith("**") and "→" in m.value]
+    assert len(cards) == 30
+    for card in cards:  # ">99%" escaped: a bare ">" at the start of a line would render as a quote bar
+        assert re.fullmatch(r"\*\*\d → \d\*\*  \n(\\>99%|\d{1,2}%)", card), card

@@ -83,6 +83,14 @@ def open_page(pg, path: str = "") -> None:
     wait_idle(pg)
 
 
+def visit(pg, *titles: str) -> None:
+    """Go to each page in turn through the sidebar (the same session, unlike ``open_page``)."""
+    for title in titles:
+        pg.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+        pg.get_by_role("heading", name=title).first.wait_for()
+        wait_idle(pg)
+
+
 def assert_clean(pg) -> None:
     """No exception element, no st.error box and no traceback on the page."""
     assert pg.locator('[data-testid="stException"]').count() == 0, "an exception is shown on the page"

@@ -1,6 +1,6 @@
 """Home and Train pages in a real browser."""
 
-from e2e_helpers import assert_clean, field, fill_number, open_page, screenshot, wait_idle
+from e2e_helpers import assert_clean, field, fill_number, open_page, screenshot, visit, wait_idle
 
 
 def test_home_lists_pages_and_model(page):
@@ -28,10 +28,7 @@ def test_train_tiny_run_completes_with_curve(page):
     assert_clean(page)
     screenshot(page, "train")
     # The settings of the run outlive a visit to another page (through the sidebar: the same session).
-    for name in ("Kernels", "Train"):
-        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=name).first.click()
-        page.get_by_role("heading", name=name).first.wait_for()
-        wait_idle(page)
+    visit(page, "Kernels", "Train")
     assert field(page, "Training images (0 = all 60,000)").input_value() == "1000"
     assert_clean(page)
 

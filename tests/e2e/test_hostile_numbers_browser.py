@@ -4,7 +4,16 @@ Every box of every page gets 0, -1, huge and fractional values in tests/test_hos
 this checks the cases the issue names through the browser, including the kernel grid AppTest cannot edit.
 """
 
-from e2e_helpers import assert_no_exception, click_radio, error_texts, fill_number, open_page, screenshot, wait_idle
+from e2e_helpers import (
+    assert_no_exception,
+    click_radio,
+    error_texts,
+    fill_number,
+    open_page,
+    screenshot,
+    visit,
+    wait_idle,
+)
 
 
 def _cell(grid, row: int, col: int, cols: int = 3) -> tuple[float, float]:
@@ -42,10 +51,7 @@ def test_kernels_stride_zero_then_zero_and_nan_custom_kernels(page):
     assert_no_exception(page)
     screenshot(page, "hostile_kernels_zero_kernel")
     # The edited grid outlives a visit to another page (through the sidebar: the same session).
-    for name in ("Conv arithmetic", "Kernels"):
-        page.locator('[data-testid="stSidebarNav"] a').filter(has_text=name).first.click()
-        page.get_by_role("heading", name=name).first.wait_for()
-        wait_idle(page)
+    visit(page, "Conv arithmetic", "Kernels")
     warnings = page.locator('[data-testid="stAlertContentWarning"]').all_inner_texts()
     assert any("Every weight is 0" in w for w in warnings), warnings
     grid = page.locator('[data-testid="stDataFrame"]').first

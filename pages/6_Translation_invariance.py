@@ -57,10 +57,16 @@ def shifted_view() -> None:
         cols = st.columns([0.8, 1, 1])
         cols[0].image(inside.grey_png(moved, 196), width=196)
         cols[0].caption(f"{digit.caption}, shifted by dx={dx}, dy={dy}")
+        if digit.label is None:
+            cols[0].caption(f"Your digit has no true label: the page follows class {target}, what the "
+                            f"{conv_pick[0]} says about it unshifted.")  # fmt: skip
         for column, (name, grid) in zip(cols[1:], grids.items(), strict=False):
             probs = grid[dy + MAX_SHIFT, dx + MAX_SHIFT]
             top = int(probs.argmax())
-            verdict = ":green[right]" if top == target else ":red[wrong]"
+            if digit.label is not None:
+                verdict = ":green[right]" if top == target else ":red[wrong]"
+            else:  # no true label: the class followed is the convnet's unshifted answer
+                verdict = f":green[still a {target}]" if top == target else f":red[no longer a {target}]"
             column.markdown(f"**{name}**: says **{top}** ({percent(probs[top])}) {verdict}")
             chart = inside.figure_once((keys[name], "shift", dx, dy),
                                        lambda p=probs: inside.probability_chart(p, height=220))

@@ -1,5 +1,6 @@
 """Translation invariance page (AppTest): both models side by side, sliders, bad input explained."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,23 @@ def test_missing_checkpoints_are_reported_not_raised(tmp_path, monkeypatch):
         assert "make train-shipped" in " ".join(e.value for e in at.error)
     finally:
         resources.shipped_model.clear()
+
+
+def test_an_upload_has_no_true_label_so_nothing_is_called_right():
+    """An upload or a drawing has no label: the page follows the convnet's unshifted answer and says so."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    paper = Image.new("L", (300, 300), 235)
+    ImageDraw.Draw(paper).text((150, 150), "3", fill=20, anchor="mm", font=ImageFont.load_default(size=220))
+    data = io.BytesIO()
+    paper.save(data, format="PNG")
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.radio(key="ti_source").set_value("Upload an image").run()
+    at.file_uploader(key="ti_upload").upload("three.png", data.getvalue(), "image/png").run()
+    assert not at.exception and not at.error
+    text = page_text(at)
+    assert "no true label" in text
+    assert ":green[right]" not in text and ":red[wrong]" not in text
+    assert re.search(r"\(.*\) :(green|red)\[(still|no longer) a \d\]", text)

@@ -29,8 +29,14 @@ def measured_field(name: str, upto: int, hw: tuple[int, int], unit: tuple[int, i
     return measure_receptive_field(list(preset_model(name).named_children())[: upto + 1], hw, unit)
 
 
+def _remember_tab() -> None:
+    st.session_state["ar_tab_kept"] = st.session_state["ar_tab"]
+
+
+# The open tab is remembered in a plain session value, so a visit to another page comes back to it.
 layer_tab, nets_tab, build_tab, field_tab = st.tabs(
-    ["One layer", "Whole networks", "Build your own", "Receptive field"]
+    ["One layer", "Whole networks", "Build your own", "Receptive field"],
+    key="ar_tab", on_change=_remember_tab, default=st.session_state.get("ar_tab_kept"),
 )
 
 with layer_tab:

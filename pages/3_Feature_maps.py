@@ -15,7 +15,9 @@ page_header(
     "**max pooling** keeps the largest value of every 2×2 window, halving the map. Blue is negative, red positive.",
     icon="🧩",
 )
-controls, seen, verdict, why = st.columns([1.3, 0.8, 1.1, 1.0], gap="medium")
+# Three columns, the two pictures (input, then what decides) stacked in the middle one: with four, a
+# 1024 px screen with the sidebar open cut off the bar chart's last classes and the heat map.
+controls, seen, verdict = st.columns([1.2, 1.0, 1.2], gap="medium")
 with controls:
     picked = model_picker(key="fm_model")
     digit = inside.digit_input("fm") if picked else None
@@ -36,7 +38,7 @@ with verdict:
     st.markdown(f"**Prediction: {top}** with probability **{percent(probs[top])}** {verdict_text}")
     chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
-with why:
+with seen:  # under the input: which of its pixels decide
     method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain",
                       persist_state="session", horizontal=True,
                       help="Saliency: how much each pixel changes the class score (SmoothGrad, 16 noisy copies). "

@@ -54,22 +54,24 @@ def shifted_view() -> None:
         dy = st.slider("Shift down (dy, pixels)", -MAX_SHIFT, MAX_SHIFT, 0, key="ti_dy", persist_state="session")
     moved = shift_image(image, dx, dy).numpy()
     with right:
-        cols = st.columns([0.8, 1, 1])
-        cols[0].image(inside.grey_png(moved, 196), width=196)
-        cols[0].caption(f"{digit.caption}, shifted by dx={dx}, dy={dy}")
+        # The picture and the verdicts in one row, the two bar charts in the next: three charts-wide columns
+        # in two thirds of a 1024 px screen were too narrow to show all ten classes.
+        picture, verdicts = st.columns([1, 2])
+        picture.image(inside.grey_png(moved, 196), width=196)
+        picture.caption(f"{digit.caption}, shifted by dx={dx}, dy={dy}")
         if digit.label is None:
-            cols[0].caption(f"Your digit has no true label: the page follows class {target}, what the "
+            picture.caption(f"Your digit has no true label: the page follows class {target}, what the "
                             f"{conv_pick[0]} says about it unshifted.")  # fmt: skip
-        for column, (name, grid) in zip(cols[1:], grids.items(), strict=False):
+        for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
             probs = grid[dy + MAX_SHIFT, dx + MAX_SHIFT]
             top = int(probs.argmax())
             if digit.label is not None:
                 verdict = ":green[right]" if top == target else ":red[wrong]"
             else:  # no true label: the class followed is the convnet's unshifted answer
                 verdict = f":green[still a {target}]" if top == target else f":red[no longer a {target}]"
-            column.markdown(f"**{name}**: says **{top}** ({percent(probs[top])}) {verdict}")
+            verdicts.markdown(f"**{name}**: says **{top}** ({percent(probs[top])}) {verdict}")
             chart = inside.figure_once((keys[name], "shift", dx, dy),
-                                       lambda p=probs: inside.probability_chart(p, height=220))
+                                       lambda p=probs, n=name: inside.probability_chart(p, n, height=240))
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
         st.markdown(f"**How sure is each network that it is a {target}?**")
         c1, c2 = st.columns(2)

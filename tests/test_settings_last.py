@@ -80,3 +80,4 @@ def test_a_table_comes_back_as_it_was_last_edited():
     assert [m.value for m in at.markdown] == ["sum=43"]
     at.run()  # while the editor lives, its starting table stays put (edits are recorded against it)
     assert [m.value for m in at.markdown] == ["sum=43"]
+

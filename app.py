@@ -39,11 +39,11 @@ def home() -> None:
         "convolution layer learns, check every output size and parameter count, look inside a trained "
         "MNIST network layer by layer, classify a digit you draw or photograph, and train the network yourself.",
     )
-    columns = st.columns(3)
-    for i, (path, _, icon, title, blurb) in enumerate(PAGES):
-        with columns[i % 3].container(border=True):
-            st.page_link(path, label=f"**{title}**", icon=icon)
-            st.caption(blurb)
+    for row in range(0, len(PAGES), 3):  # a row of three at a time: on a phone they stack in the lecture's order
+        for column, (path, _, icon, title, blurb) in zip(st.columns(3), PAGES[row : row + 3], strict=False):
+            with column.container(border=True):
+                st.page_link(path, label=f"**{title}**", icon=icon)
+                st.caption(blurb)
     st.subheader("The network inside")
     left, right = st.columns(2)
     with left:

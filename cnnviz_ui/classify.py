@@ -18,6 +18,7 @@ from cnnviz.images import encode_png
 from cnnviz.inspect import feature_map_layers
 from cnnviz.predict import predict_dataset
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
+from cnnviz_ui.common import canvas_toolbar_room
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
 from cnnviz_ui.resources import dataset
@@ -52,7 +53,7 @@ def _drawing() -> DigitInput | None:
     except Exception:  # noqa: BLE001 - any import failure means: no canvas, the other sources still work
         st.warning("The drawing canvas is not available here; upload a photo or pick an MNIST test digit instead.")
         return None
-    st.markdown("<div style='height:2.2rem'></div>", unsafe_allow_html=True)  # room for the canvas' toolbar
+    canvas_toolbar_room()
     canvas = st_canvas(stroke_width=22, stroke_color="#111111", background_color="#ffffff", height=CANVAS_SIDE,
                        width=CANVAS_SIDE, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
                        key="classify_canvas")  # fmt: skip

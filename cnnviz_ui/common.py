@@ -71,6 +71,11 @@ def lasting_data_editor(frame: object, key: str, **options: object) -> object:
     return edited
 
 
+def canvas_toolbar_room() -> None:
+    """Room above a drawing canvas: its toolbar (undo, redo, bin) is drawn over whatever is just above it."""
+    st.markdown("<div style='height:2.2rem'></div>", unsafe_allow_html=True)
+
+
 def percent(p: float) -> str:
     """A probability for people: never "100.0%" for a softmax that is merely very sure."""
     return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"

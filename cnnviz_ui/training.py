@@ -25,10 +25,11 @@ def curves_figure(snap: Snapshot) -> go.Figure:
     tested = [e for e in snap.epochs if e.get("test_top1") is not None]
     if tested:
         xs = [e["step"] for e in tested]
+        # cliponaxis off: the last epoch's point sits on the right edge and would be cut in half.
         fig.add_trace(go.Scatter(x=xs, y=[e["test_loss"] for e in tested], name="test loss", mode="lines+markers",
-                                 line={"color": "#dc2626"}), 1, 1)  # fmt: skip
+                                 line={"color": "#dc2626"}, cliponaxis=False), 1, 1)  # fmt: skip
         fig.add_trace(go.Scatter(x=xs, y=[e["test_top1"] for e in tested], name="test accuracy",
-                                 mode="lines+markers", line={"color": "#dc2626"}), 1, 2)  # fmt: skip
+                                 mode="lines+markers", line={"color": "#dc2626"}, cliponaxis=False), 1, 2)  # fmt: skip
     fig.update_xaxes(title_text="training step (batches)", range=[0, max(snap.total, 1)])
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
     fig.update_layout(height=340, margin={"t": 40, "b": 40, "l": 40, "r": 20}, legend={"orientation": "h", "y": -0.3})

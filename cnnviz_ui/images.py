@@ -74,7 +74,16 @@ def _mnist_digit(index: int) -> tuple[np.ndarray, int]:
 
 
 def upload_image(key: str, label: str = "Upload an image") -> PickedImage | None:
-    """A file uploader whose file is decoded safely; problems are shown as ``st.error``, never raised."""
+    """A file uploader whose file is decoded safely; problems are shown as ``st.error``, never raised.
+
+    The last good image is kept (``<key>__kept``): when the uploader comes back empty because it was not
+    drawn for a while (another page, another source), the kept image is used again and the page says so,
+    with a button to forget it. Streamlit itself forgets the file. Removing the file with the uploader's
+    own cross still means no image.
+    """
+    kept, restored = f"{key}__kept", f"{key}__restored"
+    if key not in st.session_state and kept in st.session_state:  # the uploader is drawn afresh
+        st.session_state[restored] = True
     upload = st.file_uploader(
         label,
         type=list(UPLOAD_TYPES),
@@ -84,7 +93,8 @@ def upload_image(key: str, label: str = "Upload an image") -> PickedImage | None
     )
     st.caption(f"PNG, JPEG, BMP, GIF, WebP or TIFF · up to {UPLOAD_LIMIT_MB} MB · long side ≤ {MAX_SIDE} px")
     if upload is None:
-        return None
+        return _kept_upload(key, kept, restored)
+    st.session_state[restored] = False
     try:
         decoded = _decode_upload(upload.file_id, upload.getvalue())
     except ValueError as exc:
@@ -92,7 +102,22 @@ def upload_image(key: str, label: str = "Upload an image") -> PickedImage | None
         return None
     for note in decoded.notes:
         st.info(f"{upload.name}: {note}.", icon="ℹ️")
-    return PickedImage(decoded.pixels, f"upload:{upload.file_id}", upload.name)
+    picked = PickedImage(decoded.pixels, f"upload:{upload.file_id}", upload.name)
+    st.session_state[kept] = picked
+    return picked
+
+
+def _kept_upload(key: str, kept: str, restored: str) -> PickedImage | None:
+    """The image uploaded earlier, if the uploader was drawn afresh since (see ``upload_image``)."""
+    if not st.session_state.get(restored) or kept not in st.session_state:
+        return None
+    picked = st.session_state[kept]
+    if st.button(f"Forget {picked.caption}", key=f"{key}_forget", help="Back to an empty uploader."):
+        st.session_state[restored] = False
+        del st.session_state[kept]
+        return None
+    st.caption(f"Still using **{picked.caption}**, uploaded earlier; upload another file to replace it.")
+    return picked
 
 
 def image_input(

@@ -81,3 +81,47 @@ def test_a_table_comes_back_as_it_was_last_edited():
     at.run()  # while the editor lives, its starting table stays put (edits are recorded against it)
     assert [m.value for m in at.markdown] == ["sum=43"]
 
+
+
+def test_an_uploaded_image_is_still_there_after_another_page():
+    from fixtures_hostile import gradient_png
+
+    at = visit(open_app(), "1_Kernels")
+    at.radio(key="kernels_source").set_value("Upload").run()
+    at.file_uploader(key="kernels_upload").upload("gradient.png", gradient_png(96, 64), "image/png").run()
+    assert not at.exception and not at.error
+    visit(at, "2_Conv_arithmetic")
+    visit(at, "1_Kernels")
+    assert any("Still using **gradient.png**" in c.value for c in at.caption)
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("64 x 96" in spec for spec in titles)  # the upload's size, not a sample photo's
+    at.run()  # and on the next rerun too
+    assert any("Still using **gradient.png**" in c.value for c in at.caption)
+
+
+def test_a_kept_upload_can_be_forgotten_and_the_uploaders_own_cross_still_empties_it():
+    # (AppTest does not deliver button clicks on a page reached with switch_page: a hidden-then-shown
+    # uploader drops its state the same way.)
+    from fixtures_hostile import gradient_png
+
+    def app():
+        import streamlit as st
+
+        from cnnviz_ui.images import upload_image
+
+        if st.checkbox("show", value=True, key="show"):
+            picked = upload_image("photo")
+            st.write(f"picked={None if picked is None else picked.caption}")
+
+    at = AppTest.from_function(app).run()
+    at.file_uploader(key="photo").upload("g.png", gradient_png(), "image/png").run()
+    at.checkbox(key="show").set_value(False).run()
+    at.checkbox(key="show").set_value(True).run()
+    assert [m.value for m in at.markdown] == ["picked=g.png"]
+    at.button(key="photo_forget").click().run()
+    assert [m.value for m in at.markdown] == ["picked=None"]
+    at.run()
+    assert [m.value for m in at.markdown] == ["picked=None"] and not at.button
+    at.file_uploader(key="photo").upload("h.png", gradient_png(), "image/png").run()
+    at.file_uploader(key="photo").clear().run()  # the uploader's own cross, the widget still drawn
+    assert [m.value for m in at.markdown] == ["picked=None"]

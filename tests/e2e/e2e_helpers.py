@@ -91,6 +91,18 @@ def visit(pg, *titles: str) -> None:
         wait_idle(pg)
 
 
+def stroke(pg, points: list[tuple[float, float]]) -> None:
+    """One pen stroke on the page's drawing canvas through ``points``, given as fractions of it (0..1)."""
+    box = pg.locator("canvas").first.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    pg.mouse.move(*xy[0])
+    pg.mouse.down()
+    for (x0, y0), (x1, y1) in zip(xy, xy[1:], strict=False):
+        for step in range(1, 12):
+            pg.mouse.move(x0 + step / 11 * (x1 - x0), y0 + step / 11 * (y1 - y0))
+    pg.mouse.up()
+
+
 def assert_clean(pg) -> None:
     """No exception element, no st.error box and no traceback on the page."""
     assert pg.locator('[data-testid="stException"]').count() == 0, "an exception is shown on the page"

@@ -3,7 +3,7 @@
 import re
 
 import numpy as np
-from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, assert_clean, open_page, screenshot, wait_idle
+from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, assert_clean, open_page, screenshot, stroke, wait_idle
 from PIL import Image
 
 from cnnviz.data import load_mnist
@@ -39,18 +39,6 @@ def test_upload_a_degraded_photo_of_a_digit(page, tmp_path):
     page.get_by_text("Centred 28 x 28").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "classify_upload")
-
-
-def stroke(page, points: list[tuple[float, float]]) -> None:
-    """One pen stroke through ``points`` given as fractions of the canvas (0..1)."""
-    box = page.locator("canvas").first.bounding_box()
-    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*xy[0])
-    page.mouse.down()
-    for (x0, y0), (x1, y1) in zip(xy, xy[1:], strict=False):
-        for t in np.linspace(0, 1, 12)[1:]:
-            page.mouse.move(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
-    page.mouse.up()
 
 
 def test_draw_a_one_and_a_seven(page):

@@ -235,8 +235,8 @@ def probability_chart(probabilities: np.ndarray, title: str = "", height: int = 
 
 
 def bar_label(p: float) -> str:
-    """The number printed over a probability bar: none under 5 % (they would collide in a narrow chart;
-    hovering shows them), and never "100%" for a softmax that is merely very sure."""
+    """The short probability label of a bar (and of an Evaluate mistake card): none under 5 % (they would
+    collide in a narrow chart; hovering shows them), and never "100%" for a softmax that is merely very sure."""
     if p < 0.05:
         return ""
     return ">99%" if 0.995 <= p < 1 else f"{p:.0%}"

@@ -84,7 +84,7 @@ for i, (index, ranking) in enumerate(zip(shown, top_k_batch(probs[shown], 5), st
         st.image(inside.grey_png(images[index].numpy() / 255.0, 112), width="stretch")
         answer, p = ranking[0]
         # The probability on its own line in every card, so a wide one (">99%") cannot push a card out of line.
-        sure = "\\>99%" if 0.995 <= p < 1 else f"{p:.0%}"  # escaped: a line starting with ">" is a markdown quote
+        sure = inside.bar_label(p).replace(">", "\\>")  # escaped: a line starting with ">" is a markdown quote
         st.markdown(f"**{labels[index]} → {answer}**  \n{sure}")
         top5 = " ".join(f"**{c}**" if c == labels[index] else str(c) for c, _ in ranking)
         st.caption(f"top-5: {top5} · #{index}")

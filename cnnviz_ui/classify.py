@@ -18,7 +18,7 @@ from cnnviz.images import encode_png
 from cnnviz.inspect import feature_map_layers
 from cnnviz.predict import predict_dataset
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
-from cnnviz_ui.common import canvas_toolbar_room
+from cnnviz_ui.common import lasting_canvas
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
 from cnnviz_ui.resources import dataset
@@ -48,23 +48,19 @@ def _preprocess(pixels: np.ndarray, caption: str) -> DigitInput | None:
 
 
 def _drawing() -> DigitInput | None:
-    try:  # a components-v2 widget: imported here, it needs a running Streamlit
-        from streamlit_drawable_canvas import st_canvas
+    try:  # a components-v2 widget: importing it needs a running Streamlit
+        import streamlit_drawable_canvas  # noqa: F401
     except Exception:  # noqa: BLE001 - any import failure means: no canvas, the other sources still work
         st.warning("The drawing canvas is not available here; upload a photo or pick an MNIST test digit instead.")
         return None
-    canvas_toolbar_room()
-    canvas = st_canvas(stroke_width=22, stroke_color="#111111", background_color="#ffffff", height=CANVAS_SIDE,
-                       width=CANVAS_SIDE, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
-                       key="classify_canvas")  # fmt: skip
+    pixels = lasting_canvas("classify_canvas", stroke_width=22, stroke_color="#111111", background_color="#ffffff",
+                            height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", update_streamlit=True)
     st.caption("Draw one digit, big, with the mouse or a finger: the prediction updates when you lift the pen. "
-               "The toolbar above the box undoes a stroke or clears it (bin).")  # fmt: skip
-    pixels = canvas.image_data
-    drawn = bool((canvas.json_data or {}).get("objects"))
-    if pixels is None or not drawn:
+               "The arrows above the box undo or redo a stroke; **Clear** empties it.")  # fmt: skip
+    if pixels is None:
         st.info("Draw a digit in the white box to see what the network makes of it.")
         return None
-    return _preprocess(np.asarray(pixels), "your drawing")
+    return _preprocess(pixels, "your drawing")
 
 
 def _test_digit() -> DigitInput:

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 import streamlit as st
 
 # Errors a student's input can cause; anything else is a bug and should not be dressed up as advice.
@@ -71,9 +72,43 @@ def lasting_data_editor(frame: object, key: str, **options: object) -> object:
     return edited
 
 
-def canvas_toolbar_room() -> None:
-    """Room above a drawing canvas: its toolbar (undo, redo, bin) is drawn over whatever is just above it."""
-    st.markdown("<div style='height:2.2rem'></div>", unsafe_allow_html=True)
+def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
+    """A drawing canvas whose drawing survives a visit to another page: uint8 RGBA pixels, None while empty.
+
+    ``options`` go to ``st_canvas`` (size, colours, mode). Like ``lasting_data_editor``: Streamlit drops
+    the canvas's state when it is not drawn, so the last drawing (Fabric.js JSON and pixels) is kept
+    under ``<key>__kept`` and is the canvas's ``initial_drawing`` whenever it is created afresh; while
+    the canvas lives, that starting drawing stays the same (``<key>__base``: a changed one would redraw
+    it). The browser sends a restored drawing's pixels only after the next stroke, so until then the
+    kept pixels stand in for it. The canvas's own bin goes back to its starting drawing, which after a
+    restore is not an empty box, so a "Clear" button below starts a new canvas (a new widget key).
+    """
+    from streamlit_drawable_canvas import st_canvas  # a components-v2 widget: it needs a running Streamlit
+
+    base, kept, generation = f"{key}__base", f"{key}__kept", f"{key}__generation"
+    widget = f"{key}_{st.session_state.get(generation, 0)}"
+    if widget not in st.session_state:  # first drawn, drawn again after its state was dropped, or cleared
+        st.session_state[base] = st.session_state.get(kept)
+    start = st.session_state[base]  # (drawing JSON, pixels) or None
+    st.markdown("<div style='height:2.2rem'></div>", unsafe_allow_html=True)  # the toolbar is drawn over this
+    canvas = st_canvas(initial_drawing=None if start is None else start[0], return_image_data=True, key=widget,
+                       **options)  # fmt: skip
+    objects = (canvas.json_data or {}).get("objects") or []
+    pixels = canvas.image_data
+    if pixels is None and start is not None and objects == start[0].get("objects"):
+        pixels = start[1]  # the restored drawing, not sent back by the browser yet
+    drawn = pixels is not None and bool(objects)
+    if drawn:
+        st.session_state[kept] = (canvas.json_data, np.asarray(pixels))
+    elif canvas.json_data is not None and not objects:
+        st.session_state[kept] = None  # emptied with undo: nothing to bring back
+
+    def clear() -> None:
+        st.session_state[generation] = st.session_state.get(generation, 0) + 1
+        st.session_state[kept] = None
+
+    st.button("Clear", key=f"{key}__clear", on_click=clear, disabled=not objects, help="Empty the box and start again")
+    return st.session_state[kept][1] if drawn else None
 
 
 def percent(p: float) -> str:

@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
-from cnnviz_ui.common import canvas_toolbar_room
+from cnnviz_ui.common import lasting_canvas
 from cnnviz_ui.plots import BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import dataset
 
@@ -112,13 +112,9 @@ def digit_input(prefix: str) -> Digit | None:
 
         picked = upload_image(f"{prefix}_upload", "Upload a photo of one digit")
         return None if picked is None else _to_mnist(picked.pixels, picked.caption)
-    from streamlit_drawable_canvas import st_canvas
-
-    canvas_toolbar_room()
-    canvas = st_canvas(stroke_width=18, stroke_color="#ffffff", background_color="#000000", height=224, width=224,
-                       drawing_mode="freedraw", return_image_data=True, key=f"{prefix}_canvas")  # fmt: skip
-    st.caption("Draw one digit, large, in the middle of the box (the bin icon clears it).")
-    pixels = canvas.image_data
+    pixels = lasting_canvas(f"{prefix}_canvas", stroke_width=18, stroke_color="#ffffff", background_color="#000000",
+                            height=224, width=224, drawing_mode="freedraw")
+    st.caption("Draw one digit, large, in the middle of the box (**Clear** empties it).")
     if pixels is None or pixels[..., :3].max() == 0:
         st.info("Draw a digit in the black box to see how the network reacts.")
         return None

@@ -3,7 +3,17 @@
 import re
 
 import numpy as np
-from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, assert_clean, open_page, screenshot, stroke, wait_idle
+from e2e_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    assert_clean,
+    click_radio,
+    open_page,
+    screenshot,
+    stroke,
+    visit,
+    wait_idle,
+)  # fmt: skip
 from PIL import Image
 
 from cnnviz.data import load_mnist
@@ -56,6 +66,52 @@ def test_draw_a_one_and_a_seven(page):
     assert prediction(page) == 7
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "classify_draw_7")
+
+
+def canvas_ink(page) -> float:
+    """The share of the drawing's pixels that differ from its top-left pixel (the paper), on the canvas
+    layer with the most ink (the component stacks a background, a drawing and a pointer layer)."""
+    return max(canvas.evaluate("""(canvas) => {
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let ink = 0;
+        for (let i = 0; i < data.length; i += 4) ink += data[i] !== data[0] ? 1 : 0;
+        return ink / (data.length / 4);
+    }""") for canvas in page.locator("canvas").all())
+
+
+def test_a_drawing_outlives_a_visit_to_another_page(page):
+    """Draw a 7 on Classify and a 1 on Feature maps, go back and forth: each drawing is still there and still
+    read (before the next stroke); Clear empties the box for good; a new session starts blank."""
+    open_page(page, "Classify")
+    page.locator("canvas").first.wait_for()
+    stroke(page, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a "7"
+    wait_idle(page)
+    assert prediction(page) == 7
+    visit(page, "Feature maps")
+    click_radio(page, "Draw a digit")
+    page.locator("canvas").first.wait_for()
+    wait_idle(page)
+    stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a "1"
+    wait_idle(page)
+    page.get_by_text("Prediction: 1").first.wait_for()
+    visit(page, "Classify")
+    page.locator("canvas").first.wait_for()
+    assert prediction(page) == 7  # no stroke since: the kept drawing is read
+    assert canvas_ink(page) > 0.02  # and it is on the canvas again, to be finished or changed
+    assert_clean(page)
+    screenshot(page, "classify_drawing_kept")
+    visit(page, "Feature maps")
+    page.get_by_text("Prediction: 1").first.wait_for()
+    assert canvas_ink(page) > 0.02
+    page.get_by_role("button", name="Clear", exact=True).click()  # the canvas's own bin would go back to the 1
+    wait_idle(page)
+    page.get_by_text("Draw a digit in the black box").wait_for()
+    assert canvas_ink(page) == 0
+    visit(page, "Classify", "Feature maps")
+    page.get_by_text("Draw a digit in the black box").wait_for()  # emptied stays empty
+    assert canvas_ink(page) == 0
+    open_page(page, "Classify")  # a new session: a blank canvas
+    page.get_by_text("Draw a digit in the white box").wait_for()
 
 
 def y4m_video(grey: np.ndarray, path) -> None:

@@ -77,18 +77,10 @@ def output_shape(
     Raises:
         ValueError: a parameter is out of range, or the kernel is larger than the padded image.
     """
-    _check_stride(stride)
     pads = padding_amounts(kernel_shape, padding)
-    out = []
-    for axis, name in enumerate(("height", "width")):
-        padded = image_shape[axis] + sum(pads[axis])
-        if kernel_shape[axis] > padded:
-            raise ValueError(
-                f"the kernel ({kernel_shape[axis]} px) is taller/wider than the padded image's {name} "
-                f"({padded} px), so it does not fit even once: add padding or use a smaller kernel"
-            )
-        out.append((padded - kernel_shape[axis]) // stride + 1)
-    return out[0], out[1]
+    return _axis_output(image_shape[0], kernel_shape[0], stride, pads[0]), _axis_output(
+        image_shape[1], kernel_shape[1], stride, pads[1]
+    )
 
 
 def output_size_formula(size: int, kernel: int, stride: int, pads: tuple[int, int]) -> str:
@@ -97,14 +89,20 @@ def output_size_formula(size: int, kernel: int, stride: int, pads: tuple[int, in
     Raises:
         ValueError: stride below 1, or the kernel does not fit in the padded input.
     """
-    _check_stride(stride)
+    output = _axis_output(size, kernel, stride, pads)
     before, after = pads
-    padded = size + before + after
+    pad_text = f"2*{before}" if before == after else f"{before} + {after}"
+    return f"floor(({size} - {kernel} + {pad_text})/{stride}) + 1 = {output}"
+
+
+def _axis_output(size: int, kernel: int, stride: int, pads: tuple[int, int]) -> int:
+    """One axis of ``output_shape``; the single place that says a kernel does not fit."""
+    _check_stride(stride)
+    padded = size + sum(pads)
     if kernel > padded:
         raise ValueError(f"the kernel ({kernel} px) is larger than the padded input ({padded} px), so it does not fit "
                          "even once: add padding or use a smaller kernel")  # fmt: skip
-    pad_text = f"2*{before}" if before == after else f"{before} + {after}"
-    return f"floor(({size} - {kernel} + {pad_text})/{stride}) + 1 = {(padded - kernel) // stride + 1}"
+    return (padded - kernel) // stride + 1
 
 
 def apply_kernel(

@@ -139,9 +139,12 @@ def confusion_figure(matrix: np.ndarray, height: int = 480) -> go.Figure:
     np.fill_diagonal(off, 0)
     classes = [str(c) for c in range(len(matrix))]
     figure = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, zmin=0, zmax=max(int(off.max()), 1),
-                                  colorscale="Blues", texttemplate="%{z}", textfont={"size": 12}, xgap=1, ygap=1,
+                                  colorscale="Blues", texttemplate="%{z}", textfont={"size": 11}, xgap=1, ygap=1,
                                   hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
-                                  colorbar={"title": {"text": "images"}, "thickness": 12}))  # fmt: skip
+                                  colorbar={"title": {"text": "images", "side": "right"}, "thickness": 10,
+                                            "orientation": "h", "y": -0.04, "yanchor": "top", "len": 0.8}))  # fmt: skip
+    # The colour bar lies under the matrix, so on a phone the ten columns get the whole width (a 4-digit
+    # diagonal count needs ~26 px per cell at 11 px).
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
                          dragmode=False)  # fmt: skip
     figure.update_xaxes(title_text="predicted class", side="top", type="category")

@@ -192,6 +192,30 @@ def test_evaluate_shows_errors_and_filters_mistakes(page):
     screenshot(page, "evaluate")
 
 
+COUNTS_FIT_JS = """() => {
+    const plot = document.querySelector('.js-plotly-plot');  // the confusion matrix, the page's first chart
+    const cell = plot.querySelector('.heatmaplayer image').getBBox().width / 10;
+    return [cell, Math.max(...[...plot.querySelectorAll('.heatmap-label')].map(t => t.getBBox().width))];
+}"""
+
+
+def test_evaluate_confusion_counts_fit_their_cells_on_a_phone(browser, app_url):
+    """On a 390 px phone every count of the confusion matrix fits its cell: with the colour bar beside the
+    matrix the cells were ~21 px wide and the diagonal's 4-digit counts (1128, 1024…) ran into their neighbours."""
+    _needs("5_Evaluate.py")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.app_url = app_url
+        open_page(phone, "Evaluate")
+        phone.locator(".js-plotly-plot .heatmap-label").first.wait_for()
+        cell, widest = phone.evaluate(COUNTS_FIT_JS)
+        assert widest < cell - 1, (widest, cell)
+        assert_clean(phone)
+    finally:
+        context.close()
+
+
 def test_translation_invariance_shift_moves_the_digit(page):
     _needs("6_Translation_invariance.py")
     open_page(page, "Translation_invariance")

@@ -260,7 +260,7 @@ def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixe
         f"Output pixel (row {row}, column {col}) looks at input rows {window.top}…{window.top + rows - 1} and "
         f"columns {window.left}…{window.left + cols - 1} (negative or too-large indices are padding)."
     )
-    height = 300 if max(rows, cols) <= 7 else 440
+    height = 340 if max(rows, cols) <= 7 else 480
     if max(rows, cols) > 9:
         st.caption("Too many cells to print every number: hover over a cell to read it.")
     columns = st.columns(3)

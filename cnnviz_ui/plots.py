@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,6 +21,8 @@ BLUE, WHITE, RED = (33, 102, 172), (247, 247, 247), (178, 24, 43)
 DIVERGING = [[0.0, f"rgb{BLUE}"], [0.5, f"rgb{WHITE}"], [1.0, f"rgb{RED}"]]
 GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 FIGURE_HEIGHT = 340
+TITLE_CHARS = 26  # a title wraps onto a second line beyond this: three figures side by side are ~200 px wide
+BAR_ROOM = 40  # px between every figure's title and its plot, where an image's colour bar lies
 
 
 def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:
@@ -81,7 +84,8 @@ def image_figure(
                     "cmax": high,
                     "color": [low],
                     "showscale": True,
-                    "colorbar": {"thickness": 14, "x": 1.02, "xpad": 4, "len": 0.9},
+                    "colorbar": {"orientation": "h", "thickness": 10, "len": 0.9, "x": 0.5, "xanchor": "center",
+                                 "y": 1.0, "yanchor": "bottom", "ypad": 6, "ticklabelposition": "outside top"},
                 },
             )
         )
@@ -130,15 +134,26 @@ def _font_size(cells: int) -> int:
 
 
 def _layout(figure: go.Figure, title: str, height: int) -> go.Figure:
+    """A title of up to two lines, then the colour bar, then the picture, drawn from the top down.
+
+    Three figures side by side on a 1024 px projector are ~200 px wide: a bar beside each picture would
+    take 80 of them, so it lies across, and the picture hangs from the top (the height is fixed while
+    the width follows the screen, so any spare height is left at the bottom, not around the picture).
+    Every figure keeps room for two title lines and a bar, so figures side by side have plot areas of
+    the same size and equal pictures come out equal, with or without a bar.
+    """
+    lines = textwrap.wrap(title, TITLE_CHARS)
     figure.update_layout(
-        title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 15}},
         height=height,
-        # The right margin is always wide enough for a colour bar, so figures with and without one
-        # have plot areas of the same size: images side by side come out at equal height.
-        margin={"l": 10, "r": 80, "t": 40 if title else 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": (20 * max(len(lines), 2) + 8 if title else 0) + BAR_ROOM, "b": 10},
         plot_bgcolor="white",
         dragmode=False,
     )
+    if title:  # an annotation, not a plotly title: a title of two lines is anchored by its first line
+        figure.add_annotation(text="<br>".join(lines), x=0.5, y=1, xref="paper", yref="paper", xanchor="center",
+                              yanchor="bottom", yshift=BAR_ROOM, showarrow=False,
+                              font={"size": 15, "weight": 600})  # fmt: skip
     figure.update_xaxes(showgrid=False, zeroline=False, constrain="domain", showticklabels=False, ticks="")
-    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", showticklabels=False, ticks="")
+    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", constrain="domain", constraintoward="top",
+                        showticklabels=False, ticks="")  # fmt: skip
     return figure

@@ -68,6 +68,34 @@ def test_kernels_upload_then_preset_changes_the_output(page):
     screenshot(page, "kernels")
 
 
+KERNEL_FIGURES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].slice(0, 3).map(plot => {
+    const figure = plot.querySelector('svg.main-svg').getBoundingClientRect();
+    const title = plot.querySelector('.annotation-text').getBoundingClientRect();
+    const picture = plot.querySelector('.imagelayer image, .heatmaplayer image').getBoundingClientRect();
+    return {figure: [figure.left, figure.right], title: [title.left, title.right], picture: picture.width};
+})"""
+
+
+def test_kernels_input_kernel_and_output_use_a_1024_px_projector(browser, app_url):
+    """At 1024 x 768 with the sidebar open, input, kernel and output are big enough to see (a colour bar
+    beside each took 80 of their ~180 px: the photo was drawn ~90 px wide) and no title is cut off."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        projector = context.new_page()
+        projector.app_url = app_url
+        open_page(projector, "Kernels")
+        projector.locator(".js-plotly-plot").nth(2).locator(".imagelayer image").wait_for()
+        figures = projector.evaluate(KERNEL_FIGURES_JS)
+        for figure in figures:
+            assert figure["figure"][0] <= figure["title"][0] and figure["title"][1] <= figure["figure"][1], figure
+        pictures = [figure["picture"] for figure in figures]
+        assert min(pictures) >= 0.8 * (figures[0]["figure"][1] - figures[0]["figure"][0]), pictures
+        assert pictures[0] == pictures[2], "input and output (both 512 x 512) are drawn the same size"
+        assert_clean(projector)
+    finally:
+        context.close()
+
+
 def test_conv_arithmetic_stride_changes_the_output_size(page):
     open_page(page, "Conv_arithmetic")
     assert_clean(page)

@@ -91,8 +91,10 @@ def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
         st.session_state[base] = st.session_state.get(kept)
     start = st.session_state[base]  # (drawing JSON, pixels) or None
     st.markdown("<div style='height:2.2rem'></div>", unsafe_allow_html=True)  # the toolbar is drawn over this
-    canvas = st_canvas(initial_drawing=None if start is None else start[0], return_image_data=True, key=widget,
-                       **options)  # fmt: skip
+    with st.container(key=f"{key}__box"):
+        st.html(_canvas_fit_css(f"st-key-{key}__box", f"st-key-{widget}", int(options.get("width", 600))))
+        canvas = st_canvas(initial_drawing=None if start is None else start[0], return_image_data=True, key=widget,
+                           **options)  # fmt: skip
     objects = (canvas.json_data or {}).get("objects") or []
     pixels = canvas.image_data
     if pixels is None and start is not None and objects == start[0].get("objects"):
@@ -109,6 +111,20 @@ def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
 
     st.button("Clear", key=f"{key}__clear", on_click=clear, disabled=not objects, help="Empty the box and start again")
     return st.session_state[kept][1] if drawn else None
+
+
+def _canvas_fit_css(box: str, canvas: str, width: int) -> str:
+    """CSS that zooms the canvas (class ``canvas``, ``width`` px) out in 5% steps to fit its box (class ``box``).
+
+    The canvas has a fixed size in pixels; in a narrow column (a 1024 px projector with the sidebar open)
+    it was cut off. A container query on its box picks the largest step that fits; the drawing library
+    maps the pointer through the zoom (tested by drawing in Chromium at 1024 px).
+    """
+    rules = [f".{box} {{ container-type: inline-size; }}"]
+    for zoom in np.arange(0.95, 0.54, -0.05):
+        rules.append(f"@container (max-width: {width * (zoom + 0.05) - 0.01:.2f}px) {{ .{box} .{canvas} "
+                     f"{{ zoom: {zoom:.2f}; }} }}")  # fmt: skip
+    return "<style>" + "\n".join(rules) + "</style>"
 
 
 def percent(p: float) -> str:

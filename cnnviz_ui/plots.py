@@ -23,6 +23,9 @@ GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 FIGURE_HEIGHT = 340
 TITLE_CHARS = 26  # a title wraps onto a second line beyond this: three figures side by side are ~200 px wide
 BAR_ROOM = 40  # px between every figure's title and its plot, where an image's colour bar lies
+# A colour bar across the top of the plot, in the room ``layout`` keeps for it.
+BAR = {"orientation": "h", "thickness": 10, "len": 0.9, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom",
+       "ypad": 6, "ticklabelposition": "outside top"}
 
 
 def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:
@@ -84,12 +87,11 @@ def image_figure(
                     "cmax": high,
                     "color": [low],
                     "showscale": True,
-                    "colorbar": {"orientation": "h", "thickness": 10, "len": 0.9, "x": 0.5, "xanchor": "center",
-                                 "y": 1.0, "yanchor": "bottom", "ypad": 6, "ticklabelposition": "outside top"},
+                    "colorbar": BAR,
                 },
             )
         )
-    return _layout(figure, title, height)
+    return layout(figure, title, height)
 
 
 def heatmap(
@@ -124,7 +126,7 @@ def heatmap(
     )
     if numbers and max(rows, cols) <= 9:  # beyond 9 x 9 the numbers no longer fit: hover instead
         trace.update(texttemplate=f"%{{z:{number_format}}}", textfont={"size": _font_size(max(rows, cols))})
-    figure = _layout(go.Figure(trace), title, height)
+    figure = layout(go.Figure(trace), title, height)
     figure.update_yaxes(autorange="reversed")
     return figure
 
@@ -133,7 +135,7 @@ def _font_size(cells: int) -> int:
     return int(np.clip(36 / cells**0.6, 8, 18))
 
 
-def _layout(figure: go.Figure, title: str, height: int) -> go.Figure:
+def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
     """A title of up to two lines, then the colour bar, then the picture, drawn from the top down.
 
     Three figures side by side on a 1024 px projector are ~200 px wide: a bar beside each picture would

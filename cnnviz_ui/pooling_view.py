@@ -13,7 +13,7 @@ from torch import nn
 from cnnviz import inspect as net_inspect
 from cnnviz.inspect import PoolingWindows
 from cnnviz_ui.inside import WINNER, ZOOM, figure_once
-from cnnviz_ui.plots import DIVERGING
+from cnnviz_ui.plots import BAR, DIVERGING, layout
 
 
 def map_figure(values: np.ndarray, title: str, limit: float, numbers: bool = False, height: int = 330,
@@ -21,17 +21,16 @@ def map_figure(values: np.ndarray, title: str, limit: float, numbers: bool = Fal
     """One feature map as a hoverable heatmap on the shared blue-white-red scale."""
     figure = go.Figure(go.Heatmap(z=values, colorscale=DIVERGING, zmin=-limit, zmax=limit, xgap=gap, ygap=gap,
                                   hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
-                                  showscale=scale, colorbar={"thickness": 10, "len": 0.8}))  # fmt: skip
+                                  showscale=scale, colorbar=BAR))  # fmt: skip
     if numbers:
         figure.data[0].update(texttemplate="%{z:.2f}", textfont={"size": 11})
     return square_layout(figure, title, height)
 
 
 def square_layout(figure: go.Figure, title: str, height: int) -> go.Figure:
-    figure.update_layout(title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 14}}, height=height,
-                         margin={"l": 10, "r": 10, "t": 36, "b": 10}, plot_bgcolor="white", dragmode=False)  # fmt: skip
-    figure.update_xaxes(showgrid=False, zeroline=False, constrain="domain", showticklabels=False)
-    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", autorange="reversed", showticklabels=False)
+    """``plots.layout`` (title, colour bar across the top, square cells) with row 0 at the top."""
+    figure = layout(figure, title, height)
+    figure.update_yaxes(autorange="reversed")
     return figure
 
 
@@ -47,6 +46,13 @@ def _window_lines(figure: go.Figure, top: int, left: int, rows: int, cols: int, 
         ys += [top - 0.5, top + rows - 0.5, None]
     figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width},
                                 hoverinfo="skip", showlegend=False))  # fmt: skip
+
+
+def _fit_axes(figure: go.Figure, top: int, left: int, rows: int, cols: int) -> None:
+    """Axes exactly around the cells: the lines and dots drawn over a map would otherwise widen its range
+    (plotly pads markers), drawing the map smaller and lower than the one beside it."""
+    figure.update_xaxes(range=[left - 0.5, left + cols - 0.5], autorange=False)
+    figure.update_yaxes(range=[top + rows - 0.5, top - 0.5], autorange=False)
 
 
 def draw_box(figure: go.Figure, row: float, col: float, size: float, colour: str = ZOOM, width: int = 3) -> None:
@@ -73,6 +79,7 @@ def pooling_figures(feature_map: np.ndarray, pooled: PoolingWindows, region: tup
                                   hoverinfo="skip", marker={"size": 4, "color": "black"}))  # fmt: skip
     top, left, side = w_row * s, w_col * s, (n - 1) * s + k
     draw_box(overview, top, left, side)
+    _fit_axes(overview, 0, 0, *feature_map.shape)
     after = map_figure(pooled.output, f"{names[1]} ({pooled.output.shape[0]}×{pooled.output.shape[1]})", limit,
                        height=height)  # fmt: skip
     draw_box(after, w_row, w_col, n)
@@ -85,6 +92,7 @@ def pooling_figures(feature_map: np.ndarray, pooled: PoolingWindows, region: tup
         for c in range(w_col, w_col + n):
             win_r, win_c = pooled.winners[r, c]
             draw_box(zoom, win_r, win_c, 1, WINNER, 4)
+    _fit_axes(zoom, top, left, side, side)
     zoom_out = map_figure(pooled.output[w_row : w_row + n, w_col : w_col + n], f"{names[1]}: the {n}×{n} maxima",
                           limit, numbers=True, height=height)  # fmt: skip
     zoom_out.data[0].update(x=np.arange(w_col, w_col + n), y=np.arange(w_row, w_row + n))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from cnnviz_ui.plots import BAR
 from cnnviz_ui.pooling_view import draw_box, square_layout
 
 CONV_COLOUR, DENSE_COLOUR = "#2563eb", "#dc2626"
@@ -18,7 +19,7 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
                                     hovertemplate=f"{axis}=%{{x}}: %{{y:.1%}}<extra>{name}</extra>"))  # fmt: skip
     figure.add_vline(x=current, line={"color": "#6b7280", "dash": "dot"})
     figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
-                         title={"text": f"P(class {target}) as the digit moves {'right' if axis == 'dx' else 'down'}",
+                         title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}",
                                 "font": {"size": 14}},
                          legend={"orientation": "h", "y": -0.25}, dragmode=False)  # fmt: skip
     figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee")
@@ -29,10 +30,10 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
 def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:
     """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed."""
     figure = go.Figure(go.Heatmap(x=steps, y=steps, z=values, zmin=0, zmax=1, colorscale="Viridis",
-                                  colorbar={"thickness": 10, "tickformat": ".0%"},
+                                  colorbar={**BAR, "tickformat": ".0%"},
                                   hovertemplate="dx=%{x}, dy=%{y}: %{z:.1%}<extra></extra>"))  # fmt: skip
     draw_box(figure, current[1], current[0], 1, "white", 3)
-    figure = square_layout(figure, title, 360)
+    figure = square_layout(figure, title, 430)
     figure.update_xaxes(showticklabels=True, title_text="dx (right)")
     figure.update_yaxes(showticklabels=True, title_text="dy (down)")
     return figure

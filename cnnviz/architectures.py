@@ -70,6 +70,7 @@ def _layers_for(spec: LayerSpec, shape: tuple[int, ...]) -> list[tuple[str, nn.M
             raise ValueError(
                 f"a dense layer needs a flat vector but gets {_keras(shape)}: add a Flatten layer before it"
             )
+        _check_weights(shape[0] * units, f"a dense layer from {shape[0]:,} inputs to {units:,} units")
         return [("fc", nn.Linear(shape[0], units)), *relu]
     if len(shape) != 1:
         _channels, height, width = shape
@@ -87,6 +88,7 @@ def _layers_for(spec: LayerSpec, shape: tuple[int, ...]) -> list[tuple[str, nn.M
             # PyTorch pads both sides equally; TensorFlow's 'same' may put one extra pixel at the end.
             layers.append(("pad", nn.ZeroPad2d((cols[0], cols[1], rows[0], rows[1]))))
             rows, cols = (0, 0), (0, 0)
+        _check_weights(filters * shape[0] * kernel**2, f"{filters:,} filters of {kernel} x {kernel} x {shape[0]:,}")
         layer = nn.Conv2d(shape[0], filters, kernel, stride, (rows[0], cols[0]), dilation)
         return [*layers, ("conv", layer), *relu]
     stride = spec.stride if spec.stride != 0 else kernel
@@ -99,6 +101,15 @@ def _layers_for(spec: LayerSpec, shape: tuple[int, ...]) -> list[tuple[str, nn.M
     padding = 0 if padding == "valid" else padding
     pool = nn.MaxPool2d if spec.kind == "max pool" else nn.AvgPool2d
     return [("pool", pool(kernel, stride, padding))]
+
+
+MAX_WEIGHTS = 10**15  # a petabyte of float32: no computer holds one layer of that (and torch's sizes are int64)
+
+
+def _check_weights(count: int, what: str) -> None:
+    if count > MAX_WEIGHTS:
+        raise ValueError(f"{what} would need {count:.3g} weights, more than any computer holds: use a smaller "
+                         "image, fewer channels, or pool before this layer")  # fmt: skip
 
 
 def _keras(shape: tuple[int, ...]) -> tuple[int, ...]:

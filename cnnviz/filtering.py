@@ -28,6 +28,7 @@ import numpy as np
 from cnnviz.kernels import PRESETS, check_kernel
 
 PADDING_MODES = ("same", "valid", "full")
+MAX_PADDING = 256  # pixels per side: well past any kernel here (at most 99), and a padded 1024 px photo stays small
 # Our boundary name -> numpy.pad mode. "symmetric" repeats the edge pixel (scipy's 'symm'),
 # "reflect" mirrors around it without repeating it.
 BOUNDARY_MODES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric", "wrap": "wrap", "edge": "edge"}
@@ -66,6 +67,9 @@ def padding_amounts(kernel_shape: tuple[int, int], padding: Padding, flip: bool 
         raise ValueError(f"padding must be a whole number of pixels, got {padding!r}")
     if padding < 0:
         raise ValueError(f"padding must be 0 or more pixels, got {padding}")
+    if padding > MAX_PADDING:
+        raise ValueError(f"padding must be at most {MAX_PADDING} pixels, got {padding}: beyond F - 1 pixels (what "
+                         "'full' adds) the extra rows and columns only ever see padding")  # fmt: skip
     return (int(padding),) * 2, (int(padding),) * 2
 
 

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 Padding = int | str
 
 
-def whole_number(name: str, value: object, minimum: int, rule: str = "") -> int:
-    """``value`` as an int, checked to be a whole number of at least ``minimum``.
+LARGEST = 10**9  # no size, stride, padding or count in a CNN lesson is larger; beyond it the arithmetic only slows
+
+
+def whole_number(name: str, value: object, minimum: int, rule: str = "", maximum: int = LARGEST) -> int:
+    """``value`` as an int, checked to be a whole number from ``minimum`` to ``maximum`` (a billion by default).
 
     Raises:
-        ValueError: it is not a finite whole number, or it is below ``minimum`` (the message names
-            ``name`` and, if given, the ``rule``).
+        ValueError: it is not a finite whole number, or it is out of range (the message names ``name``
+            and, if given, the ``rule``).
     """
     number_like = isinstance(value, int | float) and not isinstance(value, bool)
     if not number_like or not math.isfinite(value) or value != int(value):
@@ -26,6 +29,8 @@ def whole_number(name: str, value: object, minimum: int, rule: str = "") -> int:
     if value < minimum:
         extra = f" ({rule})" if rule else ""
         raise ValueError(f"{name} must be at least {minimum}, got {int(value)}{extra}")
+    if value > maximum:
+        raise ValueError(f"{name} must be at most {maximum:,}, got {value:,.4g}: no image or layer is that large")
     return int(value)
 
 

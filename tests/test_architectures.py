@@ -181,3 +181,16 @@ def test_summary_shapes_equal_a_real_forward_pass(stack):
         x = layer(x)
         assert tuple(x.shape[1:]) == row.output_shape, row.name
     assert summary.total == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    ("specs", "shape", "index"),
+    [
+        ([flatten(), dense(10)], (10**9, 10**9, 10**9), 1),  # 1e27 inputs: torch's int64 overflowed (TypeError)
+        ([conv(10**9, 3)], (10**9, 28, 28), 0),  # 9e18 weights
+    ],
+)
+def test_layers_no_computer_could_hold_are_refused(specs, shape, index):
+    with pytest.raises(LayerError, match="more than any computer holds") as info:
+        build_network(specs, shape, device="meta")
+    assert info.value.index == index

@@ -246,6 +246,7 @@ def test_even_kernel_same_padding_follows_scipy():
         ({"stride": 0}, "stride must be at least 1"),
         ({"stride": 1.5}, "whole number"),
         ({"padding": -1}, "0 or more"),
+        ({"padding": 100_000}, "at most 256 pixels"),  # would allocate 150 GB
         ({"padding": "half"}, "padding must be"),
         ({"boundary": "mirror"}, "boundary must be"),
         ({"kernel": np.ones((9, 9)), "padding": "valid"}, "does not fit"),

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "pages"
-NUMBERS = (0, -1, 1_000_000_000, 2.5)
+NUMBERS = (0, -1, 100_000, 1_000_000_000, 1e20, 2.5)  # 100,000: big enough to exhaust memory, small enough to try
 RUN_TIMEOUT = 30  # s; a page still computing after this has hung on a value (a lecture hall would wait forever)
 TEXTS = ("-1", "1e9", "nan", "abc", "", "2.5")
 

@@ -104,6 +104,23 @@ def test_invalid_entries_show_an_error(key, value, message):
     assert "Total params: 93,322" in page_text(at)  # the rest of the page keeps working
 
 
+def test_astronomical_sizes_are_refused_not_computed():
+    """1e20 with a stride that leaves pixels unread used to hang the server (the stride advice looked for
+    divisors up to sqrt(1e20)); in the builder it crashed torch (a Linear layer of 1e27 inputs)."""
+    at = _fresh()
+    at.number_input(key="ar_conv_s").set_value(3.0)
+    at.number_input(key="ar_conv_h").set_value(1e20).run(timeout=10)
+    assert not at.exception
+    assert any("input size must be at most 1,000,000,000, got 1e+20" in e.value for e in at.error)
+    at.number_input(key="ar_conv_h").set_value(999_999_997.0).run(timeout=10)  # the largest allowed: still quick
+    assert not at.exception and any("unused" in w.value for w in at.warning)
+    for key in ("ar_b_h", "ar_b_w", "ar_b_c"):
+        at.number_input(key=key).set_value(1e9)
+    at.run(timeout=10)
+    assert not at.exception
+    assert any("more than any computer holds" in e.value for e in at.error), [e.value for e in at.error]
+
+
 def test_huge_input_is_instant_and_not_drawn_full_size():
     at = _fresh()
     at.number_input(key="ar_conv_h").set_value(10_000.0)

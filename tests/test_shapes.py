@@ -146,7 +146,9 @@ def test_parse_padding():
 
 def test_huge_input_is_arithmetic_only():
     assert conv_output_size(10_000, 3) == 9_998
-    assert conv_output_size(10**12, 3, 2, "same") == 5 * 10**11
+    assert conv_output_size(10**9, 3, 2, "same") == 5 * 10**8
+    with pytest.raises(ValueError, match="input size must be at most 1,000,000,000"):  # a billion px is the limit
+        conv_output_size(10**12, 3)
 
 
 @given(st.integers(0, 400), st.integers(1, 60))

@@ -94,7 +94,12 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str = "") -> tuple[
         blob = torch.load(stream, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, KeyError,
             AttributeError, TypeError, IndexError, UnicodeDecodeError) as exc:  # fmt: skip
-        raise ValueError(f"{label} is not a readable PyTorch checkpoint (damaged or truncated?): {exc}") from exc
+        # torch's own message advises weights_only=False, the one thing never to do with a stranger's file.
+        if "Unsupported global" in str(exc):  # a class or function in the pickle, not just tensors
+            raise ValueError(f"{label} is not a cnnviz checkpoint: besides weights it holds Python objects, which "
+                             "could run code, so it is not opened. Save checkpoints from the Train page or with "
+                             "`python -m cnnviz.train`") from exc  # fmt: skip
+        raise ValueError(f"{label} is not a readable PyTorch checkpoint (damaged, truncated, or not a .pt file)") from exc
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ValueError(f"{label} is a PyTorch file but not a cnnviz checkpoint (no {FORMAT!r} marker)")
     model_name = blob.get("model")

@@ -42,10 +42,23 @@ def test_truncated_checkpoint_is_refused(tmp_path):
         load_checkpoint(tmp_path / "cut.pt")
 
 
-@pytest.mark.parametrize("blob", [b"", b"hello, not a model", bytes(range(256)) * 10])
-def test_garbage_bytes_are_refused(blob):
-    with pytest.raises(ValueError):
-        load_checkpoint(blob)
+@pytest.mark.parametrize("blob", [b"", b"hello, not a model", bytes(range(256)) * 10, b"\x89PNG\r\n\x1a\n" + bytes(99)])
+def test_garbage_bytes_are_refused_in_one_plain_sentence(blob):
+    with pytest.raises(ValueError) as info:
+        load_checkpoint(blob, "garbage.pt")
+    message = str(info.value)
+    assert message.startswith("garbage.pt is not a") and "weights_only" not in message and "\n" not in message
+
+
+def test_a_pickled_object_is_refused_without_torchs_advice_to_unpickle_it(tmp_path):
+    """A whole pickled model (or anything with objects in it) fails weights_only loading; torch's message says
+    that weights_only=False "will likely succeed", advice the page must not pass on to a student."""
+    torch.save(build_model("dense"), tmp_path / "whole_model.pt")  # the module itself, not its state_dict
+    with pytest.raises(ValueError) as info:
+        load_checkpoint(tmp_path / "whole_model.pt")
+    message = str(info.value)
+    assert "holds Python objects, which could run code" in message
+    assert "weights_only" not in message and "arbitrary code" not in message and "file an issue" not in message
 
 
 class Evil:

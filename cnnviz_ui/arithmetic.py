@@ -143,23 +143,39 @@ def show_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: object, 
 
 
 def stride_note(rows: ConvExplanation, cols: ConvExplanation) -> str:
-    """A warning when the stride leaves real input rows/columns unread, with the ways to fix it ("" if none)."""
-    unused = [f"{e.unused_input} {axis}{'s' if e.unused_input > 1 else ''}"
-              for e, axis in ((rows, "row"), (cols, "column")) if e.unused_input]  # fmt: skip
+    """A warning when the stride leaves real input rows/columns unread, with the ways to fix it ("" if none).
+
+    A stride longer than the window skips pixels between every two windows; a stride that does not
+    divide W - F + 2P leaves the last pixels out.
+    """
+    axes = ((rows, "row"), (cols, "column"))
+    gaps = [(e, axis) for e, axis in axes if e.stride > e.effective_kernel and e.output > 1]
+    if gaps:
+        e = gaps[0][0]
+        skipped = e.stride - e.effective_kernel
+        which = " and ".join(f"{axis}s" for _, axis in gaps)
+        return (
+            f"**Stride {e.stride} is longer than the {e.effective_kernel}-pixel window, so {skipped} of every "
+            f"{e.stride} {which} are never read:** each window starts {e.stride} px after the last one, "
+            f"{skipped} px past its end, and those pixels never reach the output. To read every pixel: stride "
+            f"{e.effective_kernel} or less (pooling usually takes stride = window)."
+        )
+    unused = [f"{e.unused_input} {axis}{'s' if e.unused_input > 1 else ''}" for e, axis in axes if e.unused_input]
     if not unused:
         return ""
     e = rows if rows.unused_input else cols
     span = e.padded - e.effective_kernel
-    strides = [str(s) for s in divisors_below(span, e.stride)][-2:]
+    # Only strides up to the window: a longer one would skip pixels between windows instead.
+    strides = [str(s) for s in divisors_below(span, min(e.stride, e.effective_kernel + 1))][-2:]
     bare = e.size - e.effective_kernel  # W - F without padding; symmetric padding P adds 2P
     pad = padding_that_fits(bare, e.pad_before, e.stride)
-    fixes = [f"stride {' or '.join(strides)}"] + ([f"padding {pad}"] if pad is not None else [])
+    fixes = ([f"stride {' or '.join(strides)}"] if strides else []) + ([f"padding {pad}"] if pad is not None else [])
     return (
         f"**Stride {e.stride} leaves the last {' and the last '.join(unused)} of the input unused.** Windows start "
         f"every {e.stride} px and {span} (= W − F + 2P) is not a multiple of {e.stride}, so the last window stops "
         f"{e.leftover} px short of the edge and those pixels never reach the output: that is the floor in the formula. "
-        f"CNN Explainer calls such a stride invalid; PyTorch and Keras simply drop the pixels. To use every pixel: "
-        f"{', or '.join(fixes)}."
+        f"CNN Explainer calls such a stride invalid; PyTorch and Keras simply drop the pixels."
+        + (f" To use every pixel: {', or '.join(fixes)}." if fixes else "")
     )
 
 

@@ -80,6 +80,20 @@ def test_stride_leftover_warning():
     assert "stride 1 or 2, or padding 1" in at.warning[0].value
 
 
+@pytest.mark.parametrize(("stride", "skipped"), [(5, 2), (7, 4)])
+def test_a_stride_longer_than_the_kernel_says_pixels_are_skipped_between_windows(stride, skipped):
+    """28 x 28, kernel 3: stride 5 or 7 jumps over pixels between every two windows. The note used to speak only
+    of the last rows (stride 7) or say nothing (stride 5), and advised "stride 1 or 5", which skips too."""
+    at = _fresh()
+    at.number_input(key="ar_conv_s").set_value(float(stride)).run()
+    windows = (28 - 3) // stride + 1
+    read = windows * 3  # rows that some window covers
+    assert 28 - read >= (windows - 1) * skipped  # the oracle: the gaps alone leave this many rows unread
+    note = " ".join(w.value for w in at.warning)
+    assert f"{skipped} of every {stride} rows and columns are never read" in note
+    assert "stride 3 or less" in note and "stride 1 or 5" not in note
+
+
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [

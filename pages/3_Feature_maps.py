@@ -81,8 +81,9 @@ for block in blocks:
                 if name == "filters":  # filter k makes map k: same place in both grids
                     filters = net_inspect.conv_filters(model, "conv1")[:, 0].numpy()
                     inside.show_layer(key, "conv1 filters", filters, float(np.abs(filters).max()), per_map=False)
-                    st.caption("The 32 learned 3×3 filters of conv1 (own colour scale). Filter k makes map k: "
-                               "same place in the grid.")  # fmt: skip
+                    count, rows, cols = filters.shape
+                    st.caption(f"The {count} learned {rows}×{cols} filters of conv1 (own colour scale). Filter k "
+                               "makes map k: same place in the grid.")  # fmt: skip
                 else:
                     inside.show_layer(key, name, acts[name], limit, per_map)
 flat = [name for name in acts if acts[name].ndim == 1]

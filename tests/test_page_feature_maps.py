@@ -85,3 +85,17 @@ def test_a_broken_checkpoint_is_reported_not_raised(tmp_path, monkeypatch):
         assert "not a readable PyTorch checkpoint" in messages and "make train-shipped" in messages
     finally:
         resources.shipped_model.clear()
+
+
+def test_a_lenet_of_the_session_is_described_by_its_own_filters():
+    """LeNet's conv1 has 20 filters of 5x5: the caption under them used to say "32 learned 3×3" whatever the model."""
+    from cnnviz.models import build_model
+    from cnnviz_ui.resources import SESSION_MODELS_KEY
+
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[SESSION_MODELS_KEY] = {"My LeNet": (build_model("lenet").eval(), {"dataset": "MNIST"})}
+    at.run()
+    at.selectbox(key="fm_model").set_value("My LeNet").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "The 20 learned 5×5 filters of conv1" in captions and "32 learned" not in captions

@@ -244,8 +244,9 @@ def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixe
     picker, numbers = st.columns([1, 1.5], gap="medium")
     with numbers:
         left, right = st.columns(2)
-        row = int(left.number_input("Output row (y)", step=1, key="kernels_inspect_row"))
-        col = int(right.number_input("Output column (x)", step=1, key="kernels_inspect_col"))
+        # Kept while the inspector is not drawn (an error above it, another page), like the other settings.
+        row = int(left.number_input("Output row (y)", step=1, key="kernels_inspect_row", persist_state="session"))
+        col = int(right.number_input("Output column (x)", step=1, key="kernels_inspect_col", persist_state="session"))
         if not (0 <= row < out_shape[0] and 0 <= col < out_shape[1]):
             st.warning(
                 f"({row}, {col}) is outside the {out_shape[0]} x {out_shape[1]} output: rows go from 0 to "

@@ -125,3 +125,26 @@ def test_a_kept_upload_can_be_forgotten_and_the_uploaders_own_cross_still_emptie
     at.file_uploader(key="photo").upload("h.png", gradient_png(), "image/png").run()
     at.file_uploader(key="photo").clear().run()  # the uploader's own cross, the widget still drawn
     assert [m.value for m in at.markdown] == ["picked=None"]
+
+
+def _inspected(at: AppTest) -> tuple[int, int, str]:
+    text = next(m.value for m in at.markdown if m.value.startswith("Output pixel (row"))
+    return at.number_input(key="kernels_inspect_row").value, at.number_input(key="kernels_inspect_col").value, text
+
+
+def test_the_inspected_pixel_survives_an_error_and_another_page():
+    """The boxes and the explanation agree, and keep the pixel: after a stride of 0 (no inspector drawn) the
+    boxes read 0, 0 while the text still explained (100, 200); after another page they read 0, 0 (padding)."""
+    at = visit(open_app(), "1_Kernels")
+    at.number_input(key="kernels_inspect_row").set_value(100)
+    at.number_input(key="kernels_inspect_col").set_value(200).run()
+    assert _inspected(at) == (100, 200, _inspected(at)[2]) and "(row 100, column 200)" in _inspected(at)[2]
+    at.number_input(key="kernels_stride").set_value(0).run()
+    assert at.error and "kernels_inspect_row" not in [n.key for n in at.number_input]
+    at.number_input(key="kernels_stride").set_value(1).run()
+    row, col, text = _inspected(at)
+    assert (row, col) == (100, 200) and "(row 100, column 200)" in text
+    visit(at, "2_Conv_arithmetic")
+    visit(at, "1_Kernels")
+    row, col, text = _inspected(at)
+    assert (row, col) == (100, 200) and "(row 100, column 200)" in text

@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz.models import count_parameters
 from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch, topk_accuracy
-from cnnviz_ui import classify, inside
+from cnnviz_ui import cards, classify, inside
 from cnnviz_ui.common import page_header
 from cnnviz_ui.resources import available_models, dataset, model_picker
 
@@ -78,13 +78,7 @@ f3.caption(f"{len(wrong):,} misclassified test digits match; showing {len(shown)
            "and the test image's index.")  # fmt: skip
 if len(shown) == 0:
     st.info("No mistakes match these filters: pick another pair of digits.")
-columns = st.columns(10)
-for i, (index, ranking) in enumerate(zip(shown, top_k_batch(probs[shown], 5), strict=True)):
-    with columns[i % 10]:
-        st.image(inside.grey_png(images[index].numpy() / 255.0, 112), width="stretch")
-        answer, p = ranking[0]
-        # The probability on its own line in every card, so a wide one (">99%") cannot push a card out of line.
-        sure = inside.bar_label(p).replace(">", "\\>")  # escaped: a line starting with ">" is a markdown quote
-        st.markdown(f"**{labels[index]} → {answer}**  \n{sure}")
-        top5 = " ".join(f"**{c}**" if c == labels[index] else str(c) for c, _ in ranking)
-        st.caption(f"top-5: {top5} · #{index}")
+rankings = top_k_batch(probs[shown], 5)
+st.html(cards.mistake_grid([(inside.grey_png(images[index].numpy() / 255.0, cards.MISTAKE_PX), int(labels[index]),
+                             ranking, inside.bar_label(ranking[0][1]), int(index))
+                            for index, ranking in zip(shown, rankings, strict=True)]))  # fmt: skip

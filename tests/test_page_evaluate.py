@@ -31,15 +31,15 @@ def test_confusion_matrix_per_class_and_gallery(page):
     charts = page.get("plotly_chart")
     assert len(charts) == 2  # confusion matrix and per-class accuracy
     assert any("Most common mistake" in c.value for c in page.caption)
-    assert any("→" in m.value for m in page.markdown), "the gallery of mistakes"
+    assert len(mistake_cards(page)) == 30, "the gallery of mistakes"
 
 
 def test_filters_narrow_the_gallery(page):
     page.selectbox(key="evaluate_true").set_value(4).run()
     page.selectbox(key="evaluate_predicted").set_value(9).run()
     assert not page.exception
-    arrows = [m.value for m in page.markdown if "→" in m.value]
-    assert all(a.startswith("**4 → 9**") for a in arrows)
+    cards = mistake_cards(page)
+    assert cards and all(card[0] == "4 → 9" for card in cards)
 
 
 def test_switching_model_is_cached_and_works(page):
@@ -64,11 +64,40 @@ def test_a_fashion_mnist_model_is_not_scored_on_digits():
     assert "Your dense net (Fashion-MNIST)" not in at.selectbox(key="evaluate_model").options
 
 
-def test_every_mistake_card_reads_true_answer_then_probability_on_its_own_line():
+def test_every_mistake_card_reads_true_answer_then_probability_then_top5_in_rank_order():
+    """One grid in rank order (ten Streamlit columns stacked column by column on a phone: 1st, 11th, 21st…)."""
     import re
 
+    from cnnviz.predict import mistakes
+
     at = AppTest.from_file(PAGE, default_timeout=180).run()
-    cards = [m.value for m in at.markdown if m.value.startswith("**") and "→" in m.value]
+    cards = mistake_cards(at)
     assert len(cards) == 30
-    for card in cards:  # ">99%" escaped: a bare ">" at the start of a line would render as a quote bar
-        assert re.fullmatch(r"\*\*\d → \d\*\*  \n(\\>99%|\d{1,2}%)", card), card
+    probabilities = []
+    for heading, sure, top5 in cards:
+        true, answer = map(int, re.fullmatch(r"(\d) → (\d)", heading).groups())
+        assert re.fullmatch(r">99%|\d{1,2}%", sure), sure
+        ranked, index = re.fullmatch(r"top-5: ([\d ]+) · #(\d+)", top5).groups()
+        assert int(ranked.split()[0]) == answer != true
+        probabilities.append((int(index), answer, true))
+    # The oracle: the page's own ranking function on the shipped convnet's cached probabilities.
+    from cnnviz_ui import classify
+    from cnnviz_ui.resources import dataset, shipped_model
+
+    images, labels = dataset("MNIST", "test")
+    model, _ = shipped_model("Shipped convnet")
+    probs = classify.model_scores("Shipped convnet", model)
+    expected = mistakes(probs, labels.numpy())[:30]
+    assert [index for index, _, _ in probabilities] == [int(i) for i in expected]
+
+
+def mistake_cards(at: AppTest) -> list[tuple[str, str, str]]:
+    """(heading "t → a", probability, "top-5: … · #index") of each card of the mistakes grid, in page order."""
+    import re
+
+    body = next(h.proto.body for h in at.get("html") if "cnnviz-mistake" in h.proto.body)
+    cards = re.findall(r"<div class='cnnviz-mistake'.*?</div></div>", body)
+    from html import unescape
+
+    parts = (re.findall(r"<div style='[^']*'>(.*?)</div>", card) for card in cards)
+    return [tuple(unescape(re.sub(r"<[^>]+>", "", part)) for part in card) for card in parts]

@@ -140,11 +140,19 @@ def show_formula(image_shape: tuple[int, ...], kernel: np.ndarray, sliding: Slid
     )
 
 
+def resolved_view(output: np.ndarray, view: str) -> str:
+    """The view "auto" stands for: signed colours for a signed greyscale output, |x| for a signed colour one
+    (three channels cannot each be blue-white-red), clipping when nothing is negative."""
+    if view != "auto":
+        return view
+    if output.min() < 0:
+        return "signed" if output.ndim == 2 else "absolute"
+    return "clip"
+
+
 def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | None]:
     """(uint8 pixels, colour bar or None) for a filter output shown the way ``view`` says."""
-    if view == "auto":
-        signed = bool(output.min() < 0)
-        view = ("signed" if output.ndim == 2 else "absolute") if signed else "clip"
+    view = resolved_view(output, view)
     if view == "signed":
         if output.ndim == 3:
             raise ValueError("signed colours need one channel: set 'Process as' to Greyscale, or pick another view")

@@ -14,6 +14,7 @@ from cnnviz_ui.kernels import (
     VIEWS,
     kernel_controls,
     output_picture,
+    resolved_view,
     show_formula,
     show_inspector,
     sliding_controls,
@@ -38,6 +39,8 @@ with st.sidebar:
 if picked is None:
     st.info("Choose a sample image or upload your own in the sidebar.")
     st.stop()
+if not greyscale and picked.pixels.ndim == 2:
+    st.sidebar.caption("This picture has no colour: its one channel is filtered either way.")
 image = to_greyscale(picked.pixels) if greyscale else picked.pixels.astype(np.float32)  # (H, W) or (H, W, 3)
 
 
@@ -86,7 +89,10 @@ def kernel_lab() -> None:
                            "inspector shows it as applied); switch the rotation off for cross-correlation.")
         right.plotly_chart(image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
                            key="kernels_output_plot", config=PLOT_CONFIG)
-        st.caption(f"Output values from {output.min():.4g} to {output.max():.4g} · "
+        shown_as = ""
+        if view == "auto":  # say what "Automatic" chose: for a colour output it is not the signed colours
+            shown_as = f" · shown as: {VIEWS[resolved_view(output, view)].split(':')[0]}"
+        st.caption(f"Output values from {output.min():.4g} to {output.max():.4g}{shown_as} · "
                    f"{output.size:,} multiply-and-sums done in {elapsed * 1000:.0f} ms")
         st.download_button("Download output (PNG)", lambda: encode_png(pixels), file_name="kernel_output.png",
                            mime="image/png", key="kernels_download", on_click="ignore")

@@ -206,3 +206,16 @@ def test_an_asymmetric_kernel_is_said_to_be_turned_round_by_convolution(state, s
     assert_clean(app)
     text = " ".join(c.value for c in app.caption)
     assert ("Convolution turns it 180°" in text) is said
+
+
+def test_automatic_view_says_what_it_chose():
+    """A signed colour output cannot be blue-white-red per channel; "Automatic" then shows |x| and now says so
+    (it did silently). A greyscale photo processed "in colour" is said to have one channel."""
+    colour = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="astronaut",
+                      kernels_preset="Vertical edge (lecture)")  # fmt: skip
+    assert_clean(colour)
+    assert any("shown as: Absolute value |x|" in c.value for c in colour.caption)
+    grey = run_page(kernels_preset="Vertical edge (lecture)")
+    assert any("shown as: Signed" in c.value for c in grey.caption)
+    flat = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="camera")
+    assert any("no colour: its one channel" in c.value for c in flat.sidebar.caption)

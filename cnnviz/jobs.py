@@ -149,7 +149,7 @@ class TrainingJob:
             model.cpu().eval()
             last = history.epochs[-1] if history.epochs else {}
             self.meta = {
-                **asdict(cfg), "architecture": cfg.model, "epochs_done": len(history.epochs),
+                **asdict(cfg), "architecture": cfg.model, "epochs_done": round(sum(e["images"] for e in history.epochs) / len(images), 2),
                 "test_top1": last.get("test_top1"), "test_top5": last.get("test_top5"),
                 "torch_version": torch.__version__, "device": history.device, "seconds": round(history.seconds, 1),
             }  # fmt: skip

@@ -257,6 +257,7 @@ def train(
             "loss": loss_sum.item() / seen,
             "acc": correct.item() / seen,
             "seconds": seconds,
+            "images": seen,  # fewer than the dataset when training was stopped during this epoch
             "images_per_s": seen / seconds,
         }
         if eval_data is not None:

@@ -51,7 +51,7 @@ def diagram_html(
     rows, cols = grid.rows, grid.cols
     height, width, (out_h, out_w) = rows.size, cols.size, grid.output_hw
     side = max(rows.padded + cols.padded, 2 * rows.effective_kernel) + out_w
-    dilated = f", dilation {rows.dilation}: spans {rows.effective_kernel} x {rows.effective_kernel}"
+    dilated = f", dilation {rows.dilation}\nspans {rows.effective_kernel} x {rows.effective_kernel}"
     pad = f"padding {rows.pad_before}"
     if not rows.pad_before == rows.pad_after == cols.pad_before == cols.pad_after:
         pad = f"padding top/bottom {rows.pad_before}/{rows.pad_after}, left/right {cols.pad_before}/{cols.pad_after}"

@@ -104,7 +104,7 @@ elif snap.state in ("done", "stopped") and job.model is not None:
     cfg = job.config
     top1 = job.meta.get("test_top1")
     label = (
-        f"Trained {cfg.model} ({cfg.dataset}, {job.meta['epochs_done']} ep, {top1:.1%})"
+        f"Trained {cfg.model} ({cfg.dataset}, {job.meta['epochs_done']:g} epochs, {top1:.1%})"
         if top1
         else (f"Trained {cfg.model} ({cfg.dataset}, unfinished)")
     )

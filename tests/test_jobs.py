@@ -30,6 +30,8 @@ def test_stop_keeps_the_partial_model():
     snap = wait_for(job)
     assert snap.state == "stopped" and snap.step < snap.total
     assert job.model is not None
+    # What was trained, in epochs: the steps done over the 200 of an epoch (it said "1 ep" for any stop).
+    assert job.meta["epochs_done"] == pytest.approx(snap.step / 200, abs=0.01) and job.meta["epochs_done"] < 1
 
 
 def test_one_job_at_a_time():

@@ -148,8 +148,9 @@ class TrainingJob:
             )  # fmt: skip
             model.cpu().eval()
             last = history.epochs[-1] if history.epochs else {}
+            epochs_done = round(sum(e["images"] for e in history.epochs) / len(images), 2)  # 0.62 when stopped early
             self.meta = {
-                **asdict(cfg), "architecture": cfg.model, "epochs_done": round(sum(e["images"] for e in history.epochs) / len(images), 2),
+                **asdict(cfg), "architecture": cfg.model, "epochs_done": epochs_done,
                 "test_top1": last.get("test_top1"), "test_top5": last.get("test_top5"),
                 "torch_version": torch.__version__, "device": history.device, "seconds": round(history.seconds, 1),
             }  # fmt: skip

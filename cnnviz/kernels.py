@@ -125,8 +125,10 @@ PRESETS: dict[str, np.ndarray] = {
 # One sentence per preset for the page: what the kernel looks for.
 PRESET_NOTES: dict[str, str] = {
     "Identity": "A single 1 in the centre: the output is the input, unchanged.",
-    "Vertical edge (lecture)": "Right column minus left column: responds to vertical edges.",
-    "Horizontal edge (lecture, transposed)": "Bottom row minus top row: responds to horizontal edges.",
+    "Vertical edge (lecture)": "Right column minus left column as written (turned 180° by convolution: left "
+    "minus right): responds to vertical edges.",
+    "Horizontal edge (lecture, transposed)": "Bottom row minus top row as written (turned 180° by convolution: top "
+    "minus bottom): responds to horizontal edges.",
     "Sobel x": "Like the lecture's edge filter, but the centre row counts twice: smoother vertical edges.",
     "Sobel y": "Sobel x turned on its side: horizontal edges.",
     "Prewitt x": "The Prewitt operator: the same weights as the lecture's vertical edge filter.",

@@ -80,7 +80,7 @@ def _test_digit(prefix: str) -> Digit | None:
         index = int(of_class[int(nth) - 1])
     else:
         chosen = f"{prefix}_random_index"
-        if st.button("🎲 Another random digit", key=f"{prefix}_random") or chosen not in st.session_state:
+        if st.button("Another random digit", key=f"{prefix}_random") or chosen not in st.session_state:
             st.session_state[chosen] = int(np.random.default_rng().integers(count))
         index = st.session_state[chosen]
     label = int(labels[int(index)])

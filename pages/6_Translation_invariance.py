@@ -103,8 +103,9 @@ def shifted_view() -> None:
             inside.show_layer(keys[conv_name], f"{name}", still[name], limit, per_map=False)
         with b:
             inside.show_layer(shifted_key, f"{name} shifted by ({dx}, {dy})", shifted[name], limit, per_map=False)
-        st.caption(f"{name} changed by {change:.0%} (relative L2 distance). The maps move with the digit; "
-                   "pooling keeps the strongest responses even when they move inside a window.")  # fmt: skip
+        st.caption(f"{name} changed by {change:.0%} (relative L2 distance). The maps move with the digit: the same "
+                   "responses in other places, which this distance counts as change. Pooling absorbs a move only "
+                   "while a response stays inside its window.")  # fmt: skip
 
 
 shifted_view()

@@ -26,7 +26,7 @@ with st.form("train_settings", border=True):
                          persist_state="session")
     dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset", persist_state="session")
     optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", persist_state="session")
-    lr = c2.number_input("Learning rate", value=0.003, format="%.4f", step=0.0005, key="train_lr",
+    lr = c2.number_input("Learning rate", value=0.003, format="%g", step=0.0005, key="train_lr",
                          persist_state="session")
     schedule = c2.selectbox(
         "Learning-rate schedule",

@@ -33,7 +33,7 @@ class DecodedImage:
 
     pixels: np.ndarray
     original_size: tuple[int, int]  # (width, height) as stored in the file
-    notes: tuple[str, ...]  # one sentence per change, e.g. "downsized from 4032 x 3024 to 1024 x 768"
+    notes: tuple[str, ...]  # one sentence per change, e.g. "downsized from 3024 x 4032 to 768 x 1024 pixels, height x width"
 
 
 def load_image(data: bytes, max_side: int = MAX_SIDE) -> np.ndarray:
@@ -146,7 +146,9 @@ def _downsize(pixels: np.ndarray, max_side: int, notes: list[str]) -> np.ndarray
     scale = max_side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     smaller = Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-    notes.append(f"downsized from {width} x {height} to {size[0]} x {size[1]} pixels (long side {max_side})")
+    # Height x width, as everywhere in the app (the Kernels titles, the conv arithmetic, (C, H, W) shapes).
+    notes.append(f"downsized from {height} x {width} to {size[1]} x {size[0]} pixels, height x width "
+                 f"(long side {max_side})")  # fmt: skip
     return np.asarray(smaller, dtype=np.uint8).copy()
 
 

@@ -33,7 +33,7 @@ class DecodedImage:
 
     pixels: np.ndarray
     original_size: tuple[int, int]  # (width, height) as stored in the file
-    notes: tuple[str, ...]  # one sentence per change, e.g. "downsized from 3024 x 4032 to 768 x 1024 pixels, height x width"
+    notes: tuple[str, ...]  # one sentence per change, e.g. "downsized from 3024 x 4032 to 768 x 1024 pixels, …"
 
 
 def load_image(data: bytes, max_side: int = MAX_SIDE) -> np.ndarray:

@@ -22,8 +22,10 @@ st.caption(f"Compute device: **{compute_device_name()}**. One training runs at a
 
 with st.form("train_settings", border=True):
     c1, c2, c3 = st.columns(3)
-    model = c1.selectbox("Model", list(MODEL_DESCRIPTIONS), format_func=MODEL_DESCRIPTIONS.get, key="train_model",
-                         persist_state="session")
+    # The short name in the box (a full description was cut off in a third of the page), the layers in its help.
+    model = c1.selectbox("Model", list(MODEL_DESCRIPTIONS), format_func=lambda m: MODEL_DESCRIPTIONS[m].split(":")[0],
+                         key="train_model", persist_state="session",
+                         help="\n\n".join(f"**{d.replace(':', ':**', 1)}" for d in MODEL_DESCRIPTIONS.values()))
     dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset", persist_state="session")
     optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", persist_state="session")
     lr = c2.number_input("Learning rate", value=0.003, format="%g", step=0.0005, key="train_lr",

@@ -13,6 +13,8 @@ def test_renders_without_exception():
     assert not at.exception
     assert at.button(key="FormSubmitter:train_settings-Start training")
     assert "Compute device" in at.caption[0].value
+    model = at.selectbox(key="train_model")  # short names that fit the box; the layers are in its help
+    assert model.options == ["Lecture convnet", "Dense baseline", "LeNet"] and "93,322 parameters" in model.help
 
 
 def test_tiny_run_updates_progress_and_curves():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -70,6 +70,27 @@ def lasting_data_editor(frame: object, key: str, **options: object) -> object:
     edited = st.data_editor(st.session_state[base], key=key, **options)
     st.session_state[kept] = edited
     return edited
+
+
+def lasting_args(key: str, fits: Callable[[object], bool], default: object, value: str = "value") -> dict:
+    """Keyword arguments for a control whose range depends on the model or the layer (a map slider, a layer
+    picker), so that the student's last choice comes back after a visit to another page when it still fits.
+
+    ``persist_state`` cannot do it: a kept value outside the control's new range raises. Here a choice
+    the student made is kept under ``<key>__kept`` (``on_change``) and put back when the control is created
+    afresh, if ``fits(kept)``; the control is then given no default (``value``, or ``index`` for a
+    selectbox), which Streamlit would otherwise report as set twice. Use: ``st.slider(label, 0, n - 1,
+    **lasting_args(key, lambda v: v < n, default))``.
+    """
+    kept = f"{key}__kept"
+    restored = key not in st.session_state and kept in st.session_state and fits(st.session_state[kept])
+    if restored:
+        st.session_state[key] = st.session_state[kept]
+    return {"key": key, value: None if restored else default, "on_change": _keep_choice, "args": (key,)}
+
+
+def _keep_choice(key: str) -> None:
+    st.session_state[f"{key}__kept"] = st.session_state[key]
 
 
 def lasting_canvas(key: str, **options: object) -> np.ndarray | None:

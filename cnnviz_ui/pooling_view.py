@@ -12,6 +12,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.inspect import PoolingWindows
+from cnnviz_ui.common import lasting_args
 from cnnviz_ui.inside import WINNER, ZOOM, figure_once
 from cnnviz_ui.plots import BAR, DIVERGING, layout
 
@@ -111,19 +112,22 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
                 "and a feature that moves by a pixel inside its window still gives the same output.")  # fmt: skip
     c1, c2, c3, c4 = st.columns(4)
     choices = {f"{before} → {after}": (before, after) for before, after in pools}
-    source, pool = choices[c1.selectbox("Pooling layer", list(choices), key="fm_pool_layer")]
+    source, pool = choices[c1.selectbox("Pooling layer", list(choices),
+                                        **lasting_args("fm_pool_layer", choices.__contains__, 0, "index"))]
     maps = acts[source]
     count = maps.shape[0]
     strongest = int(maps.reshape(count, -1).max(1).argmax())
-    index = c2.slider("Map to pool", 0, count - 1, strongest, key=f"fm_pool_map_{pool}")
+    index = c2.slider("Map to pool", 0, count - 1,
+                      **lasting_args(f"fm_pool_map_{pool}", lambda v: v < count, strongest))  # fmt: skip
     layer = getattr(model, pool)
     pooled = net_inspect.pooling_windows(maps[index], layer.kernel_size, layer.stride)
     out_h, out_w = pooled.output.shape
     n = min(3, out_h, out_w)
     best_r, best_c = np.unravel_index(pooled.output.argmax(), pooled.output.shape)
-    row = c3.slider("Zoom: window row", 0, out_h - n, int(np.clip(best_r - 1, 0, out_h - n)), key=f"fm_pool_row_{pool}")
-    col = c4.slider("Zoom: window column", 0, out_w - n, int(np.clip(best_c - 1, 0, out_w - n)),
-                    key=f"fm_pool_col_{pool}")  # fmt: skip
+    row = c3.slider("Zoom: window row", 0, out_h - n, **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n,
+                                                                      int(np.clip(best_r - 1, 0, out_h - n))))
+    col = c4.slider("Zoom: window column", 0, out_w - n, **lasting_args(f"fm_pool_col_{pool}",
+                    lambda v: v <= out_w - n, int(np.clip(best_c - 1, 0, out_w - n))))  # fmt: skip
     limit = float(np.abs(maps[index]).max()) or 1.0
     figures = figure_once((key, "pool", pool, index, row, col), lambda: pooling_figures(
         maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}")))

@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz import inspect as net_inspect
 from cnnviz_ui import inside, pooling_view
-from cnnviz_ui.common import friendly_errors, page_header, percent
+from cnnviz_ui.common import friendly_errors, lasting_args, page_header, percent
 from cnnviz_ui.resources import model_picker
 
 page_header(
@@ -96,10 +96,10 @@ def one_map() -> None:
     st.header("One map up close: before and after ReLU")
     convs = [n for n in layers if n.startswith("conv")]
     c1, c2 = st.columns([1, 3])
-    conv = c1.selectbox("Conv layer", convs, key="fm_zoom_layer")
+    conv = c1.selectbox("Conv layer", convs, **lasting_args("fm_zoom_layer", convs.__contains__, 0, "index"))
     count = acts[conv].shape[0]
-    index = c2.slider("Map number", 0, count - 1, int(np.abs(acts[conv]).reshape(count, -1).max(1).argmax()),
-                      key=f"fm_zoom_map_{conv}")  # fmt: skip
+    strongest = int(np.abs(acts[conv]).reshape(count, -1).max(1).argmax())
+    index = c2.slider("Map number", 0, count - 1, **lasting_args(f"fm_zoom_map_{conv}", lambda v: v < count, strongest))
     block = next(b for b in blocks if b[0] == conv)
     limit = float(np.abs(acts[conv][index]).max()) or 1.0
     figures = st.columns(len(block) + 1)

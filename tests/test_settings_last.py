@@ -148,3 +148,35 @@ def test_the_inspected_pixel_survives_an_error_and_another_page():
     visit(at, "1_Kernels")
     row, col, text = _inspected(at)
     assert (row, col) == (100, 200) and "(row 100, column 200)" in text
+
+
+def test_feature_maps_close_up_and_pooling_choices_survive_another_page():
+    """Controls whose range depends on the model keep the student's choice when it still fits (they started
+    afresh after every visit to another page), and start afresh when it does not (a LeNet has 20 conv1 maps)."""
+    at = visit(open_app(), "3_Feature_maps")
+    at.selectbox(key="fm_zoom_layer").set_value("conv2").run()
+    at.slider(key="fm_zoom_map_conv2").set_value(40).run()
+    at.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
+    at.slider(key="fm_pool_map_pool2").set_value(50).run()
+    at.slider(key="fm_pool_row_pool2").set_value(1).run()
+    assert not at.exception
+    visit(at, "2_Conv_arithmetic")
+    visit(at, "3_Feature_maps")
+    assert at.selectbox(key="fm_zoom_layer").value == "conv2" and at.slider(key="fm_zoom_map_conv2").value == 40
+    assert at.selectbox(key="fm_pool_layer").value == "relu2 → pool2"
+    assert at.slider(key="fm_pool_map_pool2").value == 50 and at.slider(key="fm_pool_row_pool2").value == 1
+    assert not at.warning  # no "set both by default and through Session State" notice
+
+
+def test_a_kept_choice_that_no_longer_fits_is_dropped():
+    from cnnviz.models import build_model
+    from cnnviz_ui.resources import SESSION_MODELS_KEY
+
+    at = visit(open_app(), "3_Feature_maps")
+    at.session_state[SESSION_MODELS_KEY] = {"My LeNet": (build_model("lenet").eval(), {"dataset": "MNIST"})}
+    at.slider(key="fm_zoom_map_conv1").set_value(30).run()  # conv1 map 30 of the convnet's 32
+    visit(at, "2_Conv_arithmetic")
+    at.session_state["fm_model"] = "My LeNet"  # 20 conv1 maps: 30 does not fit
+    visit(at, "3_Feature_maps")
+    assert not at.exception
+    assert at.slider(key="fm_zoom_map_conv1").value < 20

@@ -29,6 +29,9 @@ from cnnviz_ui.common import percent as _percent
 
 BLUE, GREY, INK, MUTED = "#2563eb", "#9ca3af", "#111827", "#4b5563"
 STEP_PX = 120  # side of each preprocessing picture: six fit a laptop-width row at their own size
+# Why a dot or a scribble still gets "0, 99.8% sure": there is no "not a digit" answer.
+SOFTMAX_NOTE = ("The ten probabilities add up to 100% (softmax): the network always picks one of the ten digits, "
+                "even for a scribble or a dot.")  # fmt: skip
 HEADING = "<h3 style='font-size:1.5rem;font-weight:600;margin:1.4rem 0 0.8rem'>{}</h3>"
 
 
@@ -106,7 +109,8 @@ def prediction_block(
     return (
         f"<div class='cnnviz-prediction' data-digit='{digit}' style='color:{INK}'>"
         f"<div style='display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start'>{card}{picture}</div>"
-        f"<div style='margin-top:14px'><b>Top-5</b> of the {escape(model_label)}</div>{top5_bars(ranking)}</div>"
+        f"<div style='margin-top:14px'><b>Top-5</b> of the {escape(model_label)}</div>{top5_bars(ranking)}"
+        f"<div style='font-size:0.85rem;color:{MUTED};margin-top:6px'>{SOFTMAX_NOTE}</div></div>"
     )
 
 

@@ -18,7 +18,7 @@ from cnnviz.images import encode_png
 from cnnviz.inspect import feature_map_layers
 from cnnviz.predict import predict_dataset
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
-from cnnviz_ui.common import lasting_canvas
+from cnnviz_ui.common import lasting_canvas, renew_canvas
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
 from cnnviz_ui.resources import dataset
@@ -75,8 +75,8 @@ def _test_digit() -> DigitInput:
 
 def digit_source() -> DigitInput | None:
     """The source picker and its widget; None (after saying why) while there is no usable digit."""
-    source = st.radio("Digit source", SOURCES, key="classify_source",
-                      persist_state="session", horizontal=True, label_visibility="collapsed")
+    source = st.radio("Digit source", SOURCES, key="classify_source", persist_state="session", horizontal=True,
+                      label_visibility="collapsed", on_change=renew_canvas, args=("classify_canvas",))
     if source == SOURCES[0]:
         return _drawing()
     if source == SOURCES[3]:

@@ -41,6 +41,10 @@ def page_header(title: str, intro: str, icon: str = "🧠") -> None:
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
     st.title(title)
     st.markdown(intro)
+    if st.session_state.get(_LAST_PAGE) != title:  # another page: every drawing canvas was taken down
+        for key in st.session_state.get(_CANVASES, ()):
+            renew_canvas(key)
+        st.session_state[_LAST_PAGE] = title
 
 
 @contextmanager
@@ -93,6 +97,20 @@ def _keep_choice(key: str) -> None:
     st.session_state[f"{key}__kept"] = st.session_state[key]
 
 
+_CANVASES, _LAST_PAGE = "lasting_canvases", "last_page"  # session keys: the canvas keys drawn, the last page
+
+
+def renew_canvas(key: str) -> None:
+    """Start the canvas ``key`` with a new widget key the next time it is drawn (its kept drawing comes back).
+
+    For when the canvas has been taken down in the browser: Streamlit drops an unseen widget's state only
+    at the end of a run that completes, not of one ended by ``st.stop()``, and a stale state would give
+    the drawing's old pixels next to an empty box. Called on a page change and when a digit source
+    picker changes (``on_change``).
+    """
+    st.session_state[f"{key}__generation"] = st.session_state.get(f"{key}__generation", 0) + 1
+
+
 def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
     """A drawing canvas whose drawing survives a visit to another page: uint8 RGBA pixels, None while empty.
 
@@ -106,8 +124,9 @@ def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
     """
     from streamlit_drawable_canvas import st_canvas  # a components-v2 widget: it needs a running Streamlit
 
-    base, kept, generation = f"{key}__base", f"{key}__kept", f"{key}__generation"
-    widget = f"{key}_{st.session_state.get(generation, 0)}"
+    base, kept = f"{key}__base", f"{key}__kept"
+    st.session_state.setdefault(_CANVASES, set()).add(key)
+    widget = f"{key}_{st.session_state.get(f'{key}__generation', 0)}"
     if widget not in st.session_state:  # first drawn, drawn again after its state was dropped, or cleared
         st.session_state[base] = st.session_state.get(kept)
     start = st.session_state[base]  # (drawing JSON, pixels) or None
@@ -127,10 +146,12 @@ def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
         st.session_state[kept] = None  # emptied with undo: nothing to bring back
 
     def clear() -> None:
-        st.session_state[generation] = st.session_state.get(generation, 0) + 1
+        renew_canvas(key)
         st.session_state[kept] = None
 
     st.button("Clear", key=f"{key}__clear", on_click=clear, disabled=not objects, help="Empty the box and start again")
+    if start is not None and objects:
+        st.caption("Your drawing from before is back. The bin above the box goes back to it; **Clear** empties it.")
     return st.session_state[kept][1] if drawn else None
 
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
-from cnnviz_ui.common import lasting_canvas
+from cnnviz_ui.common import lasting_canvas, renew_canvas
 from cnnviz_ui.plots import BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import dataset
 
@@ -104,7 +104,8 @@ def digit_input(prefix: str) -> Digit | None:
     Photos and drawings go through ``cnnviz.preprocess.to_mnist`` (crop, 20x20 box, centre of mass).
     Returns None, after explaining why, while there is no usable digit.
     """
-    source = st.radio("Input", INPUTS, key=f"{prefix}_source", persist_state="session", horizontal=True)
+    source = st.radio("Input", INPUTS, key=f"{prefix}_source", persist_state="session", horizontal=True,
+                      on_change=renew_canvas, args=(f"{prefix}_canvas",))  # a canvas taken down starts anew
     if source == "Test digit":
         return _test_digit(prefix)
     if source == "Upload an image":

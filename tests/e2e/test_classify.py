@@ -94,6 +94,12 @@ def test_a_drawing_outlives_a_visit_to_another_page(page):
     stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a "1"
     wait_idle(page)
     page.get_by_text("Prediction: 1").first.wait_for()
+    # Another source and back. "Upload an image" with no file ends the run with st.stop(), which leaves the
+    # canvas's old state in place: the box came back empty while the old 1 was still being read.
+    click_radio(page, "Upload an image")
+    click_radio(page, "Draw a digit")
+    page.get_by_text("Prediction: 1").first.wait_for()
+    assert canvas_ink(page) > 0.02
     visit(page, "Classify")
     page.locator("canvas").first.wait_for()
     assert prediction(page) == 7  # no stroke since: the kept drawing is read

@@ -80,13 +80,15 @@ def lasting_args(key: str, fits: Callable[[object], bool], default: object, valu
     """Keyword arguments for a control whose range depends on the model or the layer (a map slider, a layer
     picker), so that the student's last choice comes back after a visit to another page when it still fits.
 
-    ``persist_state`` cannot do it: a kept value outside the control's new range raises. Here a choice
-    the student made is kept under ``<key>__kept`` (``on_change``) and put back when the control is created
-    afresh, if ``fits(kept)``; the control is then given no default (``value``, or ``index`` for a
-    selectbox), which Streamlit would otherwise report as set twice. Use: ``st.slider(label, 0, n - 1,
-    **lasting_args(key, lambda v: v < n, default))``.
+    ``persist_state`` cannot do it: a kept value outside the control's new range raises. Here the value
+    the control shows is kept under ``<key>__kept`` (on every run it lives, and ``on_change``) and put back
+    when the control is created afresh, if ``fits(kept)``; the control is then given no default (``value``,
+    or ``index`` for a selectbox), which Streamlit would otherwise report as set twice. Use:
+    ``st.slider(label, 0, n - 1, **lasting_args(key, lambda v: v < n, default))``.
     """
     kept = f"{key}__kept"
+    if key in st.session_state:  # the control lives: what it shows is the choice (also one left unchanged
+        st.session_state[kept] = st.session_state[key]  # while another control moved, e.g. the map)
     restored = key not in st.session_state and kept in st.session_state and fits(st.session_state[kept])
     if restored:
         st.session_state[key] = st.session_state[kept]

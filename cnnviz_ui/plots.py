@@ -25,7 +25,7 @@ TITLE_CHARS = 26  # a title wraps onto a second line beyond this: three figures 
 BAR_ROOM = 40  # px between every figure's title and its plot, where an image's colour bar lies
 # A colour bar across the top of the plot, in the room ``layout`` keeps for it.
 BAR = {"orientation": "h", "thickness": 10, "len": 0.9, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom",
-       "ypad": 6, "ticklabelposition": "outside top"}
+       "ypad": 6, "ticklabelposition": "outside top", "tickangle": 0, "nticks": 5}  # upright, never turned
 
 
 def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:

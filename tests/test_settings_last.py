@@ -159,6 +159,8 @@ def test_feature_maps_close_up_and_pooling_choices_survive_another_page():
     at.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
     at.slider(key="fm_pool_map_pool2").set_value(50).run()
     at.slider(key="fm_pool_row_pool2").set_value(1).run()
+    at.slider(key="fm_pool_map_pool2").set_value(51).run()  # the zoom row, left alone, stays where it is shown
+    at.slider(key="fm_pool_map_pool2").set_value(50).run()
     assert not at.exception
     visit(at, "2_Conv_arithmetic")
     visit(at, "3_Feature_maps")
@@ -180,3 +182,16 @@ def test_a_kept_choice_that_no_longer_fits_is_dropped():
     visit(at, "3_Feature_maps")
     assert not at.exception
     assert at.slider(key="fm_zoom_map_conv1").value < 20
+
+
+def test_a_zoom_window_left_alone_stays_where_it_was_shown():
+    """The QA pass: map 47 → 49 on relu2 → pool2 left the zoom row at 0; after a visit it came back at 2, the
+    default for map 49, because only choices the student made were kept."""
+    at = visit(open_app(), "3_Feature_maps")
+    at.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
+    at.slider(key="fm_pool_map_pool2").set_value(47).run()
+    at.slider(key="fm_pool_map_pool2").set_value(49).run()
+    shown = at.slider(key="fm_pool_row_pool2").value, at.slider(key="fm_pool_col_pool2").value
+    visit(at, "4_Classify")
+    visit(at, "3_Feature_maps")
+    assert (at.slider(key="fm_pool_row_pool2").value, at.slider(key="fm_pool_col_pool2").value) == shown

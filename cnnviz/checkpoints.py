@@ -98,8 +98,8 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str = "") -> tuple[
         if "Unsupported global" in str(exc):  # a class or function in the pickle, not just tensors
             raise ValueError(f"{label} is not a cnnviz checkpoint: besides weights it holds Python objects, which "
                              "could run code, so it is not opened. Save checkpoints from the Train page or with "
-                             "`python -m cnnviz.train`") from exc  # fmt: skip
-        unreadable = f"{label} is not a readable PyTorch checkpoint (damaged, truncated, or not a .pt file)"
+                             "`python -m cnnviz.train`.") from exc  # fmt: skip
+        unreadable = f"{label} is not a readable PyTorch checkpoint (damaged, truncated, or not a .pt file)."
         raise ValueError(unreadable) from exc
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise ValueError(f"{label} is a PyTorch file but not a cnnviz checkpoint (no {FORMAT!r} marker)")

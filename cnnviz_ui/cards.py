@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from html import escape
 
 from cnnviz.preprocess import PreprocessStep
+from cnnviz_ui.common import a_digit
 from cnnviz_ui.common import percent as _percent
 
 BLUE, GREY, INK, MUTED = "#2563eb", "#9ca3af", "#111827", "#4b5563"
@@ -162,7 +163,7 @@ def details_block(
     return (
         f"<div style='color:{INK}'>{HEADING.format('From picture to network input')}{steps}"
         "<div style='display:flex;flex-wrap:wrap;column-gap:48px'>"
-        f"<div style='flex:0 1 16rem'>{HEADING.format(f'Where it looked for a {predicted}')}{cam}</div>"
+        f"<div style='flex:0 1 16rem'>{HEADING.format(f'Where it looked for {a_digit(predicted)}')}{cam}</div>"
         f"<div style='flex:1 1 20rem'>{HEADING.format('Every model on this digit')}{answers}</div></div></div>"
     )
 

@@ -171,6 +171,11 @@ def _canvas_fit_css(box: str, canvas: str, width: int) -> str:
     return "<style>" + "\n".join(rules) + "</style>"
 
 
+def a_digit(digit: int) -> str:
+    """"a 7", but "an 8" (and "an 11", "an 18" for class numbers beyond the digits)."""
+    return f"an {digit}" if str(digit).startswith("8") or digit in (11, 18) else f"a {digit}"
+
+
 def percent(p: float) -> str:
     """A probability for people: never "100.0%" for a softmax that is merely very sure."""
     return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"

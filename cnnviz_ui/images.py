@@ -25,7 +25,7 @@ from cnnviz.images import (
     draw_test_pattern,
     sample_photo,
 )
-from cnnviz_ui.common import UPLOAD_LIMIT_MB
+from cnnviz_ui.common import UPLOAD_LIMIT_MB, a_digit
 
 SOURCES = ("Sample photo", "MNIST digit", "Test pattern", "Upload")
 PATTERN_LABELS = {
@@ -151,7 +151,7 @@ def image_input(
             persist_state="session", help="28 x 28 pixels"
         )
         pixels, label = _mnist_digit(int(index))
-        return PickedImage(pixels, f"mnist:{index}", f"MNIST test image {index} (a {label})")
+        return PickedImage(pixels, f"mnist:{index}", f"MNIST test image {index} ({a_digit(label)})")
     if source == "Test pattern":
         kind = st.selectbox("Test pattern", TEST_PATTERNS, key=f"{key_prefix}_pattern",
                             persist_state="session", format_func=PATTERN_LABELS.get)

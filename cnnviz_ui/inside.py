@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
-from cnnviz_ui.common import lasting_canvas, renew_canvas
+from cnnviz_ui.common import a_digit, lasting_canvas, renew_canvas
 from cnnviz_ui.plots import BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import dataset
 
@@ -85,7 +85,7 @@ def _test_digit(prefix: str) -> Digit | None:
         index = st.session_state[chosen]
     label = int(labels[int(index)])
     pixels = images[int(index)].numpy().astype(np.float32) / 255.0
-    return Digit(pixels, f"test digit #{int(index):,} (a {label})", label)
+    return Digit(pixels, f"test digit #{int(index):,} ({a_digit(label)})", label)
 
 
 def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:

@@ -32,7 +32,7 @@ BOUNDARY_HELP = (
     "wrap: the opposite side of the image · edge: the edge pixel repeated (aaa|abcd)."
 )
 VIEWS = {
-    "auto": "Automatic: signed colours when there are negatives",
+    "auto": "Automatic: signed colours for negatives (|x| in colour)",
     "signed": "Signed: blue negative, red positive",
     "absolute": "Absolute value |x|",
     "clip": "Clipped to 0-255",

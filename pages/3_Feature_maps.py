@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz import inspect as net_inspect
 from cnnviz_ui import inside, pooling_view
-from cnnviz_ui.common import friendly_errors, lasting_args, page_header, percent
+from cnnviz_ui.common import a_digit, friendly_errors, lasting_args, page_header, percent
 from cnnviz_ui.resources import model_picker
 
 page_header(
@@ -34,7 +34,7 @@ with seen:
     st.caption(f"{digit.caption}, 28×28 values in [0, 1]")
 with verdict:
     verdict_text = "" if digit.label is None else (
-        ":green[correct]" if top == digit.label else f":red[wrong, it is a {digit.label}]")
+        ":green[correct]" if top == digit.label else f":red[wrong, it is {a_digit(digit.label)}]")
     st.markdown(f"**Prediction: {top}** with probability **{percent(probs[top])}** {verdict_text}")
     chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})

@@ -6,7 +6,7 @@ import torch
 
 from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
 from cnnviz_ui import inside
-from cnnviz_ui.common import page_header, percent
+from cnnviz_ui.common import a_digit, page_header, percent
 from cnnviz_ui.resources import dataset, model_picker
 from cnnviz_ui.shift_view import shift_curves, shift_grid
 
@@ -68,12 +68,12 @@ def shifted_view() -> None:
             if digit.label is not None:
                 verdict = ":green[right]" if top == target else ":red[wrong]"
             else:  # no true label: the class followed is the convnet's unshifted answer
-                verdict = f":green[still a {target}]" if top == target else f":red[no longer a {target}]"
+                verdict = f":green[still {a_digit(target)}]" if top == target else f":red[no longer {a_digit(target)}]"
             verdicts.markdown(f"**{name}**: says **{top}** ({percent(probs[top])}) {verdict}")
             chart = inside.figure_once((keys[name], "shift", dx, dy),
                                        lambda p=probs, n=name: inside.probability_chart(p, n, height=240))
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
-        st.markdown(f"**How sure is each network that it is a {target}?**")
+        st.markdown(f"**How sure is each network that it is {a_digit(target)}?**")
         c1, c2 = st.columns(2)
         along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
@@ -82,7 +82,7 @@ def shifted_view() -> None:
                         key="ti_curve_x")  # fmt: skip
         c2.plotly_chart(inside.figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)),
                         key="ti_curve_y")  # fmt: skip
-    st.subheader(f"Every shift at once: where in the frame is it still a {target}?")
+    st.subheader(f"Every shift at once: where in the frame is it still {a_digit(target)}?")
     for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
         figure = inside.figure_once((keys[name], target, dx, dy, "grid"), lambda g=grid, n=name: shift_grid(
             steps, g[..., target], f"{n}: P({target}) for every shift", (dx, dy)))  # fmt: skip

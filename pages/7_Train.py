@@ -104,9 +104,9 @@ if snap.state == "failed":
     st.error(f"Training failed: {snap.error}")
 elif snap.state in ("done", "stopped") and job.model is not None:
     cfg = job.config
-    top1 = job.meta.get("test_top1")
+    top1, epochs = job.meta.get("test_top1"), job.meta["epochs_done"]
     label = (
-        f"Trained {cfg.model} ({cfg.dataset}, {job.meta['epochs_done']:g} epochs, {top1:.1%})"
+        f"Trained {cfg.model} ({cfg.dataset}, {epochs:g} epoch{'' if epochs == 1 else 's'}, {top1:.1%})"
         if top1
         else (f"Trained {cfg.model} ({cfg.dataset}, unfinished)")
     )

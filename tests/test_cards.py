@@ -115,6 +115,8 @@ def test_details_block_with_and_without_grad_cam():
     with_cam = parse(cards.details_block(steps, 4, png(np.zeros((8, 8, 3), np.uint8)), "Grad-CAM for 4", ""))
     assert "Where it looked for a 4" in " ".join(with_cam.text)
     assert sum(t == "img" for t, _ in with_cam.starts) == 1
+    eight = parse(cards.details_block(steps, 8, png(np.zeros((8, 8, 3), np.uint8)), "Grad-CAM for 8", ""))
+    assert "Where it looked for an 8" in " ".join(eight.text)  # not "a 8"
     without = parse(cards.details_block(steps, 4, None, "no conv layers here", ""))
     assert "no conv layers here" in " ".join(without.text) and not any(t == "img" for t, _ in without.starts)
 

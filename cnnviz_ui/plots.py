@@ -25,7 +25,14 @@ TITLE_CHARS = 26  # a title wraps onto a second line beyond this: three figures 
 BAR_ROOM = 40  # px between every figure's title and its plot, where an image's colour bar lies
 # A colour bar across the top of the plot, in the room ``layout`` keeps for it.
 BAR = {"orientation": "h", "thickness": 10, "len": 0.9, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom",
-       "ypad": 6, "ticklabelposition": "outside top", "tickangle": 0, "nticks": 5}  # upright, never turned
+       "ypad": 6, "ticklabelposition": "outside top", "tickangle": 0}
+
+
+def colour_bar(low: float, high: float, number_format: str = ".3g") -> dict:
+    """``BAR`` labelled at its two ends and at 0 (or its middle): three upright numbers fit a 150 px bar,
+    where plotly's own ticks crowded into each other or turned sideways."""
+    ticks = [low, 0.0, high] if low < 0 < high else [low, (low + high) / 2, high]
+    return {**BAR, "tickvals": ticks, "ticktext": [format(t, number_format) for t in ticks]}
 
 
 def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:
@@ -87,7 +94,7 @@ def image_figure(
                     "cmax": high,
                     "color": [low],
                     "showscale": True,
-                    "colorbar": BAR,
+                    "colorbar": colour_bar(low, high),
                 },
             )
         )

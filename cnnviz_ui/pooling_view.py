@@ -14,7 +14,7 @@ from cnnviz import inspect as net_inspect
 from cnnviz.inspect import PoolingWindows
 from cnnviz_ui.common import lasting_args
 from cnnviz_ui.inside import WINNER, ZOOM, figure_once
-from cnnviz_ui.plots import BAR, DIVERGING, layout
+from cnnviz_ui.plots import DIVERGING, colour_bar, layout
 
 
 def map_figure(values: np.ndarray, title: str, limit: float, numbers: bool = False, height: int = 330,
@@ -22,7 +22,7 @@ def map_figure(values: np.ndarray, title: str, limit: float, numbers: bool = Fal
     """One feature map as a hoverable heatmap on the shared blue-white-red scale."""
     figure = go.Figure(go.Heatmap(z=values, colorscale=DIVERGING, zmin=-limit, zmax=limit, xgap=gap, ygap=gap,
                                   hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
-                                  showscale=scale, colorbar=BAR))  # fmt: skip
+                                  showscale=scale, colorbar=colour_bar(-limit, limit)))  # fmt: skip
     if numbers:
         figure.data[0].update(texttemplate="%{z:.2f}", textfont={"size": 11})
     return square_layout(figure, title, height)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz_ui.plots import BAR
+from cnnviz_ui.plots import colour_bar
 from cnnviz_ui.pooling_view import draw_box, square_layout
 
 CONV_COLOUR, DENSE_COLOUR = "#2563eb", "#dc2626"
@@ -30,7 +30,7 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
 def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:
     """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed."""
     figure = go.Figure(go.Heatmap(x=steps, y=steps, z=values, zmin=0, zmax=1, colorscale="Viridis",
-                                  colorbar={**BAR, "tickformat": ".0%"},
+                                  colorbar=colour_bar(0.0, 1.0, ".0%"),
                                   hovertemplate="dx=%{x}, dy=%{y}: %{z:.1%}<extra></extra>"))  # fmt: skip
     draw_box(figure, current[1], current[0], 1, "white", 3)
     figure = square_layout(figure, title, 430)

@@ -101,7 +101,7 @@ def merge_sections(previous: str, fresh: list[str]) -> list[str]:
     """``--only``: the previous results with the re-run scripts' sections replaced (and a note of when)."""
     old = previous.split("\n### ")
     head = old[0].split("\n\n", 2)[-1].strip()  # the machine line(s) of the full run
-    kept = {part.split("\n", 1)[0]: "### " + part for part in old[1:]}
+    kept = {part.split("\n", 1)[0]: "### " + part.rstrip() for part in old[1:]}  # joined again by blank lines
     for section in fresh[1:]:
         title = section.split("\n", 1)[0][4:]
         kept[title] = section.replace("\n\n", f"\n\nRe-run alone: {fresh[0]}\n\n", 1)

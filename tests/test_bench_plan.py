@@ -33,7 +33,9 @@ def test_rerunning_one_script_replaces_its_section_and_adds_no_blank_lines():
     )
     fresh = ["Machine B", "### Page script times\n\nnew pages"]
     once = "\n\n".join(run_all.merge_sections(previous, fresh))
-    expected = "Machine A\n\n### Filters\n\nold filters\n\n### Page script times\n\nRe-run alone: Machine B\n\nnew pages"
+    expected = (
+        "Machine A\n\n### Filters\n\nold filters\n\n### Page script times\n\nRe-run alone: Machine B\n\nnew pages"
+    )
     assert once == expected
     again = "\n\n".join(run_all.merge_sections("# r\n\nGenerated.\n\n" + once + "\n", fresh))
     assert again == once

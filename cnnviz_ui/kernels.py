@@ -32,7 +32,7 @@ BOUNDARY_HELP = (
     "wrap: the opposite side of the image · edge: the edge pixel repeated (aaa|abcd)."
 )
 VIEWS = {
-    "auto": "Automatic: signed colours for negatives (|x| in colour)",
+    "auto": "Automatic: signed, or |x| in colour",
     "signed": "Signed: blue negative, red positive",
     "absolute": "Absolute value |x|",
     "clip": "Clipped to 0-255",
@@ -72,7 +72,7 @@ def kernel_controls() -> tuple[np.ndarray, str]:
         kernel, name = box_kernel(size), f"Box blur {size}x{size}"
     else:
         kernel, name = _custom_kernel(), "Custom kernel"
-    if st.checkbox("Normalise (weights sum to 1)", key="kernels_normalise",
+    if st.checkbox("Normalise to sum 1", key="kernels_normalise",
                    persist_state="session", help=_NORMALISE_HELP):
         kernel = normalise_kernel(kernel)
     return kernel, name

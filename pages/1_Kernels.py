@@ -58,7 +58,7 @@ def guarded(build):
 
 @st.fragment
 def kernel_lab() -> None:
-    kernel_column, sliding_column, view_column = st.columns(3, gap="large")
+    kernel_column, sliding_column, view_column = st.columns(3, gap="medium")  # wider controls at 1024 px
     with kernel_column:
         built = guarded(kernel_controls)
     with sliding_column:

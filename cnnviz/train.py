@@ -127,16 +127,18 @@ def _check_train_args(epochs: int, batch_size: int, lr: float, n: int, schedule:
 
 
 class _Window:
-    """Loss and accuracy summed on the device over the batches since the last report.
+    """Loss and accuracy summed on the device over the batches since the last report, and on the host
+    over the epoch's reports so far (every batch is in exactly one window, so those are the epoch's sums).
 
-    The curves plot these means: a mean since the start of the epoch would drop with a jump at every
-    new epoch (its first batches average only the better, later weights), which reads as an event.
+    The curves plot the windows' means: a mean since the start of the epoch would drop with a jump at
+    every new epoch (its first batches average only the better, later weights), which reads as an event.
     """
 
     def __init__(self, device: torch.device) -> None:
         self.loss = torch.zeros((), device=device)
         self.correct = torch.zeros((), device=device, dtype=torch.long)
         self.seen = 0
+        self.epoch_loss, self.epoch_correct = 0.0, 0
 
     def add(self, loss_sum: torch.Tensor, correct: torch.Tensor, count: int) -> None:
         self.loss += loss_sum
@@ -145,7 +147,10 @@ class _Window:
 
     def read(self) -> dict:
         """{"loss", "acc"} over the window (one host read, at a report), then start a new window."""
-        means = {"loss": self.loss.item() / self.seen, "acc": self.correct.item() / self.seen}
+        loss, correct = self.loss.item(), self.correct.item()
+        self.epoch_loss += loss
+        self.epoch_correct += correct
+        means = {"loss": loss / self.seen, "acc": correct / self.seen}
         self.loss.zero_()
         self.correct.zero_()
         self.seen = 0
@@ -212,8 +217,6 @@ def train(
     for epoch in range(1, epochs + 1):
         model.train()
         order = torch.randperm(n, device=dev, generator=generator)
-        loss_sum = torch.zeros((), device=dev)
-        correct = torch.zeros((), device=dev, dtype=torch.long)
         seen = 0
         window = _Window(dev)  # the batches since the last report: what the curves show
         start = time.perf_counter()
@@ -234,10 +237,7 @@ def train(
                 scheduler.step()
             step += 1
             seen += len(idx)
-            batch_loss, batch_correct = loss.detach() * len(idx), (logits.detach().argmax(1) == y).sum()
-            loss_sum += batch_loss
-            correct += batch_correct
-            window.add(batch_loss, batch_correct, len(idx))
+            window.add(loss.detach() * len(idx), (logits.detach().argmax(1) == y).sum(), len(idx))
             if on_step is not None and step % report_every == 0 and i + 1 < steps_per_epoch:
                 metrics = {"epoch": epoch, **window.read()}
                 history.steps.append({"step": step, **metrics})
@@ -254,8 +254,8 @@ def train(
         trained_images += seen
         record = {
             "epoch": epoch,
-            "loss": loss_sum.item() / seen,
-            "acc": correct.item() / seen,
+            "loss": window.epoch_loss / seen,
+            "acc": window.epoch_correct / seen,
             "seconds": seconds,
             "images": seen,  # fewer than the dataset when training was stopped during this epoch
             "images_per_s": seen / seconds,

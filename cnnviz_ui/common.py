@@ -92,10 +92,11 @@ def lasting_args(key: str, fits: Callable[[object], bool], default: object, valu
     restored = key not in st.session_state and kept in st.session_state and fits(st.session_state[kept])
     if restored:
         st.session_state[key] = st.session_state[kept]
-    return {"key": key, value: None if restored else default, "on_change": _keep_choice, "args": (key,)}
+    return {"key": key, value: None if restored else default, "on_change": keep_choice, "args": (key,)}
 
 
-def _keep_choice(key: str) -> None:
+def keep_choice(key: str) -> None:
+    """``on_change`` callback: copy control ``key``'s value to ``<key>__kept``, which outlives the control."""
     st.session_state[f"{key}__kept"] = st.session_state[key]
 
 

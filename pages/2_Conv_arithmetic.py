@@ -8,7 +8,7 @@ from cnnviz.receptive import measure_receptive_field
 from cnnviz.shapes import explain_conv, parse_padding, pool_output_size, whole_number
 from cnnviz.summary import LayerError, summarize
 from cnnviz_ui import arithmetic as ui
-from cnnviz_ui.common import friendly_errors, lasting_data_editor, page_header
+from cnnviz_ui.common import friendly_errors, keep_choice, lasting_data_editor, page_header
 
 page_header(
     "Conv arithmetic",
@@ -29,14 +29,10 @@ def measured_field(name: str, upto: int, hw: tuple[int, int], unit: tuple[int, i
     return measure_receptive_field(list(preset_model(name).named_children())[: upto + 1], hw, unit)
 
 
-def _remember_tab() -> None:
-    st.session_state["ar_tab_kept"] = st.session_state["ar_tab"]
-
-
 # The open tab is remembered in a plain session value, so a visit to another page comes back to it.
 layer_tab, nets_tab, build_tab, field_tab = st.tabs(
     ["One layer", "Whole networks", "Build your own", "Receptive field"],
-    key="ar_tab", on_change=_remember_tab, default=st.session_state.get("ar_tab_kept"),
+    key="ar_tab", on_change=keep_choice, args=("ar_tab",), default=st.session_state.get("ar_tab__kept"),
 )
 
 with layer_tab:

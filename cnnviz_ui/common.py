@@ -11,6 +11,8 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 
+from cnnviz_ui.plots import fitted_height_css
+
 # Errors a student's input can cause; anything else is a bug and should not be dressed up as advice.
 USER_ERRORS = (ValueError, FileNotFoundError)
 UPLOAD_LIMIT_MB = 20  # keep in step with .streamlit/config.toml [server] maxUploadSize
@@ -170,6 +172,14 @@ def _canvas_fit_css(box: str, canvas: str, width: int) -> str:
         rules.append(f"@container (max-width: {width * (zoom + 0.05) - 0.01:.2f}px) {{ .{box} .{canvas} "
                      f"{{ zoom: {zoom:.2f}; }} }}")  # fmt: skip
     return "<style>" + "\n".join(rules) + "</style>"
+
+
+def show_picture(column, figure, key: str, shape: tuple[int, int], config: dict | None = None) -> None:
+    """Draw an image or heatmap figure in ``column`` as tall as its picture of ``shape`` (rows, columns) at the
+    column's width, with no white band under it at any screen width (``plots.fitted_height_css``)."""
+    box = column.container(key=f"{key}__box")
+    box.html(fitted_height_css(f"st-key-{key}__box", f"st-key-{key}", figure, shape))
+    box.plotly_chart(figure, key=key, config=config or {"displayModeBar": False}, height="stretch")
 
 
 def a_digit(digit: int) -> str:

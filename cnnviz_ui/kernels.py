@@ -13,7 +13,7 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnnviz.filtering import BOUNDARY_MODES, kernel_window, output_size_formula, padding_amounts
 from cnnviz.images import to_uint8
 from cnnviz.kernels import PRESET_NOTES, PRESETS, box_kernel, gaussian_kernel, normalise_kernel
-from cnnviz_ui.common import lasting_data_editor
+from cnnviz_ui.common import lasting_data_editor, show_picture
 from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap
 
 MAX_CUSTOM = 15
@@ -279,5 +279,5 @@ def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixe
         heatmap(window.products, "Products (window × kernel)", height=height),
     ]
     for column, figure, name in zip(columns, figures, ("window", "weights", "products"), strict=True):
-        column.plotly_chart(figure, key=f"kernels_inspect_{name}", config={"displayModeBar": False})
+        show_picture(column, figure, f"kernels_inspect_{name}", (rows, cols))
     st.markdown(f"**Sum of the {rows * cols} products = {window.total:.4g}**: that is the output pixel.")

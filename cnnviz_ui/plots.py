@@ -21,10 +21,12 @@ BLUE, WHITE, RED = (33, 102, 172), (247, 247, 247), (178, 24, 43)
 DIVERGING = [[0.0, f"rgb{BLUE}"], [0.5, f"rgb{WHITE}"], [1.0, f"rgb{RED}"]]
 GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 FIGURE_HEIGHT = 340
+CHART_MIN_WIDTH = 150  # px: Streamlit's plotly element is never narrower
+PICTURE_MAX_HEIGHT = 560  # px: a fitted figure on a very wide screen stops growing here (fits a 900 px window)
 TITLE_CHARS = 26  # a title wraps onto a second line beyond this: three figures side by side are ~200 px wide
 BAR_ROOM = 40  # px between every figure's title and its plot, where an image's colour bar lies
 # A colour bar across the top of the plot, in the room ``layout`` keeps for it.
-BAR = {"orientation": "h", "thickness": 10, "len": 0.9, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom",
+BAR = {"orientation": "h", "thickness": 10, "len": 0.8, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom",
        "ypad": 6, "ticklabelposition": "outside top", "tickangle": 0}
 
 
@@ -146,10 +148,12 @@ def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
     """A title of up to two lines, then the colour bar, then the picture, drawn from the top down.
 
     Three figures side by side on a 1024 px projector are ~200 px wide: a bar beside each picture would
-    take 80 of them, so it lies across, and the picture hangs from the top (the height is fixed while
-    the width follows the screen, so any spare height is left at the bottom, not around the picture).
-    Every figure keeps room for two title lines and a bar, so figures side by side have plot areas of
-    the same size and equal pictures come out equal, with or without a bar.
+    take 80 of them, so it lies across. Every figure keeps room for two title lines and a bar, so figures
+    side by side have plot areas of the same size and equal pictures come out equal, with or without a bar.
+    Shown with ``common.show_picture`` the plot area has the picture's shape at any width
+    (``fitted_height_css``). The square pixels are kept by widening an axis' range (``constrain="range"``),
+    hanging from the top, rather than by shrinking the plot area: plotly keeps a shrunken area when the
+    chart is resized on a rerun (a 3x3 heatmap stayed at the size it had at the fallback height).
     """
     lines = textwrap.wrap(title, TITLE_CHARS)
     figure.update_layout(
@@ -162,7 +166,27 @@ def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
         figure.add_annotation(text="<br>".join(lines), x=0.5, y=1, xref="paper", yref="paper", xanchor="center",
                               yanchor="bottom", yshift=BAR_ROOM, showarrow=False,
                               font={"size": 15, "weight": 600})  # fmt: skip
-    figure.update_xaxes(showgrid=False, zeroline=False, constrain="domain", showticklabels=False, ticks="")
-    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", constrain="domain", constraintoward="top",
+    figure.update_xaxes(showgrid=False, zeroline=False, constrain="range", showticklabels=False, ticks="")
+    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", constrain="range", constraintoward="top",
                         showticklabels=False, ticks="")  # fmt: skip
     return figure
+
+
+def fitted_height_css(box: str, chart: str, figure: go.Figure, shape: tuple[int, int]) -> str:
+    """CSS that makes the chart (class ``chart``) exactly as tall as its picture at the width of its box.
+
+    ``shape`` is the picture's (rows, columns). A figure's height is fixed in pixels while its width follows
+    the column, so a picture in a narrow column (three side by side on a 1024 px projector) left ~110 px
+    of white under it, and on a wide screen a picture was held to the height. A container query on the
+    box (class ``box``) gives the chart the height the picture needs at that width, plus the figure's
+    margins (title lines, colour bar), up to ``PICTURE_MAX_HEIGHT``; the chart must be drawn with
+    ``height="stretch"``, which sizes plotly to the element. The figure's own height stays the fallback.
+    """
+    rows, cols = shape
+    margin = figure.layout.margin
+    across, down = (margin.l or 0) + (margin.r or 0), (margin.t or 0) + (margin.b or 0)
+    width = f"max(100cqw, {CHART_MIN_WIDTH}px)"  # Streamlit draws a chart at least this wide, even in a narrower column
+    fitted = f"calc(({width} - {across}px) * {rows / max(cols, 1):.4f} + {down}px)"
+    return (f"<style>.{box} {{ container-type: inline-size; }} "
+            f".{box} .{chart} {{ height: min({fitted}, {PICTURE_MAX_HEIGHT}px) !important; flex: none !important; }}"
+            "</style>")  # fmt: skip

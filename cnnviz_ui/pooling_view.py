@@ -12,7 +12,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.inspect import PoolingWindows
-from cnnviz_ui.common import lasting_args
+from cnnviz_ui.common import lasting_args, show_picture
 from cnnviz_ui.inside import WINNER, ZOOM, figure_once
 from cnnviz_ui.plots import DIVERGING, colour_bar, layout
 
@@ -52,8 +52,8 @@ def _window_lines(figure: go.Figure, top: int, left: int, rows: int, cols: int, 
 def _fit_axes(figure: go.Figure, top: int, left: int, rows: int, cols: int) -> None:
     """Axes exactly around the cells: the lines and dots drawn over a map would otherwise widen its range
     (plotly pads markers), drawing the map smaller and lower than the one beside it."""
-    figure.update_xaxes(range=[left - 0.5, left + cols - 0.5], autorange=False)
-    figure.update_yaxes(range=[top + rows - 0.5, top - 0.5], autorange=False)
+    figure.update_xaxes(autorangeoptions={"minallowed": left - 0.5, "maxallowed": left + cols - 0.5})
+    figure.update_yaxes(autorangeoptions={"minallowed": top - 0.5, "maxallowed": top + rows - 0.5})
 
 
 def draw_box(figure: go.Figure, row: float, col: float, size: float, colour: str = ZOOM, width: int = 3) -> None:
@@ -132,15 +132,14 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     figures = figure_once((key, "pool", pool, index, row, col), lambda: pooling_figures(
         maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}")))
     overview, after, zoom, zoom_out = figures
-    config = {"displayModeBar": False}
     left, right = st.columns(2)
-    left.plotly_chart(overview, key="fm_pool_before", config=config)
-    right.plotly_chart(after, key="fm_pool_after", config=config)
+    show_picture(left, overview, "fm_pool_before", maps[index].shape)
+    show_picture(right, after, "fm_pool_after", pooled.output.shape)
     st.markdown(f"**Zoom** (the orange square): black lines are the {pooled.kernel}×{pooled.kernel} windows; the "
                 ":green[green box] in each marks the number that survives.")  # fmt: skip
     left, right = st.columns(2)
-    left.plotly_chart(zoom, key="fm_pool_zoom", config=config)
-    right.plotly_chart(zoom_out, key="fm_pool_zoom_out", config=config)
+    show_picture(left, zoom, "fm_pool_zoom", zoom.data[0].z.shape)
+    show_picture(right, zoom_out, "fm_pool_zoom_out", zoom_out.data[0].z.shape)
     kept = pooled.output[row : row + n, col : col + n]
     per_window = pooled.kernel * pooled.kernel
     st.caption(f"These {n * n} windows keep {', '.join(f'{v:.2f}' for v in kept.ravel())}; the other "

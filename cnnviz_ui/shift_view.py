@@ -34,6 +34,7 @@ def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple
                                   hovertemplate="dx=%{x}, dy=%{y}: %{z:.1%}<extra></extra>"))  # fmt: skip
     draw_box(figure, current[1], current[0], 1, "white", 3)
     figure = square_layout(figure, title, 430)
-    figure.update_xaxes(showticklabels=True, title_text="dx (right)")
-    figure.update_yaxes(showticklabels=True, title_text="dy (down)")
+    # Shown at its own fixed height with tick labels (not ``show_picture``): shrink the plot, not widen the axes.
+    figure.update_xaxes(showticklabels=True, title_text="dx (right)", constrain="domain")
+    figure.update_yaxes(showticklabels=True, title_text="dy (down)", constrain="domain")
     return figure

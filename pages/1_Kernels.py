@@ -8,7 +8,7 @@ import streamlit as st
 from cnnviz.filtering import apply_kernel, gradient_magnitude
 from cnnviz.images import encode_png, to_greyscale, to_uint8
 from cnnviz.kernels import PRESETS
-from cnnviz_ui.common import friendly_errors, page_header
+from cnnviz_ui.common import friendly_errors, page_header, show_picture
 from cnnviz_ui.images import image_input
 from cnnviz_ui.kernels import (
     VIEWS,
@@ -29,7 +29,6 @@ page_header(
     "*what is the average here?*. A CNN's first layer learns kernels like these from data.",
     icon="🔍",
 )
-PLOT_CONFIG = {"displayModeBar": False}
 
 with st.sidebar:
     st.header("Image")
@@ -79,16 +78,16 @@ def kernel_lab() -> None:
         pixels, colorbar = output_picture(output, view)
         left, middle, right = st.columns(3)
         input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
-        left.plotly_chart(image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
-                          key="kernels_input_plot", config=PLOT_CONFIG)
+        show_picture(left, image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
+                     "kernels_input_plot", image.shape[:2])
         size = f"{kernel.shape[0]}x{kernel.shape[1]}"
-        middle.plotly_chart(heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
-                            key="kernels_kernel_plot", config=PLOT_CONFIG)
+        show_picture(middle, heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
+                     "kernels_kernel_plot", kernel.shape)
         if sliding.flip and not np.array_equal(kernel, kernel[::-1, ::-1]):
             middle.caption("The kernel as written. Convolution turns it 180° before multiplying (the pixel "
                            "inspector shows it as applied); switch the rotation off for cross-correlation.")
-        right.plotly_chart(image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
-                           key="kernels_output_plot", config=PLOT_CONFIG)
+        show_picture(right, image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
+                     "kernels_output_plot", output.shape[:2])
         shown_as = ""
         if view == "auto":  # say what "Automatic" chose: for a colour output it is not the signed colours
             shown_as = f" · shown as: {VIEWS[resolved_view(output, view)].split(':')[0]}"
@@ -112,11 +111,11 @@ def sobel_view() -> None:
     for column, values, name in zip(columns[:2], (gx, gy), ("gx", "gy"), strict=True):
         rgb, limit = diverging_rgb(values)
         title = f"{name} = Sobel {name[1]}"
-        column.plotly_chart(image_figure(rgb, title, colorbar=(-limit, limit, DIVERGING)),
-                            key=f"kernels_sobel_{name}", config=PLOT_CONFIG)
-    columns[2].plotly_chart(image_figure(to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)",
-                                         colorbar=(0, float(magnitude.max()), GREYS)),
-                            key="kernels_sobel_magnitude", config=PLOT_CONFIG)
+        show_picture(column, image_figure(rgb, title, colorbar=(-limit, limit, DIVERGING)), f"kernels_sobel_{name}",
+                     grey.shape)
+    show_picture(columns[2], image_figure(to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)",
+                                          colorbar=(0, float(magnitude.max()), GREYS)),
+                 "kernels_sobel_magnitude", grey.shape)
     st.caption("gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction.")
 
 

@@ -5,7 +5,7 @@ import streamlit as st
 
 from cnnviz import inspect as net_inspect
 from cnnviz_ui import inside, pooling_view
-from cnnviz_ui.common import a_digit, friendly_errors, lasting_args, page_header, percent
+from cnnviz_ui.common import a_digit, friendly_errors, lasting_args, page_header, percent, show_picture
 from cnnviz_ui.resources import model_picker
 
 page_header(
@@ -107,15 +107,15 @@ def one_map() -> None:
     peak = float(np.abs(weights).max())
     with figures[0]:
         if len(weights) == 1:
-            st.plotly_chart(inside.figure_once((key, "filter", conv, index), lambda: pooling_view.map_figure(
-                weights[0], f"filter {index}", peak, numbers=True)), key="fm_zoom_filter")  # fmt: skip
+            show_picture(st, inside.figure_once((key, "filter", conv, index), lambda: pooling_view.map_figure(
+                weights[0], f"filter {index}", peak, numbers=True)), "fm_zoom_filter", weights[0].shape)  # fmt: skip
         else:
             inside.show_layer(key, f"{conv} filter {index}", weights, peak, per_map=False)
             st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
     for column, name in zip(figures[1:], block, strict=True):
         figure = inside.figure_once((key, name, index), lambda name=name: pooling_view.map_figure(
             acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]))  # fmt: skip
-        column.plotly_chart(figure, key=f"fm_zoom_{name}")
+        show_picture(column, figure, f"fm_zoom_{name}", acts[name][index].shape)
 
 one_map()
 pooling_view.pooling_section(key, model, acts, layers)

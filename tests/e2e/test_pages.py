@@ -96,6 +96,41 @@ def test_kernels_input_kernel_and_output_use_a_1024_px_projector(browser, app_ur
         context.close()
 
 
+FITTED = '[class*="__box"] .js-plotly-plot'  # charts drawn by common.show_picture
+FITTED_PICTURES_JS = f"""() => [...document.querySelectorAll('{FITTED}')].map(plot => {{
+    const figure = plot.querySelector('svg.main-svg').getBoundingClientRect();
+    const picture = plot.querySelector('.imagelayer image, .heatmaplayer image').getBoundingClientRect();
+    return {{key: [...plot.closest('[class*="__box"]').classList].find(name => name.startsWith('st-key-')),
+            band: figure.bottom - picture.bottom, width: picture.width / figure.width}};
+}})"""
+
+
+@pytest.mark.parametrize(("path", "charts", "rerun"), [("Kernels", 9, "Show the Sobel edge magnitude"),
+                                                        ("Feature_maps", 8, None)])  # fmt: skip
+def test_pictures_fill_their_figures_at_1024_px(browser, app_url, path, charts, rerun):
+    """Side-by-side pictures at 1024 x 768 fill their figure: no white band under them (a fixed-height figure
+    left ~110 px under a picture in a narrow column) and they are as wide as the column. After a rerun
+    that keeps the charts (switching the Sobel view on), a 3x3 heatmap once stayed shrunk to ~65%."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        projector = context.new_page()
+        projector.app_url = app_url
+        open_page(projector, path)
+        if rerun:
+            projector.get_by_text(rerun).click()
+            wait_idle(projector)
+        projector.wait_for_function(f"document.querySelectorAll('{FITTED}').length >= {charts}")
+        wait_idle(projector)
+        figures = projector.evaluate(FITTED_PICTURES_JS)
+        assert len(figures) >= charts, figures
+        for figure in figures:
+            assert figure["band"] <= 14, figure  # the figure's 10 px bottom margin, and rounding
+            assert figure["width"] >= 0.85, figures  # 10 px side margins of a ~180 px figure
+        assert_clean(projector)
+    finally:
+        context.close()
+
+
 def test_conv_arithmetic_stride_changes_the_output_size(page):
     open_page(page, "Conv_arithmetic")
     assert_clean(page)

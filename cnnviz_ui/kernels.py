@@ -20,11 +20,14 @@ MAX_CUSTOM = 15
 PICK_PX = 320  # long side of the clickable output picture in the pixel inspector
 PICK_MIN_PX = 48  # its short side at least: a 5 x 1024 output must not shrink to an unclickable line
 MARK = (230, 20, 60)  # the inspected pixel's outline: a red that shows on grey and on blue-red signed colours
-PADDING_CHOICES = {
-    "same": "same: W_out = ceil(W / S)",
-    "valid": "valid: no padding (P = 0)",
-    "full": "full: P = F - 1, every overlap",
-    "number": "a number of pixels P",
+# Short labels (a select box cuts its value off at the width of a 1024 px projector's column); the note
+# under the box says what the choice does.
+PADDING_CHOICES = {"same": "same", "valid": "valid (P = 0)", "full": "full (P = F - 1)", "number": "P pixels"}
+PADDING_NOTES = {
+    "same": "W_out = ceil(W / S): at stride 1 the output is as large as the input.",
+    "valid": "No padding: the kernel stays inside the image, so the output is F - 1 smaller.",
+    "full": "P = F - 1 on every side: every place where kernel and image overlap at all.",
+    "number": "Type P: that many pixels are added on every side.",
 }
 BOUNDARY_HELP = (
     "What the padding pixels hold. zero: 0 · reflect: mirror image, edge pixel once (dcb|abcd) · "
@@ -113,6 +116,7 @@ def sliding_controls() -> Sliding:
                                  persist_state="session", help="Pixels per step, S"))
     choice = st.selectbox("Padding", list(PADDING_CHOICES), format_func=PADDING_CHOICES.get, key="kernels_padding",
                           persist_state="session")
+    st.caption(PADDING_NOTES[choice])
     padding: int | str = choice
     if choice == "number":
         padding = int(st.number_input("Padding pixels (P)", value=1, step=1, key="kernels_padding_px",
@@ -120,12 +124,13 @@ def sliding_controls() -> Sliding:
     boundary = st.selectbox("Boundary", list(BOUNDARY_MODES), index=2, key="kernels_boundary",
                             persist_state="session", help=BOUNDARY_HELP)
     flip = st.toggle(
-        "Rotate 180° (convolution)",
+        "Rotate 180°",  # a longer label is cut off at 1024 px; the caption says what it means
         value=True,
         key="kernels_flip", persist_state="session",
         help="On: convolution, as scipy.signal.convolve2d and the lecture. Off: cross-correlation, "
         "what a CNN's conv layer computes. For symmetric kernels (blur, Laplacian) both are the same.",
     )
+    st.caption("On: convolution. Off: cross-correlation, what a CNN layer computes.")
     return Sliding(stride, padding, boundary, flip)
 
 

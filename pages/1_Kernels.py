@@ -57,7 +57,8 @@ def guarded(build):
 
 @st.fragment
 def kernel_lab() -> None:
-    kernel_column, sliding_column, view_column = st.columns(3, gap="medium")  # wider controls at 1024 px
+    # The kernel column is wider: the default preset's name fits its box at 1024 px
+    kernel_column, sliding_column, view_column = st.columns([1.35, 1, 1], gap="medium")
     with kernel_column:
         built = guarded(kernel_controls)
     with sliding_column:

@@ -219,3 +219,17 @@ def test_automatic_view_says_what_it_chose():
     assert any("shown as: Signed" in c.value for c in grey.caption)
     flat = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="camera")
     assert any("no colour: its one channel" in c.value for c in flat.sidebar.caption)
+
+
+@pytest.mark.parametrize(
+    ("padding", "formula", "size"),
+    [("same", "W_out = ceil(W / S)", "28"), ("valid", "F - 1 smaller", "26"), ("full", "P = F - 1", "30")],
+)
+def test_the_padding_box_is_short_and_the_note_under_it_says_what_the_choice_does(padding, formula, size):
+    """The box's labels are short (a 1024 px column cut "same: W_out = ceil(W / S)" off); the note says it."""
+    app = run_page(kernels_padding=padding)
+    assert_clean(app)
+    box = app.selectbox(key="kernels_padding")
+    assert all(len(option) <= 16 for option in box.options), box.options
+    assert any(formula in caption.value for caption in app.caption), [c.value for c in app.caption]
+    assert f"= {size}`" in " ".join(m.value for m in app.markdown)  # the 28 x 28 digit's output size

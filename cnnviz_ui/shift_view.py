@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -16,15 +18,24 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
     figure = go.Figure()
     for (name, values), colour in zip(curves.items(), (CONV_COLOUR, DENSE_COLOUR), strict=False):
         figure.add_trace(go.Scatter(x=steps, y=values, name=name, mode="lines+markers", line={"color": colour},
+                                    showlegend=False,  # one legend for both charts: curve_legend
                                     hovertemplate=f"{axis}=%{{x}}: %{{y:.1%}}<extra>{name}</extra>"))  # fmt: skip
     figure.add_vline(x=current, line={"color": "#6b7280", "dash": "dot"})
     figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
                          title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}",
                                 "font": {"size": 14}},
-                         legend={"orientation": "h", "y": -0.25}, dragmode=False)  # fmt: skip
+                         dragmode=False)  # fmt: skip
     figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee")
     figure.update_xaxes(title_text=f"{axis} (pixels)", gridcolor="#eee", zeroline=False)
     return figure
+
+
+def curve_legend(names: list[str]) -> str:
+    """One HTML legend line for both shift charts: in a chart ~200 px wide (1024 px projector) plotly's own
+    legend cut a long model name off, and two legends said the same thing twice. It wraps like text."""
+    entries = [f"<span style='white-space:nowrap'><span style='color:{colour};font-size:1.2em'>●</span> "
+               f"{html.escape(name)}</span>" for name, colour in zip(names, (CONV_COLOUR, DENSE_COLOUR), strict=False)]
+    return "<div style='font-size:0.9rem;line-height:1.6'>" + " &nbsp; ".join(entries) + "</div>"
 
 
 def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:

@@ -8,7 +8,7 @@ from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shi
 from cnnviz_ui import inside
 from cnnviz_ui.common import a_digit, page_header, percent
 from cnnviz_ui.resources import dataset, model_picker
-from cnnviz_ui.shift_view import shift_curves, shift_grid
+from cnnviz_ui.shift_view import curve_legend, shift_curves, shift_grid
 
 MAX_SHIFT = 10
 page_header(
@@ -18,7 +18,7 @@ page_header(
     "every pixel to its own weights, so a shifted digit lands on weights that never saw ink there.",
     icon="↔️",
 )
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([1.3, 2], gap="medium")  # "Shipped dense baseline" fits its box at 1024 px
 with left:
     conv_pick = model_picker("Network (the convnet, say)", key="ti_conv", default="Shipped convnet")
     dense_pick = model_picker(
@@ -74,6 +74,7 @@ def shifted_view() -> None:
                                        lambda p=probs, n=name: inside.probability_chart(p, n, height=240))
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
         st.markdown(f"**How sure is each network that it is {a_digit(target)}?**")
+        st.html(curve_legend(list(grids)))
         c1, c2 = st.columns(2)
         along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}

@@ -3,9 +3,12 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from page_text import page_text
 from streamlit.testing.v1 import AppTest
+
+from cnnviz_ui.shift_view import CONV_COLOUR, DENSE_COLOUR, curve_legend, shift_curves
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Translation_invariance.py")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -87,3 +90,16 @@ def test_an_upload_has_no_true_label_so_nothing_is_called_right():
     assert "no true label" in text
     assert ":green[right]" not in text and ":red[wrong]" not in text
     assert re.search(r"\(.*\) :(green|red)\[(still|no longer) a \d\]", text)
+
+
+def test_the_shift_curves_share_one_legend_that_wraps_and_escapes_names():
+    """Plotly's legend under each ~150 px chart cut "Shipped dense baseline" off at 1024 px; one HTML line
+    above both charts wraps like text. A model's name can be an uploaded file's name: it is escaped."""
+    steps = np.arange(-2, 3)
+    curves = {"<b>my</b> net": np.full(5, 0.9), "Shipped dense baseline": np.full(5, 0.1)}
+    figure = shift_curves(steps, curves, 0, "dx", 7)
+    assert [trace.showlegend for trace in figure.data] == [False, False]
+    legend = curve_legend(list(curves))
+    assert "&lt;b&gt;my&lt;/b&gt; net" in legend and "<b>my</b>" not in legend
+    assert [trace.line.color for trace in figure.data] == [CONV_COLOUR, DENSE_COLOUR]
+    assert legend.index(CONV_COLOUR) < legend.index("my") < legend.index(DENSE_COLOUR) < legend.index("Shipped")

@@ -93,8 +93,8 @@ def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:
 
     try:
         return Digit(np.asarray(to_mnist(pixels), dtype=np.float32), caption)
-    except ValueError as exc:
-        st.error(f"{caption}: {exc}")
+    except ValueError as exc:  # an image with no digit in it: said as on Classify (classify._preprocess)
+        st.warning(f"{caption}: {exc}.")
         return None
 
 

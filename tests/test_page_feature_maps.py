@@ -99,3 +99,24 @@ def test_a_lenet_of_the_session_is_described_by_its_own_filters():
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert "The 20 learned 5×5 filters of conv1" in captions and "32 learned" not in captions
+
+
+def test_an_image_with_no_digit_is_said_the_same_way_as_on_classify():
+    """A 1 x 1 upload was a yellow warning on Classify and a red error on Feature maps and Translation
+    invariance (QA): both digit paths now give the same warning, ending in a full stop."""
+
+    def app():
+        import numpy as np
+
+        from cnnviz_ui import classify, inside
+
+        for pixels in (np.full((1, 1), 90, np.uint8), np.full((64, 64), 200, np.uint8)):  # tiny, blank
+            assert inside._to_mnist(pixels, "photo.png") is None
+            assert classify._preprocess(pixels, "photo.png") is None
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    said = [w.value for w in at.warning]
+    assert len(said) == 4 and said[0] == said[1] and said[2] == said[3], said
+    assert "too small to hold a digit" in said[0] and "no digit found" in said[2]
+    assert all(text.startswith("photo.png: ") and text.endswith(".") and not text.endswith("..") for text in said)

@@ -99,7 +99,8 @@ def show_receptive_field(name: str, summary: Summary, measured: Callable) -> Non
     if not spatial:
         st.info("This network has no conv or pool layers: every dense unit sees the whole input at once.")
         return
-    upto = st.select_slider("Layer", spatial, value=spatial[-1], format_func=lambda i: rows[i].name, key="ar_rf_l")
+    upto = st.select_slider("Layer", spatial, value=spatial[-1], format_func=lambda i: rows[i].name,
+                            key=f"ar_rf_l_{name}")  # per network: a row index means another layer in another net
     out_h, out_w = rows[upto].output_shape[1:]
     c1, c2 = st.columns(2)
     unit = (

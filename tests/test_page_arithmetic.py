@@ -233,3 +233,18 @@ def test_builder_table_round_trip_and_defaults():
     assert model(__import__("torch").zeros(1, 1, 28, 28)).shape == (1, 32, 13, 13)
     with pytest.raises(ValueError, match="row 1 has no layer type"):
         specs_from_frame(pd.DataFrame([[None] * 7], columns=BUILDER_COLUMNS))
+
+
+def test_the_receptive_field_layer_follows_the_network():
+    """The layer slider was keyed the same for every network, and its value is a row index: after LeNet
+    (pool2 is row 5) VGG16's slider said "pool2" while the page explained VGG16's row 5, conv3 (QA)."""
+    from cnnviz.architectures import PRESETS as NETWORKS
+    from cnnviz.summary import summarize
+
+    at = _fresh()
+    for name in ("lenet", "vgg16"):
+        at.selectbox(key="ar_rf_preset").set_value(name).run()
+        assert not at.exception
+        rows = summarize(NETWORKS[name].build(), NETWORKS[name].input_shape).rows
+        last = [r.name for r in rows if r.kind in ("Conv2d", "MaxPool2d", "AvgPool2d")][-1]
+        assert f"**{last}** unit" in page_text(at), (name, last)

@@ -61,6 +61,22 @@ def draw_box(figure: go.Figure, row: float, col: float, size: float, colour: str
                      line={"color": colour, "width": width})  # fmt: skip
 
 
+def dropped_note(name: str, shape: tuple[int, int], pooled: PoolingWindows) -> str | None:
+    """A sentence on the rows and columns no pooling window reaches (relu2 is 11x11: 5 windows of 2 cover
+    10), or None when the windows cover the map. They are drawn outside the grid and silently lost."""
+    k, s = pooled.kernel, pooled.stride
+    lost = []
+    for axis, size, out in (("row", shape[0], pooled.output.shape[0]), ("column", shape[1], pooled.output.shape[1])):
+        covered = (out - 1) * s + k
+        if covered < size:
+            lost.append(f"{axis} {covered}" if size - covered == 1 else f"{axis}s {covered}-{size - 1}")
+    if not lost:
+        return None
+    return (f"{name} is {shape[0]}×{shape[1]}, but only floor(({shape[0]} - {k}) / {s}) + 1 = "
+            f"{pooled.output.shape[0]} windows fit across it: {' and '.join(lost)} lie in no window and are dropped, "
+            "as the output-size formula's floor says (PyTorch's MaxPool2d does the same).")  # fmt: skip
+
+
 def pooling_figures(feature_map: np.ndarray, pooled: PoolingWindows, region: tuple[int, int, int], limit: float,
                     names: tuple[str, str]) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:  # fmt: skip
     """Before/after pooling for the whole map, and a zoomed region with every number printed.
@@ -135,6 +151,9 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     left, right = st.columns(2)
     show_picture(left, overview, "fm_pool_before", maps[index].shape)
     show_picture(right, after, "fm_pool_after", pooled.output.shape)
+    dropped = dropped_note(source, maps[index].shape, pooled)
+    if dropped:
+        st.caption(dropped)
     st.markdown(f"**Zoom** (the orange square): black lines are the {pooled.kernel}×{pooled.kernel} windows; the "
                 ":green[green box] in each marks the number that survives.")  # fmt: skip
     left, right = st.columns(2)

@@ -57,6 +57,7 @@ def test_grad_cam_pooling_and_zoom_widgets(app):
     app.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
     assert not app.exception and not app.error
     assert "**conv2 filter" in page_text(app)
+    assert any("row 10 and column 10 lie in no window" in c.value for c in app.caption)  # relu2 is 11x11
 
 
 def test_the_dense_baseline_has_no_feature_maps_and_says_so(app):
@@ -120,3 +121,34 @@ def test_an_image_with_no_digit_is_said_the_same_way_as_on_classify():
     assert len(said) == 4 and said[0] == said[1] and said[2] == said[3], said
     assert "too small to hold a digit" in said[0] and "no digit found" in said[2]
     assert all(text.startswith("photo.png: ") and text.endswith(".") and not text.endswith("..") for text in said)
+
+
+@pytest.mark.parametrize(("kernel", "stride"), [(2, 2), (3, 3), (3, 2)])
+@pytest.mark.parametrize("size", range(5, 16))
+def test_the_rows_said_to_be_dropped_by_pooling_are_the_ones_torch_ignores(size, kernel, stride):
+    """relu2 (11x11) loses its row 10 and column 10 to 2x2 pooling; the page says so (QA). Oracle: a huge
+    value in a row changes torch's MaxPool2d output exactly when that row is in some window."""
+    import re
+
+    import numpy as np
+    import torch
+
+    from cnnviz import inspect as net_inspect
+    from cnnviz_ui.pooling_view import dropped_note
+
+    base = np.zeros((size, size), np.float32)
+    note = dropped_note("relu2", (size, size), net_inspect.pooling_windows(base, kernel, stride))
+    ignored = []
+    for row in range(size):
+        probe = base.copy()
+        probe[row, :] = 100.0
+        pooled = torch.nn.functional.max_pool2d(torch.from_numpy(probe)[None, None], kernel, stride)
+        if pooled.max() == 0:
+            ignored.append(row)
+    if not ignored:
+        assert note is None
+    else:
+        said = re.search(r"rows? (\d+)(?:-(\d+))? and columns? (\d+)(?:-(\d+))?", note)
+        first, last = int(said[1]), int(said[2] or said[1])
+        assert list(range(first, last + 1)) == ignored, note
+        assert said[3] == said[1] and (said[4] or said[3]) == (said[2] or said[1])  # square: columns alike

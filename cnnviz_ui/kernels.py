@@ -167,6 +167,19 @@ def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | N
     return to_uint8(output, view), colorbar
 
 
+def saturation_note(output: np.ndarray, colorbar: tuple | None) -> str:
+    """" · …" when some output values lie beyond the colour bar's ends (say so, or the bar contradicts the
+    value range printed beside it), else "". A signed bar ends at the 99.5th percentile of |value|, so a
+    few extreme pixels do not wash every other edge out to white."""
+    if colorbar is None:
+        return ""
+    low, high = colorbar[0], colorbar[1]
+    if output.min() >= low and output.max() <= high:
+        return ""
+    why = " (99.5% of the values lie within; the rest would wash the picture out)" if low < 0 else ""
+    return f" · the colour bar stops at {low:.4g} and {high:.4g}{why}: values beyond get its end colours"
+
+
 def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) -> np.ndarray:
     """The output picture (RGB uint8) about ``side`` px on its long side, pixel (``row``, ``col``) outlined in red.
 

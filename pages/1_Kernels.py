@@ -15,6 +15,7 @@ from cnnviz_ui.kernels import (
     kernel_controls,
     output_picture,
     resolved_view,
+    saturation_note,
     show_formula,
     show_inspector,
     sliding_controls,
@@ -92,8 +93,9 @@ def kernel_lab() -> None:
         shown_as = ""
         if view == "auto":  # say what "Automatic" chose: for a colour output it is not the signed colours
             shown_as = f" · shown as: {VIEWS[resolved_view(output, view)].split(':')[0]}"
-        st.caption(f"Output values from {output.min():.4g} to {output.max():.4g}{shown_as} · "
-                   f"{output.size:,} multiply-and-sums done in {elapsed * 1000:.0f} ms")
+        st.caption(f"Output values from {output.min():.4g} to {output.max():.4g}{shown_as}"
+                   f"{saturation_note(output, colorbar)} · {output.size:,} multiply-and-sums done in "
+                   f"{elapsed * 1000:.0f} ms")  # fmt: skip
         st.download_button("Download output (PNG)", lambda: encode_png(pixels), file_name="kernel_output.png",
                            mime="image/png", key="kernels_download", on_click="ignore")
         if st.toggle("Show the Sobel edge magnitude sqrt(gx² + gy²)", key="kernels_sobel", persist_state="session"):
@@ -117,7 +119,9 @@ def sobel_view() -> None:
     show_picture(columns[2], image_figure(to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)",
                                           colorbar=(0, float(magnitude.max()), GREYS)),
                  "kernels_sobel_magnitude", grey.shape)
-    st.caption("gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction.")
+    st.caption("gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction. The gx "
+               "and gy colour bars stop at the 99.5th percentile of |value|; the few stronger pixels get the end "
+               "colours.")  # fmt: skip
 
 
 @st.fragment

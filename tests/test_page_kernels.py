@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -233,3 +234,19 @@ def test_the_padding_box_is_short_and_the_note_under_it_says_what_the_choice_doe
     assert all(len(option) <= 16 for option in box.options), box.options
     assert any(formula in caption.value for caption in app.caption), [c.value for c in app.caption]
     assert f"= {size}`" in " ".join(m.value for m in app.markdown)  # the 28 x 28 digit's output size
+
+
+def test_the_caption_says_when_values_lie_beyond_the_colour_bar():
+    """The camera photo's edge output runs from -638 to 644 while its bar stops at about +-358 (the 99.5th
+    percentile): the caption must say so, or bar and caption contradict each other (QA)."""
+    from cnnviz_ui.kernels import output_picture, saturation_note
+
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert_clean(app)
+    caption = next(c.value for c in app.caption if c.value.startswith("Output values from"))
+    low, high = (float(v) for v in re.search(r"Output values from (\S+) to (\S+?) ·", caption).groups())
+    limit = float(re.search(r"the colour bar stops at (\S+) and (\S+) \(99.5%", caption)[2])
+    assert 0 < limit < max(-low, high)
+    output = np.array([[0.0, 5.0, 10.0]])
+    assert saturation_note(output, output_picture(output, "clip")[1]) == ""  # 0-255 holds them all
+    assert "stops at 0 and 255:" in saturation_note(output * 100, output_picture(output * 100, "clip")[1])

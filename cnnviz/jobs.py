@@ -108,6 +108,11 @@ class TrainingJob:
         self._thread.join(timeout)
 
     @property
+    def stop_requested(self) -> bool:
+        """Stop was pressed: the job finishes its batch and tests the partly trained model, then ends."""
+        return self._stop.is_set()
+
+    @property
     def running(self) -> bool:
         return self._thread.is_alive() or self._state == "running"
 

@@ -14,7 +14,8 @@ page_header(
     "Train",
     "Train a network from scratch and watch it learn. Each **step** shows the network one batch of "
     "images and nudges every weight against the gradient of the loss; an **epoch** is one pass over "
-    "the training set. The red points are accuracy on the 10,000 test images the network never trains on.",
+    "the training set. Blue curves: the training batches; red points: the 10,000 test images the network "
+    "never trains on, measured after each epoch.",
     icon="🏋️",
 )
 slot = training_slot()
@@ -55,7 +56,10 @@ if start:
                              lr=float(lr), optimizer=optimizer, schedule=schedule, augment=augment,
                              limit=int(limit))  # fmt: skip
         job = slot.try_start(config, owner=st.session_state.get("_session_label", ""))
-        if job is None:
+        running = slot.current()
+        if job is None and running is not None and running.id == st.session_state.get("train_job"):
+            st.warning("Your training is still running (below): stop it, or wait for it to finish, then start again.")
+        elif job is None:
             st.warning("Training is busy: another user's run is in progress. Try again when it finishes.")
         else:
             st.session_state["train_job"] = job.id
@@ -88,9 +92,11 @@ if job is None:
 def live_progress() -> Snapshot:
     """The progress, every second while the job runs; returns the snapshot it drew."""
     snap = job.snapshot()
-    if snap.state == "running" and st.button("Stop training", key="train_stop"):
-        job.stop()
-    show_progress(snap, key=f"curves_{job.id}")
+    if snap.state == "running" and not job.stop_requested:  # on_click: the rerun it causes already says "Stopping…"
+        st.button("Stop training", key="train_stop", on_click=job.stop)
+    if snap.state == "running" and job.stop_requested:  # at once: the job still tests the model before it ends
+        st.caption("Stopping: finishing this batch, then testing the model on the 10,000 test images…")
+    show_progress(snap, key=f"curves_{job.id}", stopping=job.stop_requested)
     if snap.state != "running" and st.session_state.get("train_redrawn") != job.id:
         st.session_state["train_redrawn"] = job.id  # one full rerun so the results below appear
         st.rerun()

@@ -59,3 +59,44 @@ def test_an_uploaded_checkpoint_joins_the_session_only_if_it_reads_digits():
     at.file_uploader(key="train_checkpoint_upload").upload("digits.pt", digits, "application/octet-stream").run()
     assert not at.exception and not at.error and not at.warning
     assert list(at.session_state["trained_models"]) == ["Uploaded dense (digits.pt)"]
+
+
+def test_stop_says_stopping_at_once_and_a_second_start_is_your_own_run():
+    """Stop showed nothing for 3-4 s (the job still tests the model before it ends), and Start during your
+    own run said "another user's run is in progress" (QA)."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox(key="train_model").set_value("convnet")
+    at.number_input(key="train_epochs").set_value(3)  # minutes of work: it is still running below
+    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    assert not at.exception and not at.warning
+    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    assert [w.value for w in at.warning] == [
+        "Your training is still running (below): stop it, or wait for it to finish, then start again."
+    ]
+    at.button(key="train_stop").click().run()
+    try:
+        assert not at.exception
+        assert any(c.value.startswith("Stopping: finishing this batch") for c in at.caption)
+        assert "Stopping…" in at.get("progress")[0].proto.text
+        assert not [b for b in at.button if b.key == "train_stop"], "no second Stop to press"
+    finally:
+        from cnnviz_ui.resources import training_slot
+
+        job = training_slot().get(at.session_state["train_job"])
+        job.stop()
+        job.join(120)
+    assert job.snapshot().state == "stopped"
+
+
+def test_the_curves_have_one_legend_entry_per_colour():
+    """The legend listed "train loss, train accuracy, test loss, test accuracy" under the loss chart while
+    loss and accuracy shared their colours (QA): one entry per colour now, naming what it measures."""
+    from cnnviz.jobs import Snapshot
+    from cnnviz_ui.training import TEST_COLOUR, TRAIN_COLOUR, curves_figure
+
+    steps = [{"step": s, "loss": 1.0 / s, "acc": 0.5, "epoch": 1} for s in (1, 2, 3)]
+    epochs = [{"step": 3, "test_loss": 0.4, "test_top1": 0.9}]
+    figure = curves_figure(Snapshot("done", 3, 3, steps, epochs))
+    shown = [(trace.name, trace.line.color) for trace in figure.data if trace.showlegend is not False]
+    assert shown == [("training batches", TRAIN_COLOUR), ("10,000 test images (after each epoch)", TEST_COLOUR)]
+    assert len(figure.data) == 4  # loss and accuracy of each

@@ -56,7 +56,7 @@ def _drawing() -> DigitInput | None:
     pixels = lasting_canvas("classify_canvas", stroke_width=22, stroke_color="#111111", background_color="#ffffff",
                             height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", update_streamlit=True)
     st.caption("Draw one digit, big, with the mouse or a finger: the prediction updates when you lift the pen. "
-               "The arrows above the box undo or redo a stroke; **Clear** empties it.")  # fmt: skip
+               "Point at the box (or touch it) and arrows above it undo or redo a stroke; **Clear** empties it.")
     if pixels is None:
         st.info("Draw a digit in the white box to see what the network makes of it.")
         return None

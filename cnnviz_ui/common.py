@@ -156,7 +156,8 @@ def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
 
     st.button("Clear", key=f"{key}__clear", on_click=clear, disabled=not objects, help="Empty the box and start again")
     if start is not None and objects:
-        st.caption("Your drawing from before is back. The bin above the box goes back to it; **Clear** empties it.")
+        st.caption("Your drawing from before is back. The bin above the box (point at the box to see it) goes back "
+                   "to it; **Clear** empties it.")
     return st.session_state[kept][1] if drawn else None
 
 

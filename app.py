@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from cnnviz_ui.common import page_header
+from cnnviz_ui.common import page_header, wrapping_columns
 from cnnviz_ui.resources import SHIPPED, compute_device_name, shipped_model
 
 ROOT = Path(__file__).parent
@@ -39,17 +39,19 @@ def home() -> None:
         "convolution layer learns, check every output size and parameter count, look inside a trained "
         "MNIST network layer by layer, classify a digit you draw or photograph, and train the network yourself.",
     )
-    for row in range(0, len(PAGES), 3):  # a row of three at a time: on a phone they stack in the lecture's order
-        for column, (path, _, icon, title, blurb) in zip(st.columns(3), PAGES[row : row + 3], strict=False):
-            with column.container(border=True):
-                st.page_link(path, label=f"**{title}**", icon=icon)
-                st.caption(blurb)
+    # One grid of cards in the lecture's order: as many across as fit with their titles whole (three on a laptop).
+    for column, (path, _, icon, title, blurb) in zip(wrapping_columns(len(PAGES), "home_cards", 200), PAGES,
+                                                     strict=True):  # fmt: skip
+        with column.container(border=True):
+            st.page_link(path, label=f"**{title}**", icon=icon)
+            st.caption(blurb)
     st.subheader("The network inside")
     left, right = st.columns(2)
     with left:
         try:
             _, meta = shipped_model("Shipped convnet")
-            st.metric("Shipped convnet, MNIST test accuracy (top-1)", f"{meta['test_top1']:.2%}")
+            st.metric("Shipped convnet: test accuracy", f"{meta['test_top1']:.2%}",
+                      help="Top-1, on the 10,000 MNIST test digits it never trained on.")
             st.caption(
                 f"Conv32 3x3 · MaxPool 2 · Conv64 3x3 · MaxPool 2 · Conv64 3x3 · Dense 64 · Dense 10: 93,322 "
                 f"parameters, trained {meta.get('epochs', '?')} epochs with {meta.get('optimizer', '?')} "

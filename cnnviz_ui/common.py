@@ -187,6 +187,27 @@ def _canvas_fit_css(box: str, canvas: str, width: int) -> str:
     return "<style>" + "\n".join(rules) + "</style>"
 
 
+def wrapping_columns(spec: int | list[float], key: str, min_px: int, **options: object) -> list:
+    """``st.columns(spec, **options)`` that wrap onto more rows rather than get narrower than ``min_px``.
+
+    Streamlit only stacks columns on a phone; a 1280 x 720 projector at 150% browser zoom (853 px with the
+    sidebar open) squeezed four figures into 120 px columns, where a plotly chart (never narrower than
+    150 px) covered its neighbour and ran off the screen. Equal columns (an int ``spec``) become a grid of
+    equal tracks, so a figure that wraps keeps its size; unequal ones wrap as they are (the wrapped one
+    takes the row). The page order is kept: left to right, then down.
+    """
+    row = f".st-key-{key} > [data-testid='stLayoutWrapper'] > [data-testid='stHorizontalBlock']"
+    if isinstance(spec, int):
+        tracks = f"repeat(auto-fit, minmax({min_px}px, 1fr))"
+        css = (f"{row} {{ display: grid !important; grid-template-columns: {tracks}; }}"
+               f" {row} > [data-testid='stColumn'] {{ width: auto !important; min-width: 0; }}")  # fmt: skip
+    else:
+        css = f"{row} {{ flex-wrap: wrap; }} {row} > [data-testid='stColumn'] {{ min-width: {min_px}px; }}"
+    box = st.container(key=key)
+    box.html(f"<style>{css}</style>")
+    return box.columns(spec, **options)
+
+
 def show_picture(column, figure, key: str, shape: tuple[int, int], config: dict | None = None) -> None:
     """Draw an image or heatmap figure in ``column`` as tall as its picture of ``shape`` (rows, columns) at the
     column's width, with no white band under it at any screen width (``plots.fitted_height_css``)."""

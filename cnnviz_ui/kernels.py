@@ -13,8 +13,8 @@ from streamlit_image_coordinates import streamlit_image_coordinates
 from cnnviz.filtering import BOUNDARY_MODES, kernel_window, output_size_formula, padding_amounts
 from cnnviz.images import to_uint8
 from cnnviz.kernels import PRESET_NOTES, PRESETS, box_kernel, gaussian_kernel, normalise_kernel
-from cnnviz_ui.common import lasting_data_editor, show_picture
-from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap
+from cnnviz_ui.common import lasting_data_editor, show_picture, wrapping_columns
+from cnnviz_ui.plots import CHART_MIN_WIDTH, DIVERGING, GREYS, diverging_rgb, heatmap
 
 MAX_CUSTOM = 15
 PICK_PX = 320  # long side of the clickable output picture in the pixel inspector
@@ -176,8 +176,8 @@ def saturation_note(output: np.ndarray, colorbar: tuple | None) -> str:
     low, high = colorbar[0], colorbar[1]
     if output.min() >= low and output.max() <= high:
         return ""
-    why = " (99.5% of the values lie within; the rest would wash the picture out)" if low < 0 else ""
-    return f" · the colour bar stops at {low:.4g} and {high:.4g}{why}: values beyond get its end colours"
+    why = " (99.5% of the values)" if low < 0 else ""
+    return f" · the colour bar covers {low:.4g} to {high:.4g}{why}; values beyond get its end colours"
 
 
 def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) -> np.ndarray:
@@ -290,7 +290,7 @@ def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixe
     height = 340 if max(rows, cols) <= 7 else 480
     if max(rows, cols) > 9:
         st.caption("Too many cells to print every number: hover over a cell to read it.")
-    columns = st.columns(3)
+    columns = wrapping_columns(3, "kernels_inspect_figures", CHART_MIN_WIDTH)
     figures = [
         heatmap(window.patch, "Input window", height=height, diverging=False, zmin=0, zmax=255),
         heatmap(window.weights, "Kernel as applied" + (" (rotated 180°)" if sliding.flip else ""), height=height),

@@ -23,7 +23,7 @@ GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 FIGURE_HEIGHT = 340
 CHART_MIN_WIDTH = 150  # px: Streamlit's plotly element is never narrower
 PICTURE_MAX_HEIGHT = 560  # px: a fitted figure on a very wide screen stops growing here (fits a 900 px window)
-TITLE_CHARS = 26  # a title wraps onto a second line beyond this: three figures side by side are ~200 px wide
+TITLE_CHARS = 22  # a title wraps onto a second line beyond this: a figure may be 150 px wide (three at 150% zoom)
 BAR_ROOM = 40  # px between every figure's title and its plot, where an image's colour bar lies
 # A colour bar across the top of the plot, in the room ``layout`` keeps for it.
 BAR = {"orientation": "h", "thickness": 10, "len": 0.8, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom",
@@ -165,7 +165,7 @@ def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
     if title:  # an annotation, not a plotly title: a title of two lines is anchored by its first line
         figure.add_annotation(text="<br>".join(lines), x=0.5, y=1, xref="paper", yref="paper", xanchor="center",
                               yanchor="bottom", yshift=BAR_ROOM, showarrow=False,
-                              font={"size": 15, "weight": 600})  # fmt: skip
+                              font={"size": 14, "weight": 600})  # fmt: skip
     figure.update_xaxes(showgrid=False, zeroline=False, constrain="range", showticklabels=False, ticks="")
     figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", constrain="range", constraintoward="top",
                         showticklabels=False, ticks="")  # fmt: skip

@@ -8,7 +8,7 @@ import streamlit as st
 from cnnviz.filtering import apply_kernel, gradient_magnitude
 from cnnviz.images import encode_png, to_greyscale, to_uint8
 from cnnviz.kernels import PRESETS
-from cnnviz_ui.common import friendly_errors, page_header, show_picture
+from cnnviz_ui.common import friendly_errors, page_header, show_picture, wrapping_columns
 from cnnviz_ui.images import image_input
 from cnnviz_ui.kernels import (
     VIEWS,
@@ -20,7 +20,7 @@ from cnnviz_ui.kernels import (
     show_inspector,
     sliding_controls,
 )
-from cnnviz_ui.plots import DIVERGING, GREYS, diverging_rgb, heatmap, image_figure, picture_source
+from cnnviz_ui.plots import CHART_MIN_WIDTH, DIVERGING, GREYS, diverging_rgb, heatmap, image_figure, picture_source
 
 page_header(
     "Kernels",
@@ -59,7 +59,7 @@ def guarded(build):
 @st.fragment
 def kernel_lab() -> None:
     # The kernel column is wider: the default preset's name fits its box at 1024 px
-    kernel_column, sliding_column, view_column = st.columns([1.35, 1, 1], gap="medium")
+    kernel_column, sliding_column, view_column = wrapping_columns([1.35, 1, 1], "kernels_settings", 180, gap="medium")
     with kernel_column:
         built = guarded(kernel_controls)
     with sliding_column:
@@ -78,7 +78,7 @@ def kernel_lab() -> None:
         output = apply_kernel(image, kernel, **sliding.as_kwargs())
         elapsed = time.perf_counter() - started
         pixels, colorbar = output_picture(output, view)
-        left, middle, right = st.columns(3)
+        left, middle, right = wrapping_columns(3, "kernels_figures", CHART_MIN_WIDTH)
         input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
         show_picture(left, image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
                      "kernels_input_plot", image.shape[:2])
@@ -110,7 +110,7 @@ def sobel_view() -> None:
     grey = image if image.ndim == 2 else to_greyscale(picked.pixels)
     gx, gy = (apply_kernel(grey, PRESETS[name], boundary="symmetric") for name in ("Sobel x", "Sobel y"))
     magnitude = gradient_magnitude(grey)
-    columns = st.columns(3)
+    columns = wrapping_columns(3, "kernels_sobel_figures", CHART_MIN_WIDTH)
     for column, values, name in zip(columns[:2], (gx, gy), ("gx", "gy"), strict=True):
         rgb, limit = diverging_rgb(values)
         title = f"{name} = Sobel {name[1]}"

@@ -5,7 +5,16 @@ import streamlit as st
 
 from cnnviz import inspect as net_inspect
 from cnnviz_ui import inside, pooling_view
-from cnnviz_ui.common import a_digit, friendly_errors, lasting_args, page_header, percent, show_picture
+from cnnviz_ui.common import (
+    a_digit,
+    friendly_errors,
+    lasting_args,
+    page_header,
+    percent,
+    show_picture,
+    wrapping_columns,
+)
+from cnnviz_ui.plots import CHART_MIN_WIDTH
 from cnnviz_ui.resources import model_picker
 
 page_header(
@@ -102,7 +111,7 @@ def one_map() -> None:
     index = c2.slider("Map number", 0, count - 1, **lasting_args(f"fm_zoom_map_{conv}", lambda v: v < count, strongest))
     block = next(b for b in blocks if b[0] == conv)
     limit = float(np.abs(acts[conv][index]).max()) or 1.0
-    figures = st.columns(len(block) + 1)
+    figures = wrapping_columns(len(block) + 1, "fm_zoom_figures", CHART_MIN_WIDTH)
     weights = net_inspect.conv_filters(model, conv)[index].numpy()  # (C_in, 3, 3)
     peak = float(np.abs(weights).max())
     with figures[0]:

@@ -6,7 +6,7 @@ import streamlit as st
 from cnnviz.models import count_parameters
 from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch, topk_accuracy
 from cnnviz_ui import cards, classify, inside
-from cnnviz_ui.common import page_header
+from cnnviz_ui.common import page_header, wrapping_columns
 from cnnviz_ui.resources import available_models, dataset, model_picker
 
 page_header(
@@ -47,7 +47,8 @@ predicted = probs.argmax(axis=1)
 matrix = confusion_matrix(labels, predicted)
 accuracy = per_class_accuracy(matrix)
 
-matrix_col, class_col = st.columns([1.35, 1.0], gap="large")
+# Side by side only where the matrix gets ~300 px: its 4-digit counts spilled out of narrower cells.
+matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
 with matrix_col:
     st.markdown(f"**Confusion matrix** of the {label}: row = true digit, column = the network's answer")
     st.plotly_chart(classify.confusion_figure(matrix), key="evaluate_confusion", config={"displayModeBar": False})

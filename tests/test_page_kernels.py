@@ -245,8 +245,8 @@ def test_the_caption_says_when_values_lie_beyond_the_colour_bar():
     assert_clean(app)
     caption = next(c.value for c in app.caption if c.value.startswith("Output values from"))
     low, high = (float(v) for v in re.search(r"Output values from (\S+) to (\S+?) ·", caption).groups())
-    limit = float(re.search(r"the colour bar stops at (\S+) and (\S+) \(99.5%", caption)[2])
+    limit = float(re.search(r"the colour bar covers (\S+) to (\S+) \(99.5% of the values\)", caption)[2])
     assert 0 < limit < max(-low, high)
     output = np.array([[0.0, 5.0, 10.0]])
     assert saturation_note(output, output_picture(output, "clip")[1]) == ""  # 0-255 holds them all
-    assert "stops at 0 and 255:" in saturation_note(output * 100, output_picture(output * 100, "clip")[1])
+    assert "covers 0 to 255;" in saturation_note(output * 100, output_picture(output * 100, "clip")[1])

@@ -6,7 +6,7 @@ from e2e_helpers import assert_clean, field, fill_number, open_page, screenshot,
 def test_home_lists_pages_and_model(page):
     open_page(page)
     # The very first request of a fresh server also loads torch and the shipped model: wait for the figure.
-    page.get_by_text("Shipped convnet, MNIST test accuracy").wait_for(timeout=90_000)
+    page.get_by_text("Shipped convnet: test accuracy").wait_for(timeout=90_000)
     wait_idle(page)
     assert_clean(page)
     body = page.inner_text("body")

@@ -158,6 +158,43 @@ def test_captions_and_chart_labels_are_readable_from_the_back_of_the_hall(page, 
     assert ratios and min(ratios) >= 4.5, ratios
 
 
+OVERLAPS_JS = """(selector) => {
+    const boxes = [...document.querySelectorAll(selector)].map(e => e.getBoundingClientRect());
+    const clash = [];
+    boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+        if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) clash.push(i);
+    }));
+    return {right: Math.max(...boxes.map(b => b.right)), width: document.documentElement.clientWidth, clash};
+}"""
+
+
+@pytest.mark.parametrize(("path", "selector"), [
+    ("Feature_maps", '[class*="fm_zoom_"][class*="__box"] svg.main-svg:first-of-type'),  # the drawing, not its clip
+    ("Kernels", '[class*="kernels_"][class*="__box"] svg.main-svg:first-of-type'),
+    ("", '[data-testid="stPageLink"] p'),
+])  # fmt: skip
+def test_a_projector_at_150_percent_zoom_cuts_nothing_off(browser, app_url, path, selector):
+    """1280 x 720 at 150% browser zoom is 853 px with the sidebar open: four 150 px figures in 120 px columns
+    covered each other and ran off the screen, and the Home cards cut "Conv arithmetic" to "Conv arithmeti"
+    (QA). Columns of figures and cards now wrap onto more rows instead."""
+    context = browser.new_context(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+    try:
+        projector = context.new_page()
+        projector.app_url = app_url
+        open_page(projector, path)
+        projector.locator(selector).first.wait_for()
+        wait_idle(projector)
+        seen = projector.evaluate(OVERLAPS_JS, selector)
+        assert seen["right"] <= seen["width"] and not seen["clash"], seen
+        if not path:  # every card title whole
+            cut = projector.locator(selector).evaluate_all("ps => ps.filter(p => p.scrollWidth > p.clientWidth + 1)"
+                                                           ".map(p => p.textContent)")  # fmt: skip
+            assert not cut, cut
+        screenshot(projector, f"{path.lower() or 'home'}_150_percent")
+    finally:
+        context.close()
+
+
 def test_conv_arithmetic_stride_changes_the_output_size(page):
     open_page(page, "Conv_arithmetic")
     assert_clean(page)

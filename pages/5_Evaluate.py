@@ -47,7 +47,8 @@ predicted = probs.argmax(axis=1)
 matrix = confusion_matrix(labels, predicted)
 accuracy = per_class_accuracy(matrix)
 
-# Side by side only where the matrix gets ~300 px: its 4-digit counts spilled out of narrower cells.
+# Side by side only where each gets 300 px (a wide screen): in a narrower column (1024 px, or a projector at
+# 150% zoom) the matrix's 4-digit counts spilled out of its cells; stacked, each takes the page's width.
 matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
 with matrix_col:
     st.markdown(f"**Confusion matrix** of the {label}: row = true digit, column = the network's answer")

@@ -192,22 +192,26 @@ def model_cards(answers: Sequence[tuple[str, Sequence[tuple[int, float]]]], invi
 MISTAKE_PX = 84  # each misclassified digit's picture: ten cards fit a laptop row, four a phone's
 
 
-def mistake_grid(mistakes: Sequence[tuple[bytes, int, Sequence[tuple[int, float]], str, int]]) -> str:
-    """Misclassified digits as cards in rank order, as many to a row as the width holds (a CSS grid).
+def mistake_grid(mistakes: Sequence[tuple[bytes, int, Sequence[tuple[int, float]], str, int]],
+                 names: Sequence[str] | None = None) -> str:  # fmt: skip
+    """Misclassified images as cards in rank order, as many to a row as the width holds (a CSS grid).
 
-    Each item: (picture PNG, true label, top-5 ranking, the answer's probability as shown, test-set index).
+    Each item: (picture PNG, true label, top-5 ranking, the answer's probability as shown, test-set index);
+    ``names``: the classes' names (Fashion-MNIST's), shown instead of their numbers.
     Under each picture: **true → answer**, the probability on its own line (so a wide one cannot push a
     card out of line), then the top-5 with the true class in bold and the image's index. Ten Streamlit
     columns used to stack column by column on a phone (1st, 11th, 21st, 2nd…), one full-width picture each.
     """
     cards = []
+    name = (lambda c: escape(names[c])) if names is not None else str
     for png, label, ranking, sure, index in mistakes:
-        top5 = " ".join(f"<b>{c}</b>" if c == label else str(c) for c, _ in ranking)
+        top5 = (", " if names is not None else " ").join(f"<b>{name(c)}</b>" if c == label else name(c)
+                                                          for c, _ in ranking)  # fmt: skip
         cards.append(
             f"<div class='cnnviz-mistake' data-rank='{len(cards)}'>"
-            f"<img src='{data_uri(png)}' alt='test digit #{index}' width='{MISTAKE_PX}' height='{MISTAKE_PX}' "
+            f"<img src='{data_uri(png)}' alt='test image #{index}' width='{MISTAKE_PX}' height='{MISTAKE_PX}' "
             "style='display:block'>"
-            f"<div style='font-weight:700;margin-top:4px'>{label} → {ranking[0][0]}</div>"
+            f"<div style='font-weight:700;margin-top:4px'>{name(label)} → {name(ranking[0][0])}</div>"
             f"<div style='font-variant-numeric:tabular-nums'>{escape(sure)}</div>"
             f"<div style='font-size:0.8rem;color:{MUTED};line-height:1.3'>top-5: {top5} · #{index}</div></div>"
         )

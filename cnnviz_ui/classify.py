@@ -6,6 +6,7 @@ the MNIST test set is already in MNIST's format and goes to the network as it is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -118,26 +119,27 @@ def step_picture(step: PreprocessStep, size: int) -> bytes:
 
 
 @st.cache_data(max_entries=16, show_spinner="Classifying the 10,000 test digits (once per model)…")
-def test_probabilities(label: str, fingerprint: str, _model: nn.Module) -> np.ndarray:
-    """float32 (10000, 10) class probabilities on the MNIST test set, cached per model label and weights."""
-    images, _ = dataset("MNIST", "test")
+def test_probabilities(label: str, fingerprint: str, _model: nn.Module, dataset_name: str = "MNIST") -> np.ndarray:
+    """float32 (10000, 10) class probabilities on a test set, cached per model label, weights and dataset."""
+    images, _ = dataset(dataset_name, "test")
     return predict_dataset(_model, images).astype(np.float32)
 
 
-def model_scores(label: str, model: nn.Module) -> np.ndarray:
+def model_scores(label: str, model: nn.Module, dataset_name: str = "MNIST") -> np.ndarray:
     """``test_probabilities`` keyed by the label and a hash of the weights (session models can share a label)."""
-    return test_probabilities(label, model_fingerprint(model), model)
+    return test_probabilities(label, model_fingerprint(model), model, dataset_name)
 
 
-def confusion_figure(matrix: np.ndarray, height: int = 480) -> go.Figure:
+def confusion_figure(matrix: np.ndarray, height: int = 480, names: Sequence[str] | None = None) -> go.Figure:
     """The confusion matrix as a heatmap: rows true class, columns predicted, every count printed.
 
     The colour scale stops at the largest off-diagonal count, so the mistakes stand out; the
-    diagonal (correct answers, hundreds each) is simply the darkest colour.
+    diagonal (correct answers, hundreds each) is simply the darkest colour. ``names``: the classes' names
+    (Fashion-MNIST's "Trouser"…), else their numbers.
     """
     off = matrix.copy()
     np.fill_diagonal(off, 0)
-    classes = [str(c) for c in range(len(matrix))]
+    classes = list(names) if names is not None else [str(c) for c in range(len(matrix))]
     figure = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, zmin=0, zmax=max(int(off.max()), 1),
                                   colorscale="Blues", texttemplate="%{z}", textfont={"size": 11}, xgap=1, ygap=1,
                                   hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
@@ -152,11 +154,12 @@ def confusion_figure(matrix: np.ndarray, height: int = 480) -> go.Figure:
     return figure
 
 
-def per_class_figure(accuracy: np.ndarray, height: int = 480) -> go.Figure:
-    """Accuracy per true class as horizontal bars; the worst class in red."""
+def per_class_figure(accuracy: np.ndarray, height: int = 480, names: Sequence[str] | None = None) -> go.Figure:
+    """Accuracy per true class as horizontal bars (labelled by ``names`` if given); the worst class in red."""
     worst = int(np.nanargmin(accuracy))
     colours = ["#dc2626" if c == worst else BLUE for c in range(len(accuracy))]
-    figure = go.Figure(go.Bar(x=accuracy, y=[str(c) for c in range(len(accuracy))], orientation="h",
+    classes = list(names) if names is not None else [str(c) for c in range(len(accuracy))]
+    figure = go.Figure(go.Bar(x=accuracy, y=classes, orientation="h",
                               marker_color=colours, text=[f"{a:.1%}" for a in accuracy], textposition="auto",
                               insidetextanchor="end", cliponaxis=False,
                               hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip

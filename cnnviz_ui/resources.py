@@ -62,12 +62,20 @@ def add_session_model(label: str, model: nn.Module, meta: dict) -> None:
     session_models()[label] = (model, meta)
 
 
-def available_models(only_mnist: bool = False) -> tuple[dict[str, tuple[nn.Module, dict]], list[str]]:
-    """All models this session can use (shipped first), and one message per shipped model that failed.
+def trained_on(meta: dict) -> str:
+    """The dataset a model was trained on (checkpoints from before the field existed were MNIST)."""
+    return meta.get("dataset", "MNIST")
+
+
+def available_models(only_mnist: bool = False, dataset_name: str | None = None) -> tuple[dict, list[str]]:
+    """All models this session can use (shipped first), label → (model, meta), and one message per shipped
+    model that failed to load.
 
     ``only_mnist``: leave out models trained on another dataset (a Fashion-MNIST net's "7" is a sneaker,
-    not a digit), for the pages that show digits.
+    not a digit), for the pages that show digits; ``dataset_name``: only the models trained on it.
     """
+    if only_mnist:
+        dataset_name = "MNIST"
     models, problems = {}, []
     for label in SHIPPED:
         try:
@@ -75,16 +83,17 @@ def available_models(only_mnist: bool = False) -> tuple[dict[str, tuple[nn.Modul
         except (ValueError, FileNotFoundError) as exc:
             problems.append(f"{label}: {exc}")
     models.update(session_models())
-    if only_mnist:
-        models = {name: entry for name, entry in models.items() if entry[1].get("dataset", "MNIST") == "MNIST"}
+    if dataset_name is not None:
+        models = {name: entry for name, entry in models.items() if trained_on(entry[1]) == dataset_name}
     return models, problems
 
 
 def model_picker(
-    label: str = "Model", key: str = "model_choice", default: str = "Shipped convnet", only_mnist: bool = True
+    label: str = "Model", key: str = "model_choice", default: str = "Shipped convnet", dataset_name: str = "MNIST"
 ) -> tuple[str, nn.Module, dict] | None:
-    """A selectbox over ``available_models``; shows what failed to load; None when no model is usable."""
-    models, problems = available_models(only_mnist)
+    """A selectbox over the ``available_models`` trained on ``dataset_name``; shows what failed to load; None
+    when no model is usable."""
+    models, problems = available_models(dataset_name=dataset_name)
     for problem in problems:
         st.error(problem)
     if not models:

@@ -1,32 +1,50 @@
-"""Evaluate: top-1 and top-5 error on the MNIST test set, the confusion matrix, per-class accuracy, the mistakes."""
+"""Evaluate: top-1 and top-5 error on the test set (MNIST, or Fashion-MNIST for a model trained on it), the
+confusion matrix, per-class accuracy, the mistakes."""
 
 import numpy as np
 import streamlit as st
 
+from cnnviz.data import DATASETS
 from cnnviz.models import count_parameters
 from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch, topk_accuracy
 from cnnviz_ui import cards, classify, inside
 from cnnviz_ui.common import page_header, wrapping_columns
-from cnnviz_ui.resources import available_models, dataset, model_picker
+from cnnviz_ui.resources import available_models, dataset, model_picker, trained_on
+
+TEST_SETS = {"MNIST": "10,000 handwritten digits", "Fashion-MNIST": "10,000 photos of clothes"}
 
 page_header(
     "Evaluate",
-    "How good is the network on the **10,000 test digits** it never saw while training? **Top-1 error** counts "
+    "How good is the network on the **10,000 test images** it never saw while training (MNIST digits; clothes "
+    "for a model trained on Fashion-MNIST)? **Top-1 error** counts "
     "the images whose most likely class is wrong; **top-5 error** counts those whose true class is not even among "
     "the five most likely (the ImageNet competition's metric). Predictions are computed once per model and cached.",
     icon="📊",
 )
-images, labels_tensor = dataset("MNIST", "test")
+# A model is tested on the test set of what it was trained on: Fashion-MNIST models (trained or loaded on the
+# Train page) get their own test set, with the clothes' names instead of digits.
+trained = {trained_on(meta) for _, meta in available_models()[0].values()}
+test_set = next(iter(trained)) if len(trained) == 1 else "MNIST"
+if len(trained) > 1:
+    test_set = st.radio("Test set", sorted(trained, key=lambda d: (d != "MNIST", d)), key="evaluate_dataset",
+                        horizontal=True,
+                        format_func=lambda d: f"{d}: {TEST_SETS.get(d, 'images')}", persist_state="session")
+names = None if test_set == "MNIST" else DATASETS[test_set][1]
+thing = "digit" if names is None else "image"
+images, labels_tensor = dataset(test_set, "test")
 labels = labels_tensor.numpy()
-models, _ = available_models(only_mnist=True)
+models, _ = available_models(dataset_name=test_set)
 
-st.subheader("Every model on the test set")
-if len(available_models()[0]) > len(models):
-    st.caption("Models trained on Fashion-MNIST are left out: this page tests on MNIST digits. The Train page "
-               "shows their accuracy on the Fashion-MNIST test set.")  # fmt: skip
+
+def class_name(c: int | str) -> str:
+    """A class as the student knows it: the digit, or the piece of clothing; "any" stays "any"."""
+    return str(c) if names is None or c == "any" else names[c]
+
+
+st.subheader(f"Every {'' if names is None else test_set + ' '}model on the test set")
 rows = []
 for name, (model, _meta) in models.items():
-    probs = classify.model_scores(name, model)
+    probs = classify.model_scores(name, model, test_set)
     top1, top5 = topk_accuracy(probs, labels, 1), topk_accuracy(probs, labels, 5)
     rows.append({"Model": name, "Parameters": count_parameters(model), "Top-1 accuracy": top1,
                  "Top-1 error": 1 - top1, "Top-5 accuracy": top5, "Top-5 error": 1 - top5,
@@ -38,11 +56,11 @@ if rows:
                  | {"Parameters": st.column_config.NumberColumn(format="localized")})  # fmt: skip
 
 with st.columns([1, 1.4])[0]:
-    picked = model_picker("Model to look at in detail", key="evaluate_model")
+    picked = model_picker("Model to look at in detail", key=f"evaluate_model_{test_set}", dataset_name=test_set)
 if picked is None:
     st.stop()
 label, model, _ = picked
-probs = classify.model_scores(label, model)
+probs = classify.model_scores(label, model, test_set)
 predicted = probs.argmax(axis=1)
 matrix = confusion_matrix(labels, predicted)
 accuracy = per_class_accuracy(matrix)
@@ -51,36 +69,41 @@ accuracy = per_class_accuracy(matrix)
 # 150% zoom) the matrix's 4-digit counts spilled out of its cells; stacked, each takes the page's width.
 matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
 with matrix_col:
-    st.markdown(f"**Confusion matrix** of the {label}: row = true digit, column = the network's answer")
-    st.plotly_chart(classify.confusion_figure(matrix), key="evaluate_confusion", config={"displayModeBar": False})
+    st.markdown(f"**Confusion matrix** of the {label}: row = true {'digit' if names is None else 'class'}, "
+                "column = the network's answer")
+    st.plotly_chart(classify.confusion_figure(matrix, names=names), key="evaluate_confusion",
+                    config={"displayModeBar": False})  # fmt: skip
     off = matrix - np.diag(np.diag(matrix))
     true_c, pred_c = np.unravel_index(int(off.argmax()), off.shape)
     st.caption(f"Colours stop at the largest mistake so errors stand out. Most common mistake: "
-               f"**{true_c} read as {pred_c}** ({off[true_c, pred_c]} times).")  # fmt: skip
+               f"**{class_name(true_c)} read as {class_name(pred_c)}** ({off[true_c, pred_c]} times).")  # fmt: skip
 with class_col:
-    st.markdown("**Accuracy per digit**")
-    st.plotly_chart(classify.per_class_figure(accuracy), key="evaluate_per_class", config={"displayModeBar": False})
+    st.markdown(f"**Accuracy per {'digit' if names is None else 'class'}**")
+    st.plotly_chart(classify.per_class_figure(accuracy, names=names), key="evaluate_per_class",
+                    config={"displayModeBar": False})  # fmt: skip
     worst = int(np.nanargmin(accuracy))
-    st.caption(f"Hardest digit for this model: **{worst}** ({accuracy[worst]:.1%} of its "
-               f"{int(matrix[worst].sum()):,} test images right).")  # fmt: skip
+    st.caption(f"Hardest {'digit' if names is None else 'class'} for this model: **{class_name(worst)}** "
+               f"({accuracy[worst]:.1%} of its {int(matrix[worst].sum()):,} test images right).")  # fmt: skip
 
 st.subheader("The mistakes, most confident first")
 wrong = mistakes(probs, labels)
 f1, f2, f3 = st.columns([1, 1, 2])
 choices = ["any", *range(10)]
-true_filter = f1.selectbox("True digit", choices, key="evaluate_true", persist_state="session", format_func=str)
-pred_filter = f2.selectbox("Predicted as", choices, key="evaluate_predicted", persist_state="session", format_func=str)
+true_filter = f1.selectbox(f"True {'digit' if names is None else 'class'}", choices, key="evaluate_true",
+                           persist_state="session", format_func=class_name)  # fmt: skip
+pred_filter = f2.selectbox("Predicted as", choices, key="evaluate_predicted", persist_state="session",
+                           format_func=class_name)  # fmt: skip
 if true_filter != "any":
     wrong = wrong[labels[wrong] == true_filter]
 if pred_filter != "any":
     wrong = wrong[predicted[wrong] == pred_filter]
 shown = wrong[:30]
-f3.caption(f"{len(wrong):,} misclassified test digits match; showing {len(shown)}. Under each: **true → answer** "
+f3.caption(f"{len(wrong):,} misclassified test {thing}s match; showing {len(shown)}. Under each: **true → answer** "
            "with the answer's probability, then the top-5 classes (the true one in bold, if it made the top-5) "
            "and the test image's index.")  # fmt: skip
 if len(shown) == 0:
-    st.info("No mistakes match these filters: pick another pair of digits.")
+    st.info(f"No mistakes match these filters: pick another pair of {'digits' if names is None else 'classes'}.")
 rankings = top_k_batch(probs[shown], 5)
 st.html(cards.mistake_grid([(inside.grey_png(images[index].numpy() / 255.0, cards.MISTAKE_PX), int(labels[index]),
                              ranking, inside.bar_label(ranking[0][1]), int(index))
-                            for index, ranking in zip(shown, rankings, strict=True)]))  # fmt: skip
+                            for index, ranking in zip(shown, rankings, strict=True)], names))  # fmt: skip

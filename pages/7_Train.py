@@ -7,7 +7,7 @@ from cnnviz.jobs import Snapshot, TrainConfig
 from cnnviz.models import MODEL_DESCRIPTIONS
 from cnnviz.train import OPTIMIZERS
 from cnnviz_ui.common import friendly_errors, page_header
-from cnnviz_ui.resources import add_session_model, compute_device_name, training_slot
+from cnnviz_ui.resources import add_session_model, compute_device_name, trained_on, training_slot
 from cnnviz_ui.training import show_progress
 
 page_header(
@@ -72,12 +72,12 @@ with st.expander("Load a checkpoint you saved earlier (.pt)"):
     if upload is not None:
         with friendly_errors("This checkpoint was refused: "):
             loaded, meta = load_checkpoint(upload.getvalue(), name=upload.name)
-            trained_on = meta.get("dataset", "MNIST")  # checkpoints from before the field existed were MNIST
-            if trained_on != "MNIST":
-                st.warning(f"{upload.name} ({loaded.name}) was trained on {trained_on}, not on digits: the other "
-                           "pages read digits, so they do not offer it.")  # fmt: skip
+            dataset = trained_on(meta)
+            add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {**meta, "dataset": dataset})
+            if dataset != "MNIST":
+                st.success(f"Loaded {upload.name} ({loaded.name}), trained on {dataset}: the Evaluate page tests it "
+                           f"on the {dataset} test set. The digit pages leave it out (its classes are not digits).")
             else:
-                add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {**meta, "dataset": trained_on})
                 st.success(f"Loaded {upload.name} ({loaded.name}); pick it in the model menus of the other pages.")
 
 job = slot.get(st.session_state.get("train_job", ""))
@@ -124,8 +124,10 @@ elif snap.state in ("done", "stopped") and job.model is not None:
         file_name=f"cnnviz_{cfg.model}_{cfg.dataset.lower()}.pt",
         key="train_download",
     )
-    if cfg.dataset != "MNIST":
-        c2.caption("Fashion-MNIST models are not used on the digit pages.")
-    elif c2.button("Use this model in the other pages", key="train_use"):
+    where = "in the other pages" if cfg.dataset == "MNIST" else "on the Evaluate page"
+    if c2.button(f"Use this model {where}", key="train_use"):
         add_session_model(label, job.model, {**job.meta, "dataset": cfg.dataset})
-        c2.success("Added for this browser session: pick it in the model menus. The shipped model is unchanged.")
+        c2.success("Added for this browser session: pick it in the model menus. The shipped model is unchanged."
+                   if cfg.dataset == "MNIST" else  # its classes are clothes: the digit pages leave it out
+                   f"Added for this browser session: Evaluate tests it on the {cfg.dataset} test set, with the "
+                   "classes' names. The digit pages leave it out.")  # fmt: skip

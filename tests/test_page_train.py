@@ -45,16 +45,17 @@ def test_invalid_settings_show_an_error():
     assert "epochs must be between 1 and 50" in at.error[0].value
 
 
-def test_an_uploaded_checkpoint_joins_the_session_only_if_it_reads_digits():
+def test_an_uploaded_fashion_checkpoint_joins_the_session_for_evaluate_only():
     from cnnviz.checkpoints import checkpoint_bytes
     from cnnviz.models import build_model
 
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     fashion = checkpoint_bytes(build_model("dense"), {"dataset": "Fashion-MNIST", "epochs": 1})
     at.file_uploader(key="train_checkpoint_upload").upload("shoes.pt", fashion, "application/octet-stream").run()
-    assert not at.exception and not at.error
-    assert any("trained on Fashion-MNIST" in w.value for w in at.warning)
-    assert "trained_models" not in at.session_state or not at.session_state["trained_models"]
+    assert not at.exception and not at.error and not at.warning
+    assert any("trained on Fashion-MNIST: the Evaluate page tests it" in m.value for m in at.success)
+    assert at.session_state["trained_models"]["Uploaded dense (shoes.pt)"][1]["dataset"] == "Fashion-MNIST"
+    at.session_state["trained_models"] = {}
     digits = checkpoint_bytes(build_model("dense"), {"dataset": "MNIST", "epochs": 1})
     at.file_uploader(key="train_checkpoint_upload").upload("digits.pt", digits, "application/octet-stream").run()
     assert not at.exception and not at.error and not at.warning

@@ -42,7 +42,7 @@ def _use_app_navigation() -> None:
 # captions. #4b5563 is 7.6:1. A keyboard user also gets a visible focus ring in the sidebar.
 PAGE_CSS = """<style>
 [data-testid="stCaptionContainer"] { color: #4b5563; opacity: 1; }
-.stPlotlyChart :is(.xtick, .ytick, .g-xtitle, .g-ytitle, .cbaxis) text,
+.stPlotlyChart :is(.xtick, .ytick, .g-xtitle, .g-x2title, .g-ytitle, .g-y2title, .cbaxis) text,
 .stPlotlyChart :is(.gtitle, .legendtext, .annotation-text) { fill: #4b5563 !important; }
 [data-testid="stSidebarNav"] a:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
 </style>"""

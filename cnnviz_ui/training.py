@@ -29,7 +29,7 @@ def curves_figure(snap: Snapshot) -> go.Figure:
     if tested:
         xs = [e["step"] for e in tested]
         # cliponaxis off: the last epoch's point sits on the right edge and would be cut in half.
-        name = "10,000 test images (after each epoch)"
+        name = "10,000 test images (each epoch, and at a stop)"
         fig.add_trace(go.Scatter(x=xs, y=[e["test_loss"] for e in tested], name=name, mode="lines+markers",
                                  legendgroup="test", line={"color": TEST_COLOUR}, cliponaxis=False), 1, 1)  # fmt: skip
         fig.add_trace(go.Scatter(x=xs, y=[e["test_top1"] for e in tested], name=name, mode="lines+markers",

@@ -99,5 +99,6 @@ def test_the_curves_have_one_legend_entry_per_colour():
     epochs = [{"step": 3, "test_loss": 0.4, "test_top1": 0.9}]
     figure = curves_figure(Snapshot("done", 3, 3, steps, epochs))
     shown = [(trace.name, trace.line.color) for trace in figure.data if trace.showlegend is not False]
-    assert shown == [("training batches", TRAIN_COLOUR), ("10,000 test images (each epoch, and at a stop)", TEST_COLOUR)]
+    test_name = "10,000 test images (each epoch, and at a stop)"
+    assert shown == [("training batches", TRAIN_COLOUR), (test_name, TEST_COLOUR)]
     assert len(figure.data) == 4  # loss and accuracy of each

@@ -156,28 +156,39 @@ def resolved_view(output: np.ndarray, view: str) -> str:
 
 
 def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | None]:
-    """(uint8 pixels, colour bar or None) for a filter output shown the way ``view`` says."""
+    """(uint8 pixels, colour bar or None) for a filter output shown the way ``view`` says.
+
+    The bar is labelled in the output's own units: ±the signed limit, 0-255 when clipped, |x| from 0 to 255,
+    or the output's minimum to maximum when rescaled (min → black, max → white).
+    """
     view = resolved_view(output, view)
     if view == "signed":
         if output.ndim == 3:
             raise ValueError("signed colours need one channel: set 'Process as' to Greyscale, or pick another view")
         rgb, limit = diverging_rgb(output)
         return rgb, (-limit, limit, DIVERGING)
-    colorbar = (0, 255, GREYS) if output.ndim == 2 else None
-    return to_uint8(output, view), colorbar
+    if output.ndim == 3:
+        return to_uint8(output, view), None
+    if view == "rescale" and output.max() > output.min():
+        return to_uint8(output, view), (float(output.min()), float(output.max()), GREYS)
+    return to_uint8(output, view), (0, 255, GREYS)
 
 
-def saturation_note(output: np.ndarray, colorbar: tuple | None) -> str:
+def saturation_note(output: np.ndarray, view: str, colorbar: tuple | None) -> str:
     """" · …" when some output values lie beyond the colour bar's ends (say so, or the bar contradicts the
     value range printed beside it), else "". A signed bar ends at the 99.5th percentile of |value|, so a
-    few extreme pixels do not wash every other edge out to white."""
-    if colorbar is None:
+    few extreme pixels do not wash every other edge out to white; |x| is compared with its 0-255 bar; a
+    rescaled picture has nothing beyond its bar."""
+    view = resolved_view(output, view)
+    if colorbar is None or view == "rescale":
         return ""
     low, high = colorbar[0], colorbar[1]
-    if output.min() >= low and output.max() <= high:
+    shown = np.abs(output) if view == "absolute" else output
+    if shown.min() >= low and shown.max() <= high:
         return ""
-    why = " (99.5% of the values)" if low < 0 else ""
-    return f" · the colour bar covers {low:.4g} to {high:.4g}{why}; values beyond get its end colours"
+    why = " (99.5% of the values)" if view == "signed" else ""
+    what = "|x| from " if view == "absolute" else ""
+    return f" · the colour bar covers {what}{low:.4g} to {high:.4g}{why}; values beyond get its end colours"
 
 
 def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) -> np.ndarray:

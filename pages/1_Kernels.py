@@ -94,7 +94,7 @@ def kernel_lab() -> None:
         if view == "auto":  # say what "Automatic" chose: for a colour output it is not the signed colours
             shown_as = f" · shown as: {VIEWS[resolved_view(output, view)].split(':')[0]}"
         st.caption(f"Output values from {output.min():.4g} to {output.max():.4g}{shown_as}"
-                   f"{saturation_note(output, colorbar)} · {output.size:,} multiply-and-sums done in "
+                   f"{saturation_note(output, view, colorbar)} · {output.size:,} multiply-and-sums done in "
                    f"{elapsed * 1000:.0f} ms")  # fmt: skip
         st.download_button("Download output (PNG)", lambda: encode_png(pixels), file_name="kernel_output.png",
                            mime="image/png", key="kernels_download", on_click="ignore")

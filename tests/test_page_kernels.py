@@ -239,14 +239,38 @@ def test_the_padding_box_is_short_and_the_note_under_it_says_what_the_choice_doe
 def test_the_caption_says_when_values_lie_beyond_the_colour_bar():
     """The camera photo's edge output runs from -638 to 644 while its bar stops at about +-358 (the 99.5th
     percentile): the caption must say so, or bar and caption contradict each other (QA)."""
-    from cnnviz_ui.kernels import output_picture, saturation_note
-
     app = AppTest.from_file(PAGE, default_timeout=60).run()
     assert_clean(app)
     caption = next(c.value for c in app.caption if c.value.startswith("Output values from"))
     low, high = (float(v) for v in re.search(r"Output values from (\S+) to (\S+?) ·", caption).groups())
     limit = float(re.search(r"the colour bar covers (\S+) to (\S+) \(99.5% of the values\)", caption)[2])
     assert 0 < limit < max(-low, high)
-    output = np.array([[0.0, 5.0, 10.0]])
-    assert saturation_note(output, output_picture(output, "clip")[1]) == ""  # 0-255 holds them all
-    assert "covers 0 to 255;" in saturation_note(output * 100, output_picture(output * 100, "clip")[1])
+
+
+@pytest.mark.parametrize(
+    ("values", "view", "said"),
+    [
+        ([0.0, 5.0, 10.0], "clip", ""),  # 0-255 holds them all
+        ([0.0, 500.0, 1000.0], "clip", "covers 0 to 255;"),
+        ([-212.7, 0.0, 214.7], "clip", "covers 0 to 255;"),  # the negatives are cut to black
+        ([-212.7, 0.0, 214.7], "absolute", ""),  # every |x| is under 255 (QA: it said otherwise)
+        ([-638.0, 0.0, 644.0], "absolute", "covers |x| from 0 to 255;"),
+        ([-638.0, 0.0, 644.0], "rescale", ""),  # min → black, max → white: nothing lies beyond
+    ],
+)
+def test_the_colour_bar_note_follows_what_each_view_draws(values, view, said):
+    """Oracle: to_uint8 itself. The note is given exactly when some pixel is drawn at the bar's end colour
+    although its value lies beyond it (a clipped pixel), and a rescaled bar runs from the minimum to the maximum."""
+    from cnnviz.images import to_uint8
+    from cnnviz_ui.kernels import output_picture, saturation_note
+
+    output = np.array([values])
+    pixels, colorbar = output_picture(output, view)
+    note = saturation_note(output, view, colorbar)
+    assert (said in note) if said else note == "", note
+    shown = np.abs(output) if view == "absolute" else output
+    clipped = (shown < colorbar[0]) | (shown > colorbar[1])
+    assert bool(note) == bool(clipped.any())
+    assert np.array_equal(pixels, to_uint8(output, view))
+    if view == "rescale":
+        assert colorbar[:2] == (min(values), max(values))

@@ -69,11 +69,12 @@ def dropped_note(name: str, shape: tuple[int, int], pooled: PoolingWindows) -> s
     for axis, size, out in (("row", shape[0], pooled.output.shape[0]), ("column", shape[1], pooled.output.shape[1])):
         covered = (out - 1) * s + k
         if covered < size:
-            lost.append(f"{axis} {covered}" if size - covered == 1 else f"{axis}s {covered}-{size - 1}")
+            lost.append(f"the last {axis} ({axis} {covered}, counting from 0)" if size - covered == 1
+                        else f"the last {size - covered} {axis}s ({axis}s {covered}-{size - 1}, counting from 0)")
     if not lost:
         return None
     return (f"{name} is {shape[0]}×{shape[1]}, but only floor(({shape[0]} - {k}) / {s}) + 1 = "
-            f"{pooled.output.shape[0]} windows fit across it: {' and '.join(lost)} lie in no window and are dropped, "
+            f"{pooled.output.shape[0]} windows fit per side: {' and '.join(lost)} lie in no window and are dropped, "
             "as the output-size formula's floor says (PyTorch's MaxPool2d does the same).")  # fmt: skip
 
 

@@ -57,7 +57,8 @@ def test_grad_cam_pooling_and_zoom_widgets(app):
     app.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
     assert not app.exception and not app.error
     assert "**conv2 filter" in page_text(app)
-    assert any("row 10 and column 10 lie in no window" in c.value for c in app.caption)  # relu2 is 11x11
+    assert any("the last row (row 10, counting from 0) and the last column (column 10, counting from 0) lie in no "
+               "window" in c.value for c in app.caption)  # relu2 is 11x11
 
 
 def test_the_dense_baseline_has_no_feature_maps_and_says_so(app):
@@ -148,7 +149,7 @@ def test_the_rows_said_to_be_dropped_by_pooling_are_the_ones_torch_ignores(size,
     if not ignored:
         assert note is None
     else:
-        said = re.search(r"rows? (\d+)(?:-(\d+))? and columns? (\d+)(?:-(\d+))?", note)
+        said = re.search(r"\(rows? (\d+)(?:-(\d+))?, counting from 0\) and .*\(columns? (\d+)(?:-(\d+))?,", note)
         first, last = int(said[1]), int(said[2] or said[1])
         assert list(range(first, last + 1)) == ignored, note
         assert said[3] == said[1] and (said[4] or said[3]) == (said[2] or said[1])  # square: columns alike

@@ -53,7 +53,8 @@ if rows:
     percent = st.column_config.NumberColumn(format="percent")
     st.dataframe(rows, hide_index=True, key="evaluate_table",
                  column_config={k: percent for k in ("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error")}
-                 | {"Parameters": st.column_config.NumberColumn(format="localized")})  # fmt: skip
+                 | {"Parameters": st.column_config.NumberColumn(format="localized"),
+                    "Model": st.column_config.TextColumn(width="large")})  # fmt: skip
 
 with st.columns([1, 1.4])[0]:
     picked = model_picker("Model to look at in detail", key=f"evaluate_model_{test_set}", dataset_name=test_set)

@@ -19,6 +19,7 @@ from cnnviz.receptive import AxisField, nested_windows
 from cnnviz.shapes import ConvExplanation, conv_params, divisors_below, explain_conv, padding_that_fits
 from cnnviz.summary import LayerRow, Summary
 from cnnviz.windows import LECTURE_POOL_INPUT, WindowGrid, max_pool_with_winners, window_grid
+from cnnviz_ui.common import lasting_args
 
 DIAGRAM_LIMIT = 16  # largest padded side (cells) the sliding-window diagram draws
 _TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="utf-8")
@@ -99,8 +100,10 @@ def show_receptive_field(name: str, summary: Summary, measured: Callable) -> Non
     if not spatial:
         st.info("This network has no conv or pool layers: every dense unit sees the whole input at once.")
         return
-    upto = st.select_slider("Layer", spatial, value=spatial[-1], format_func=lambda i: rows[i].name,
-                            key=f"ar_rf_l_{name}")  # per network: a row index means another layer in another net
+    # Per network (a row index means another layer in another net), and it comes back after a visit to
+    # another network or page (``lasting_args``: Streamlit forgets a control that is not drawn).
+    upto = st.select_slider("Layer", spatial, format_func=lambda i: rows[i].name,
+                            **lasting_args(f"ar_rf_l_{name}", spatial.__contains__, spatial[-1]))
     out_h, out_w = rows[upto].output_shape[1:]
     c1, c2 = st.columns(2)
     unit = (

@@ -248,3 +248,19 @@ def test_the_receptive_field_layer_follows_the_network():
         rows = summarize(NETWORKS[name].build(), NETWORKS[name].input_shape).rows
         last = [r.name for r in rows if r.kind in ("Conv2d", "MaxPool2d", "AvgPool2d")][-1]
         assert f"**{last}** unit" in page_text(at), (name, last)
+
+
+def test_the_receptive_field_layer_comes_back_after_another_network():
+    """Each network's layer choice is kept: TF lab at pool1, a look at LeNet, back to TF lab at pool1 (QA:
+    it was back at the last layer, as Streamlit forgets a control that is not drawn)."""
+    at = _fresh()
+    at.selectbox(key="ar_rf_preset").set_value("tf_lab").run()
+    slider = at.select_slider(key="ar_rf_l_tf_lab")  # its options are shown by name, its value is a row index
+    assert slider.options == ["conv1", "pool1", "conv2", "pool2"] and slider.value == 5  # the last, pool2
+    pool1 = 2  # TF lab's rows: conv1, relu1, pool1, …
+    slider.set_value(pool1).run()
+    assert "**pool1** unit" in page_text(at)
+    at.selectbox(key="ar_rf_preset").set_value("lenet").run()
+    at.selectbox(key="ar_rf_preset").set_value("tf_lab").run()
+    assert not at.exception
+    assert at.select_slider(key="ar_rf_l_tf_lab").value == pool1 and "**pool1** unit" in page_text(at)

@@ -12,7 +12,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.inspect import PoolingWindows
-from cnnviz_ui.common import lasting_args, show_picture
+from cnnviz_ui.common import lasting_args, show_picture, wrapping_columns
 from cnnviz_ui.inside import WINNER, ZOOM, figure_once
 from cnnviz_ui.plots import DIVERGING, colour_bar, layout
 
@@ -127,7 +127,7 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     st.header("Max pooling, window by window")
     st.markdown("Each 2×2 window (grey lines) keeps only its largest value (black dot): the map halves in size, "
                 "and a feature that moves by a pixel inside its window still gives the same output.")  # fmt: skip
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4 = wrapping_columns(4, "fm_pool_controls", 120)  # 3 + 1 rows at 150% zoom, not "relu1 → poo"
     choices = {f"{before} → {after}": (before, after) for before, after in pools}
     source, pool = choices[c1.selectbox("Pooling layer", list(choices),
                                         **lasting_args("fm_pool_layer", choices.__contains__, 0, "index"))]
@@ -141,9 +141,9 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     out_h, out_w = pooled.output.shape
     n = min(3, out_h, out_w)
     best_r, best_c = np.unravel_index(pooled.output.argmax(), pooled.output.shape)
-    row = c3.slider("Zoom: window row", 0, out_h - n, **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n,
+    row = c3.slider("Zoom: row", 0, out_h - n, **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n,
                                                                       int(np.clip(best_r - 1, 0, out_h - n))))
-    col = c4.slider("Zoom: window column", 0, out_w - n, **lasting_args(f"fm_pool_col_{pool}",
+    col = c4.slider("Zoom: column", 0, out_w - n, **lasting_args(f"fm_pool_col_{pool}",
                     lambda v: v <= out_w - n, int(np.clip(best_c - 1, 0, out_w - n))))  # fmt: skip
     limit = float(np.abs(maps[index]).max()) or 1.0
     figures = figure_once((key, "pool", pool, index, row, col), lambda: pooling_figures(

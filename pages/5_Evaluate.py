@@ -30,7 +30,7 @@ if len(trained) > 1:
                         horizontal=True,
                         format_func=lambda d: f"{d}: {TEST_SETS.get(d, 'images')}", persist_state="session")
 names = None if test_set == "MNIST" else DATASETS[test_set][1]
-thing = "digit" if names is None else "image"
+kind, thing = ("digit", "digit") if names is None else ("class", "image")  # what a row is; what a test item is
 images, labels_tensor = dataset(test_set, "test")
 labels = labels_tensor.numpy()
 models, _ = available_models(dataset_name=test_set)
@@ -70,7 +70,7 @@ accuracy = per_class_accuracy(matrix)
 # 150% zoom) the matrix's 4-digit counts spilled out of its cells; stacked, each takes the page's width.
 matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
 with matrix_col:
-    st.markdown(f"**Confusion matrix** of the {label}: row = true {'digit' if names is None else 'class'}, "
+    st.markdown(f"**Confusion matrix** of the {label}: row = true {kind}, "
                 "column = the network's answer")
     st.plotly_chart(classify.confusion_figure(matrix, names=names), key="evaluate_confusion",
                     config={"displayModeBar": False})  # fmt: skip
@@ -79,18 +79,18 @@ with matrix_col:
     st.caption(f"Colours stop at the largest mistake so errors stand out. Most common mistake: "
                f"**{class_name(true_c)} read as {class_name(pred_c)}** ({off[true_c, pred_c]} times).")  # fmt: skip
 with class_col:
-    st.markdown(f"**Accuracy per {'digit' if names is None else 'class'}**")
+    st.markdown(f"**Accuracy per {kind}**")
     st.plotly_chart(classify.per_class_figure(accuracy, names=names), key="evaluate_per_class",
                     config={"displayModeBar": False})  # fmt: skip
     worst = int(np.nanargmin(accuracy))
-    st.caption(f"Hardest {'digit' if names is None else 'class'} for this model: **{class_name(worst)}** "
+    st.caption(f"Hardest {kind} for this model: **{class_name(worst)}** "
                f"({accuracy[worst]:.1%} of its {int(matrix[worst].sum()):,} test images right).")  # fmt: skip
 
 st.subheader("The mistakes, most confident first")
 wrong = mistakes(probs, labels)
 f1, f2, f3 = st.columns([1, 1, 2])
 choices = ["any", *range(10)]
-true_filter = f1.selectbox(f"True {'digit' if names is None else 'class'}", choices, key="evaluate_true",
+true_filter = f1.selectbox(f"True {kind}", choices, key="evaluate_true",
                            persist_state="session", format_func=class_name)  # fmt: skip
 pred_filter = f2.selectbox("Predicted as", choices, key="evaluate_predicted", persist_state="session",
                            format_func=class_name)  # fmt: skip

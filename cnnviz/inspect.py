@@ -114,6 +114,13 @@ class PoolingWindows:
     kernel: int
     stride: int
 
+    @property
+    def covered(self) -> tuple[int, int]:
+        """(rows, columns) of the input that some window reaches: (H_o - 1) * stride + k each way. Beyond them
+        (relu2's 11th row under 2x2 pooling) the input is dropped, as the output-size formula's floor says."""
+        rows, cols = self.output.shape
+        return (rows - 1) * self.stride + self.kernel, (cols - 1) * self.stride + self.kernel
+
 
 def pooling_windows(
     feature_map: torch.Tensor | np.ndarray, kernel: int = 2, stride: int | None = None

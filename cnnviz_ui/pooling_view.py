@@ -66,8 +66,7 @@ def dropped_note(name: str, shape: tuple[int, int], pooled: PoolingWindows) -> s
     10), or None when the windows cover the map. They are drawn outside the grid and silently lost."""
     k, s = pooled.kernel, pooled.stride
     lost = []
-    for axis, size, out in (("row", shape[0], pooled.output.shape[0]), ("column", shape[1], pooled.output.shape[1])):
-        covered = (out - 1) * s + k
+    for axis, size, covered in zip(("row", "column"), shape, pooled.covered, strict=True):
         if covered < size:
             lost.append(f"the last {axis} ({axis} {covered}, counting from 0)" if size - covered == 1
                         else f"the last {size - covered} {axis}s ({axis}s {covered}-{size - 1}, counting from 0)")

@@ -131,6 +131,10 @@ def test_pooling_windows_match_torch_max_pool(h, w, kernel, stride, seed):
     np.testing.assert_array_equal(result.output, pooled[0, 0].numpy())
     np.testing.assert_array_equal(result.winners[..., 0] * w + result.winners[..., 1], indices[0, 0].numpy())
     assert result.windows.shape == (*pooled.shape[2:], kernel, kernel)
+    # ``covered``: the rows (columns) torch's windows reach, read off its unfold of the input's indices.
+    reached = F.unfold(torch.arange(h * w, dtype=torch.float32).view(1, 1, h, w), kernel, stride=stride)
+    rows, cols = np.divmod(reached.long().numpy().ravel(), w)
+    assert result.covered == (rows.max() + 1, cols.max() + 1)
 
 
 def test_pooling_ties_go_to_the_first_maximum_like_torch():

@@ -27,8 +27,9 @@ from html import escape
 from cnnviz.preprocess import PreprocessStep
 from cnnviz_ui.common import a_digit
 from cnnviz_ui.common import percent as _percent
+from cnnviz_ui.plots import ACCENT, MUTED
 
-BLUE, GREY, INK, MUTED = "#2563eb", "#9ca3af", "#111827", "#4b5563"
+BLUE, GREY, INK = ACCENT, "#9ca3af", "#111827"
 STEP_PX = 120  # side of each preprocessing picture: six fit a laptop-width row at their own size
 # Why a dot or a scribble still gets "0, 99.8% sure": there is no "not a digit" answer.
 SOFTMAX_NOTE = ("The ten probabilities add up to 100% (softmax): the network always picks one of the ten digits, "

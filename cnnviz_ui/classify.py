@@ -22,11 +22,11 @@ from cnnviz.preprocess import PreprocessStep, to_mnist_steps
 from cnnviz_ui.common import lasting_canvas, renew_canvas
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
+from cnnviz_ui.plots import ACCENT, ALERT
 from cnnviz_ui.resources import dataset
 
 SOURCES = ("Draw", "Upload a photo", "Camera", "MNIST test digit")
 CANVAS_SIDE = 280
-BLUE = "#2563eb"
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def confusion_figure(matrix: np.ndarray, height: int = 480, names: Sequence[str]
 def per_class_figure(accuracy: np.ndarray, height: int = 480, names: Sequence[str] | None = None) -> go.Figure:
     """Accuracy per true class as horizontal bars (labelled by ``names`` if given); the worst class in red."""
     worst = int(np.nanargmin(accuracy))
-    colours = ["#dc2626" if c == worst else BLUE for c in range(len(accuracy))]
+    colours = [ALERT if c == worst else ACCENT for c in range(len(accuracy))]
     classes = list(names) if names is not None else [str(c) for c in range(len(accuracy))]
     figure = go.Figure(go.Bar(x=accuracy, y=classes, orientation="h",
                               marker_color=colours, text=[f"{a:.1%}" for a in accuracy], textposition="auto",

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 
-from cnnviz_ui.plots import fitted_height_css
+from cnnviz_ui.plots import ACCENT, MUTED, fitted_height_css
 
 # Errors a student's input can cause; anything else is a bug and should not be dressed up as advice.
 USER_ERRORS = (ValueError, FileNotFoundError)
@@ -39,14 +39,14 @@ def _use_app_navigation() -> None:
 
 # Readable from the back of a lecture hall: Streamlit draws captions at 60% opacity (3.9:1 on white) and
 # plotly's tick labels and titles in a light grey (3.7:1); WCAG AA asks 4.5:1. Much of the teaching is in
-# captions. #4b5563 is 7.6:1. A keyboard user also gets a visible focus ring in the sidebar. A picture given
+# captions (MUTED is 7.6:1). A keyboard user also gets a visible focus ring in the sidebar. A picture given
 # a width in pixels (st.image) shrinks to a narrower column instead of spilling into the next one.
-PAGE_CSS = """<style>
-[data-testid="stCaptionContainer"] { color: #4b5563; opacity: 1; }
+PAGE_CSS = f"""<style>
+[data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
 .stPlotlyChart :is(.xtick, .ytick, .g-xtitle, .g-x2title, .g-ytitle, .g-y2title, .cbaxis) text,
-.stPlotlyChart :is(.gtitle, .legendtext, .legendtitletext, .cbtitle, .annotation-text) { fill: #4b5563 !important; }
-[data-testid="stImage"] img { max-width: 100%; height: auto; }
-[data-testid="stSidebarNav"] a:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
+.stPlotlyChart :is(.gtitle, .legendtext, .legendtitletext, .cbtitle, .annotation-text) {{ fill: {MUTED} !important; }}
+[data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
+[data-testid="stSidebarNav"] a:focus-visible {{ outline: 2px solid {ACCENT}; outline-offset: 2px; }}
 </style>"""
 
 

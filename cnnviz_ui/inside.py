@@ -21,7 +21,7 @@ from torch import nn
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
 from cnnviz_ui.common import a_digit, lasting_canvas, renew_canvas
-from cnnviz_ui.plots import BLUE, RED, WHITE, diverging_rgb
+from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import dataset
 
 GAP_RGB = (205, 208, 214)  # between maps: darker than the white of a zero activation
@@ -218,7 +218,7 @@ def heat_overlay_png(image: np.ndarray, heat: np.ndarray, size: int = 224) -> by
 def probability_chart(probabilities: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
     """A bar per class, the top class highlighted, probabilities printed above the bars."""
     top = int(probabilities.argmax())
-    colours = ["#2563eb" if c == top else "#9ca3af" for c in range(len(probabilities))]
+    colours = [ACCENT if c == top else "#9ca3af" for c in range(len(probabilities))]
     figure = go.Figure(go.Bar(x=[str(c) for c in range(len(probabilities))], y=probabilities, marker_color=colours,
                               text=[bar_label(p) for p in probabilities], textposition="outside",
                               textfont={"size": 12}, constraintext="none", cliponaxis=False,

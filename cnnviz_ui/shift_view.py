@@ -7,10 +7,10 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz_ui.plots import colour_bar
+from cnnviz_ui.plots import ACCENT, ALERT, colour_bar
 from cnnviz_ui.pooling_view import draw_box, square_layout
 
-CONV_COLOUR, DENSE_COLOUR = "#2563eb", "#dc2626"
+CONV_COLOUR, DENSE_COLOUR = ACCENT, ALERT
 
 
 def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int, axis: str, target: int) -> go.Figure:

@@ -7,8 +7,9 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from cnnviz.jobs import Snapshot
+from cnnviz_ui.plots import ACCENT, ALERT
 
-TRAIN_COLOUR, TEST_COLOUR = "#2563eb", "#dc2626"
+TRAIN_COLOUR, TEST_COLOUR = ACCENT, ALERT
 
 
 def curves_figure(snap: Snapshot) -> go.Figure:

@@ -5,6 +5,7 @@ Home and Train are in test_home_and_train.py; uploading and drawing on Classify 
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -23,6 +24,7 @@ from e2e_helpers import (
     wait_idle,
 )
 from fixtures_hostile import gradient_png
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 OUTPUT_IMAGE = ".st-key-kernels_output_plot image"
 
@@ -121,6 +123,11 @@ def test_pictures_fill_their_figures_at_1024_px(browser, app_url, path, charts, 
             wait_idle(projector)
         projector.wait_for_function(f"document.querySelectorAll('{FITTED}').length >= {charts}")
         wait_idle(projector)
+        # A chart first draws at the figure's fallback height and is resized once its CSS height applies (a
+        # fraction of a second on a loaded machine): wait for that to settle; the asserts below say if not.
+        settled = f"({FITTED_PICTURES_JS})().every(f => f.band <= 14 && f.width >= 0.85)"
+        with contextlib.suppress(PlaywrightTimeout):
+            projector.wait_for_function(settled, timeout=15_000)
         figures = projector.evaluate(FITTED_PICTURES_JS)
         assert len(figures) >= charts, figures
         for figure in figures:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -221,6 +221,11 @@ def show_picture(column, figure, key: str, shape: tuple[int, int], config: dict 
 def a_digit(digit: int) -> str:
     """"a 7", but "an 8" (and "an 11", "an 18" for class numbers beyond the digits)."""
     return f"an {digit}" if str(digit).startswith("8") or digit in (11, 18) else f"a {digit}"
+
+
+def class_name(index: int, names: Sequence[str] | None = None) -> str:
+    """A class as the student knows it: the digit itself (``names`` None, MNIST), or its name (a piece of clothing)."""
+    return str(index) if names is None else names[index]
 
 
 def percent(p: float) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +20,9 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
-from cnnviz_ui.common import a_digit, lasting_canvas, renew_canvas
+from cnnviz_ui.common import a_digit, class_name, lasting_canvas, renew_canvas
 from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
-from cnnviz_ui.resources import dataset
+from cnnviz_ui.resources import class_names, test_images
 
 GAP_RGB = (205, 208, 214)  # between maps: darker than the white of a zero activation
 ZOOM, WINNER = "#f59e0b", "#16a34a"  # the zoomed region; the cell each window keeps
@@ -57,35 +57,45 @@ def model_fingerprint(model: nn.Module) -> str:
     return fingerprint
 
 
-def _test_digit(prefix: str) -> Digit | None:
-    images, labels = dataset("MNIST", "test")
+def _test_image(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
+    """A test image by index, by class or at random; for MNIST the words are "digit", else the class names."""
+    loaded = test_images(dataset_name)
+    if loaded is None:
+        return None
+    images, labels = loaded
+    names = class_names(dataset_name)
+    thing, kind = ("digit", "Digit class") if names is None else ("image", "Class")
     count = len(images)
-    how = st.radio("Choose the test digit", PICK_BY, key=f"{prefix}_pick_by", persist_state="session", horizontal=True)
+    how = st.radio(f"Choose the test {thing}", PICK_BY, key=f"{prefix}_pick_by", persist_state="session",
+                   horizontal=True)  # fmt: skip
     if how == "By index":
         # No help icon: its "Help for ..." label would make the widget's label ambiguous for browser tests.
-        index = st.number_input("Test digit index", value=0, step=1, key=f"{prefix}_index", persist_state="session")
+        index = st.number_input(f"Test {thing} index", value=0, step=1, key=f"{prefix}_index", persist_state="session")
         if not 0 <= index < count:
-            st.error(f"Test digit index must be between 0 and {count - 1:,} (the test set has {count:,} digits); "
+            st.error(f"Test {thing} index must be between 0 and {count - 1:,} (the test set has {count:,} {thing}s); "
                      f"got {int(index):,}.")  # fmt: skip
             return None
     elif how == "By class":
-        digit = st.selectbox("Digit class", range(10), key=f"{prefix}_class", persist_state="session")
-        of_class = torch.nonzero(labels == digit).flatten()
-        nth = st.number_input(f"Which {digit} (1 to {len(of_class):,})", value=1, step=1, key=f"{prefix}_nth",
+        chosen = st.selectbox(kind, range(10), key=f"{prefix}_class", persist_state="session",
+                              format_func=lambda c: class_name(c, names))  # fmt: skip
+        shown = class_name(chosen, names)
+        of_class = torch.nonzero(labels == chosen).flatten()
+        nth = st.number_input(f"Which {shown} (1 to {len(of_class):,})", value=1, step=1, key=f"{prefix}_nth",
                               persist_state="session")
         if not 1 <= nth <= len(of_class):
-            st.error(f"There are {len(of_class):,} test digits labelled {digit}: choose 1 to {len(of_class):,}, "
+            st.error(f"There are {len(of_class):,} test {thing}s labelled {shown}: choose 1 to {len(of_class):,}, "
                      f"got {int(nth):,}.")  # fmt: skip
             return None
         index = int(of_class[int(nth) - 1])
     else:
         chosen = f"{prefix}_random_index"
-        if st.button("Another random digit", key=f"{prefix}_random") or chosen not in st.session_state:
+        if st.button(f"Another random {thing}", key=f"{prefix}_random") or chosen not in st.session_state:
             st.session_state[chosen] = int(np.random.default_rng().integers(count))
         index = st.session_state[chosen]
     label = int(labels[int(index)])
     pixels = images[int(index)].numpy().astype(np.float32) / 255.0
-    return Digit(pixels, f"test digit #{int(index):,} ({a_digit(label)})", label)
+    what = a_digit(label) if names is None else names[label]
+    return Digit(pixels, f"test {thing} #{int(index):,} ({what})", label)
 
 
 def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:
@@ -98,16 +108,24 @@ def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:
         return None
 
 
-def digit_input(prefix: str) -> Digit | None:
+def digit_input(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
     """The input picker: a test digit (by index, by class or random), an upload, or a drawing.
 
     Photos and drawings go through ``cnnviz.preprocess.to_mnist`` (crop, 20x20 box, centre of mass).
     Returns None, after explaining why, while there is no usable digit.
+
+    Another ``dataset_name`` (Fashion-MNIST) offers its test images only, under keys of their own: its
+    images were not made the way ``to_mnist`` makes a photo (they fill the 28x28 square, grey levels and
+    all), so an uploaded photo would show the network something unlike what it learnt.
     """
+    if dataset_name != "MNIST":
+        st.caption(f"{dataset_name} test images only: photos and drawings go through MNIST's digit preprocessing, "
+                   "which a model trained on clothes never saw.")  # fmt: skip
+        return _test_image(f"{prefix}_{dataset_name.lower().replace('-', '_')}", dataset_name)
     source = st.radio("Input", INPUTS, key=f"{prefix}_source", persist_state="session", horizontal=True,
                       on_change=renew_canvas, args=(f"{prefix}_canvas",))  # a canvas taken down starts anew
     if source == "Test digit":
-        return _test_digit(prefix)
+        return _test_image(prefix)
     if source == "Upload an image":
         from cnnviz_ui.images import upload_image
 
@@ -215,19 +233,28 @@ def heat_overlay_png(image: np.ndarray, heat: np.ndarray, size: int = 224) -> by
     return encode_png(rgb.repeat(scale, 0).repeat(scale, 1))
 
 
-def probability_chart(probabilities: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
-    """A bar per class, the top class highlighted, probabilities printed above the bars."""
+def probability_chart(
+    probabilities: np.ndarray, title: str = "", height: int = 260, names: Sequence[str] | None = None
+) -> go.Figure:
+    """A bar per class, the top class highlighted, probabilities printed above the bars.
+
+    ``names``: the classes' names (Fashion-MNIST) under the bars, slanted, instead of the digits.
+    """
     top = int(probabilities.argmax())
     colours = [ACCENT if c == top else "#9ca3af" for c in range(len(probabilities))]
-    figure = go.Figure(go.Bar(x=[str(c) for c in range(len(probabilities))], y=probabilities, marker_color=colours,
+    classes = [class_name(c, names) for c in range(len(probabilities))]
+    hover = ("class " if names is None else "") + "%{x}: %{y:.2%}<extra></extra>"
+    figure = go.Figure(go.Bar(x=classes, y=probabilities, marker_color=colours,
                               text=[bar_label(p) for p in probabilities], textposition="outside",
                               textfont={"size": 12}, constraintext="none", cliponaxis=False,
-                              hovertemplate="class %{x}: %{y:.2%}<extra></extra>"))  # fmt: skip
-    figure.update_layout(title={"text": title, "font": {"size": 14}}, height=height, dragmode=False,
-                         margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
+                              hovertemplate=hover))  # fmt: skip
+    figure.update_layout(title={"text": title, "font": {"size": 14}}, height=height + (60 if names else 0),
+                         dragmode=False, margin={"l": 10, "r": 10, "t": 36 if title else 10, "b": 10},
                          plot_bgcolor="white")  # fmt: skip
     figure.update_yaxes(range=[0, 1.15], tickformat=".0%", gridcolor="#eee")
-    figure.update_xaxes(type="category", dtick=1, title_text="class")  # every class named, however narrow
+    # Every class named, however narrow; names at a fixed slant so plotly does not pick one per width.
+    figure.update_xaxes(type="category", dtick=1, title_text="class" if names is None else None,
+                        tickangle=-45 if names else None)  # fmt: skip
     return figure
 
 

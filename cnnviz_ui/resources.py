@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from cnnviz.checkpoints import load_checkpoint
-from cnnviz.data import load_dataset
+from cnnviz.data import DATASETS, load_dataset
 from cnnviz.jobs import TrainingSlot
 from cnnviz.train import device_name, select_device
 
@@ -24,6 +24,7 @@ SHIPPED = {
     "Shipped dense baseline": ROOT / "assets" / "mnist_dense.pt",
 }
 SESSION_MODELS_KEY = "trained_models"  # st.session_state[...] = {label: (model, meta)}
+TEST_SETS = {"MNIST": "10,000 handwritten digits", "Fashion-MNIST": "10,000 photos of clothes"}
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -104,3 +105,34 @@ def model_picker(
                           persist_state="session")
     model, meta = models[choice]
     return choice, model, meta
+
+
+def test_set_picker(key: str, label: str = "Test set") -> str:
+    """The dataset whose test images a page shows its models on: MNIST, unless this session has a model trained on
+    another one (Fashion-MNIST, from the Train page); then a radio over the datasets the models were trained on.
+
+    A model is only ever shown images of what it was trained on: a Fashion-MNIST net's "7" is a sneaker.
+    """
+    trained = {trained_on(meta) for _, meta in available_models()[0].values()}
+    if len(trained) <= 1:
+        return next(iter(trained), "MNIST")
+    return st.radio(label, sorted(trained, key=lambda name: (name != "MNIST", name)), key=key, horizontal=True,
+                    format_func=lambda name: f"{name}: {TEST_SETS.get(name, 'images')}", persist_state="session")
+
+
+def class_names(dataset_name: str) -> tuple[str, ...] | None:
+    """The names of a dataset's ten classes, or None for MNIST (whose classes are the digits themselves)."""
+    return None if dataset_name == "MNIST" else DATASETS[dataset_name][1]
+
+
+def test_images(dataset_name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """``dataset(dataset_name, "test")``, or None after saying on the page how to install a missing dataset.
+
+    Fashion-MNIST comes from a Debian package that ``make run`` does not install, while a Fashion-MNIST
+    checkpoint can still be loaded on the Train page.
+    """
+    try:
+        return dataset(dataset_name, "test")
+    except FileNotFoundError as exc:
+        st.error(f"The {dataset_name} test set is not on this server: {exc}")
+        return None

@@ -7,6 +7,7 @@ from cnnviz import inspect as net_inspect
 from cnnviz_ui import inside, pooling_view
 from cnnviz_ui.common import (
     a_digit,
+    class_name,
     friendly_errors,
     lasting_args,
     page_header,
@@ -15,11 +16,12 @@ from cnnviz_ui.common import (
     wrapping_columns,
 )
 from cnnviz_ui.plots import CHART_MIN_WIDTH
-from cnnviz_ui.resources import model_picker
+from cnnviz_ui.resources import class_names, model_picker, test_set_picker
 
 page_header(
     "Feature maps",
-    "Follow one digit through the trained network. Each **conv** layer slides its learned filters over the "
+    "Follow one digit (or, for a model you trained on Fashion-MNIST, one piece of clothing) through the trained "
+    "network. Each **conv** layer slides its learned filters over the "
     "previous layer and produces one **feature map** per filter; **ReLU** sets the negative values to zero; "
     "**max pooling** keeps the largest value of every 2×2 window, halving the map. Blue is negative, red positive.",
     icon="🧩",
@@ -28,8 +30,10 @@ page_header(
 # 1024 px screen with the sidebar open cut off the bar chart's last classes and the heat map.
 controls, seen, verdict = st.columns([1.2, 1.0, 1.2], gap="medium")
 with controls:
-    picked = model_picker(key="fm_model")
-    digit = inside.digit_input("fm") if picked else None
+    test_set = test_set_picker("fm_dataset", "Images")  # a Fashion-MNIST model sees clothes, never digits
+    names = class_names(test_set)
+    picked = model_picker(key="fm_model" if names is None else f"fm_model_{test_set}", dataset_name=test_set)
+    digit = inside.digit_input("fm", test_set) if picked else None
 if picked is None or digit is None:
     st.stop()
 label, model, _ = picked
@@ -42,10 +46,10 @@ with seen:
     st.image(inside.grey_png(image), width=210)
     st.caption(f"{digit.caption}, 28×28 values in [0, 1]")
 with verdict:
-    verdict_text = "" if digit.label is None else (
-        ":green[correct]" if top == digit.label else f":red[wrong, it is {a_digit(digit.label)}]")
-    st.markdown(f"**Prediction: {top}** with probability **{percent(probs[top])}** {verdict_text}")
-    chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs))
+    truth = None if digit.label is None else a_digit(digit.label) if names is None else names[digit.label]
+    verdict_text = "" if truth is None else ":green[correct]" if top == digit.label else f":red[wrong, it is {truth}]"
+    st.markdown(f"**Prediction: {class_name(top, names)}** with probability **{percent(probs[top])}** {verdict_text}")
+    chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs, names=names))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
 with seen:  # under the input: which of its pixels decide
     method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain",
@@ -53,7 +57,8 @@ with seen:  # under the input: which of its pixels decide
                       help="Saliency: how much each pixel changes the class score (SmoothGrad, 16 noisy copies). "
                       "Grad-CAM: which regions the last conv layer's maps use for the class.")  # fmt: skip
     # Keyed by the input, so a new digit starts at its own top class instead of keeping the last choice.
-    target = st.selectbox("Class to explain", range(10), index=top, key=f"fm_target_{key}", persist_state="session")
+    target = st.selectbox("Class to explain", range(10), index=top, key=f"fm_target_{key}", persist_state="session",
+                          format_func=lambda c: class_name(c, names))  # fmt: skip
     layers = net_inspect.feature_map_layers(model)
     if method == "Grad-CAM" and not layers:
         st.info(f"Grad-CAM weighs the maps of the last conv layer, and the {label} has no conv layers. "
@@ -62,7 +67,7 @@ with seen:  # under the input: which of its pixels decide
         with friendly_errors():
             heat = inside.explanation(key, method, target, model, image)
             st.image(inside.heat_overlay_png(image, heat), width=210,
-                     caption=f"{method} for class {target}: yellow = decides most")  # fmt: skip
+                     caption=f"{method} for class {class_name(target, names)}: yellow = decides most")  # fmt: skip
 
 if not layers:
     st.info(f"{label} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels at once. "

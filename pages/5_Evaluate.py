@@ -4,14 +4,12 @@ confusion matrix, per-class accuracy, the mistakes."""
 import numpy as np
 import streamlit as st
 
-from cnnviz.data import DATASETS
 from cnnviz.models import count_parameters
 from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch, topk_accuracy
 from cnnviz_ui import cards, classify, inside
+from cnnviz_ui.common import class_name as common_class_name
 from cnnviz_ui.common import page_header, wrapping_columns
-from cnnviz_ui.resources import available_models, dataset, model_picker, trained_on
-
-TEST_SETS = {"MNIST": "10,000 handwritten digits", "Fashion-MNIST": "10,000 photos of clothes"}
+from cnnviz_ui.resources import available_models, class_names, model_picker, test_images, test_set_picker
 
 page_header(
     "Evaluate",
@@ -21,24 +19,20 @@ page_header(
     "the five most likely (the ImageNet competition's metric). Predictions are computed once per model and cached.",
     icon="📊",
 )
-# A model is tested on the test set of what it was trained on: Fashion-MNIST models (trained or loaded on the
-# Train page) get their own test set, with the clothes' names instead of digits.
-trained = {trained_on(meta) for _, meta in available_models()[0].values()}
-test_set = next(iter(trained)) if len(trained) == 1 else "MNIST"
-if len(trained) > 1:
-    test_set = st.radio("Test set", sorted(trained, key=lambda d: (d != "MNIST", d)), key="evaluate_dataset",
-                        horizontal=True,
-                        format_func=lambda d: f"{d}: {TEST_SETS.get(d, 'images')}", persist_state="session")
-names = None if test_set == "MNIST" else DATASETS[test_set][1]
+test_set = test_set_picker("evaluate_dataset")  # Fashion-MNIST models get their test set and class names
+names = class_names(test_set)
 kind, thing = ("digit", "digit") if names is None else ("class", "image")  # what a row is; what a test item is
-images, labels_tensor = dataset(test_set, "test")
+loaded = test_images(test_set)
+if loaded is None:
+    st.stop()
+images, labels_tensor = loaded
 labels = labels_tensor.numpy()
 models, _ = available_models(dataset_name=test_set)
 
 
 def class_name(c: int | str) -> str:
-    """A class as the student knows it: the digit, or the piece of clothing; "any" stays "any"."""
-    return str(c) if names is None or c == "any" else names[c]
+    """A class as the student knows it (``common.class_name``); the filters' "any" stays "any"."""
+    return c if c == "any" else common_class_name(c, names)
 
 
 st.subheader(f"Every {'' if names is None else test_set + ' '}model on the test set")

@@ -1,10 +1,13 @@
 """Feature maps page (AppTest): renders with the shipped model, explains bad input, survives a broken model."""
 
+import os
 from pathlib import Path
 
 import pytest
 from page_text import page_text
 from streamlit.testing.v1 import AppTest
+
+from cnnviz import data
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "3_Feature_maps.py")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -153,3 +156,76 @@ def test_the_rows_said_to_be_dropped_by_pooling_are_the_ones_torch_ignores(size,
         first, last = int(said[1]), int(said[2] or said[1])
         assert list(range(first, last + 1)) == ignored, note
         assert said[3] == said[1] and (said[4] or said[3]) == (said[2] or said[1])  # square: columns alike
+
+
+# Under CI=true a missing Fashion-MNIST is a failure (make test installs it), never a skip.
+FASHION = pytest.mark.skipif(not data.FASHION_DIR.is_dir() and os.environ.get("CI") != "true",
+                             reason="apt-get install dataset-fashion-mnist")
+
+
+@FASHION
+def test_a_fashion_mnist_model_follows_a_piece_of_clothing_named_as_such():
+    """A model trained on Fashion-MNIST (Train page) gets its own images: its test set, picked by class name,
+    and its answer named ("Sneaker", not "7"). It used to be left out of this page. Oracle: torch on the
+    same test image."""
+    import json
+
+    import torch
+
+    from cnnviz.data import FASHION_CLASSES, load_dataset
+    from cnnviz.models import build_model
+    from cnnviz_ui.resources import SESSION_MODELS_KEY
+
+    torch.manual_seed(0)
+    model = build_model("convnet").eval()
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[SESSION_MODELS_KEY] = {"Your convnet (Fashion-MNIST)": (model, {"dataset": "Fashion-MNIST"})}
+    at.run()
+    assert not at.exception and "Prediction: 7" in page_text(at)  # MNIST first, as before
+    assert "Your convnet (Fashion-MNIST)" not in at.selectbox(key="fm_model").options
+    at.radio(key="fm_dataset").set_value("Fashion-MNIST").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="fm_model_Fashion-MNIST").options == ["Your convnet (Fashion-MNIST)"]
+    assert all("Upload an image" not in radio.options for radio in at.radio)  # clothes only, no digit photos
+    at.radio(key="fm_fashion_mnist_pick_by").set_value("By class").run()
+    at.selectbox(key="fm_fashion_mnist_class").set_value(7).run()
+    at.number_input(key="fm_fashion_mnist_nth").set_value(2).run()
+    assert not at.exception and not at.error
+
+    images, labels = load_dataset("Fashion-MNIST", "test")
+    index = int(torch.nonzero(labels == 7).flatten()[1])
+    with torch.no_grad():
+        predicted = int(model(images[index].float().div(255)[None, None]).argmax())
+    text = page_text(at)
+    assert f"test image #{index:,} (Sneaker)" in text
+    assert at.number_input(key="fm_fashion_mnist_nth").label == "Which Sneaker (1 to 1,000)"
+    assert f"**Prediction: {FASHION_CLASSES[predicted]}**" in text
+    assert ":green[correct]" in text if predicted == 7 else ":red[wrong, it is Sneaker]" in text
+    assert "**conv1** · 32 maps of 26×26" in text
+    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert bars["x"] == list(FASHION_CLASSES)
+    assert at.selectbox(key=next(k for k in at.session_state if str(k).startswith("fm_target_"))).format_func(8) \
+        == "Bag"
+
+
+def test_a_missing_fashion_test_set_is_explained_on_both_pages(tmp_path, monkeypatch):
+    """A Fashion-MNIST checkpoint can be loaded on Train on a machine without Debian's dataset package
+    (``make run`` does not install it): Evaluate raised FileNotFoundError into the browser."""
+    from cnnviz.models import build_model
+    from cnnviz_ui.resources import SESSION_MODELS_KEY, dataset
+
+    monkeypatch.setattr(data, "FASHION_DIR", tmp_path)
+    dataset.clear()
+    try:
+        for page, key in ((PAGE, "fm_dataset"), (str(Path(PAGE).with_name("5_Evaluate.py")), "evaluate_dataset")):
+            at = AppTest.from_file(page, default_timeout=120)
+            at.session_state[SESSION_MODELS_KEY] = {"Shoes (Fashion-MNIST)": (build_model("dense").eval(),
+                                                                              {"dataset": "Fashion-MNIST"})}
+            at.run()
+            at.radio(key=key).set_value("Fashion-MNIST").run()
+            assert not at.exception
+            assert "apt-get install dataset-fashion-mnist" in " ".join(e.value for e in at.error)
+            at.radio(key=key).set_value("MNIST").run()  # and the page still works
+            assert not at.exception and not at.error
+    finally:
+        dataset.clear()

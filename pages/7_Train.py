@@ -75,8 +75,9 @@ with st.expander("Load a checkpoint you saved earlier (.pt)"):
             dataset = trained_on(meta)
             add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {**meta, "dataset": dataset})
             if dataset != "MNIST":
-                st.success(f"Loaded {upload.name} ({loaded.name}), trained on {dataset}: the Evaluate page tests it "
-                           f"on the {dataset} test set. The digit pages leave it out (its classes are not digits).")
+                st.success(f"Loaded {upload.name} ({loaded.name}), trained on {dataset}: Evaluate and Feature maps "
+                           f"show it the {dataset} test set. Classify and Translation invariance leave it out (its "
+                           "classes are not digits).")  # fmt: skip
             else:
                 st.success(f"Loaded {upload.name} ({loaded.name}); pick it in the model menus of the other pages.")
 
@@ -124,10 +125,10 @@ elif snap.state in ("done", "stopped") and job.model is not None:
         file_name=f"cnnviz_{cfg.model}_{cfg.dataset.lower()}.pt",
         key="train_download",
     )
-    where = "in the other pages" if cfg.dataset == "MNIST" else "on the Evaluate page"
+    where = "in the other pages" if cfg.dataset == "MNIST" else "on Evaluate and Feature maps"
     if c2.button(f"Use this model {where}", key="train_use"):
         add_session_model(label, job.model, {**job.meta, "dataset": cfg.dataset})
         c2.success("Added for this browser session: pick it in the model menus. The shipped model is unchanged."
                    if cfg.dataset == "MNIST" else  # its classes are clothes: the digit pages leave it out
-                   f"Added for this browser session: Evaluate tests it on the {cfg.dataset} test set, with the "
-                   "classes' names. The digit pages leave it out.")  # fmt: skip
+                   f"Added for this browser session: Evaluate and Feature maps show it the {cfg.dataset} test set, "
+                   "with the classes' names. Classify and Translation invariance leave it out.")  # fmt: skip

@@ -53,7 +53,7 @@ def test_an_uploaded_fashion_checkpoint_joins_the_session_for_evaluate_only():
     fashion = checkpoint_bytes(build_model("dense"), {"dataset": "Fashion-MNIST", "epochs": 1})
     at.file_uploader(key="train_checkpoint_upload").upload("shoes.pt", fashion, "application/octet-stream").run()
     assert not at.exception and not at.error and not at.warning
-    assert any("trained on Fashion-MNIST: the Evaluate page tests it" in m.value for m in at.success)
+    assert any("trained on Fashion-MNIST: Evaluate and Feature maps show it" in m.value for m in at.success)
     assert at.session_state["trained_models"]["Uploaded dense (shoes.pt)"][1]["dataset"] == "Fashion-MNIST"
     at.session_state["trained_models"] = {}
     digits = checkpoint_bytes(build_model("dense"), {"dataset": "MNIST", "epochs": 1})

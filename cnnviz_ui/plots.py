@@ -7,8 +7,10 @@ Large images are sent to the browser as one PNG (a few hundred kB) instead of a 
 from __future__ import annotations
 
 import base64
+import html
 import io
 import textwrap
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -193,3 +195,15 @@ def fitted_height_css(box: str, chart: str, figure: go.Figure, shape: tuple[int,
     return (f"<style>.{box} {{ container-type: inline-size; }} "
             f".{box} .{chart} {{ height: min({fitted}, {PICTURE_MAX_HEIGHT}px) !important; flex: none !important; }}"
             "</style>")  # fmt: skip
+
+
+def legend_html(entries: Sequence[tuple[str, str]]) -> str:
+    """One HTML legend line, (name, colour) per entry, for charts that share their colours.
+
+    Plotly's own legend under a chart ~200 px wide (a 1024 px projector, a phone) cut long names off, and
+    one legend per chart says the same thing twice; this wraps like text. Names are escaped (a model's
+    name can be an uploaded file's).
+    """
+    items = [f"<span style='white-space:nowrap'><span style='color:{colour};font-size:1.2em'>●</span> "
+             f"{html.escape(name)}</span>" for name, colour in entries]  # fmt: skip
+    return "<div style='font-size:0.9rem;line-height:1.6'>" + " &nbsp; ".join(items) + "</div>"

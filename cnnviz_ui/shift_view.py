@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz_ui.plots import ACCENT, ALERT, colour_bar
+from cnnviz_ui.plots import ACCENT, ALERT, colour_bar, legend_html
 from cnnviz_ui.pooling_view import draw_box, square_layout
 
 CONV_COLOUR, DENSE_COLOUR = ACCENT, ALERT
@@ -31,11 +29,8 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
 
 
 def curve_legend(names: list[str]) -> str:
-    """One HTML legend line for both shift charts: in a chart ~200 px wide (1024 px projector) plotly's own
-    legend cut a long model name off, and two legends said the same thing twice. It wraps like text."""
-    entries = [f"<span style='white-space:nowrap'><span style='color:{colour};font-size:1.2em'>●</span> "
-               f"{html.escape(name)}</span>" for name, colour in zip(names, (CONV_COLOUR, DENSE_COLOUR), strict=False)]
-    return "<div style='font-size:0.9rem;line-height:1.6'>" + " &nbsp; ".join(entries) + "</div>"
+    """One legend line for both shift charts (``plots.legend_html``), in the curves' colours."""
+    return legend_html(list(zip(names, (CONV_COLOUR, DENSE_COLOUR), strict=False)))
 
 
 def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:

@@ -4,42 +4,44 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from cnnviz.jobs import Snapshot
-from cnnviz_ui.plots import ACCENT, ALERT
+from cnnviz_ui.common import wrapping_columns
+from cnnviz_ui.plots import ACCENT, ALERT, legend_html
 
 TRAIN_COLOUR, TEST_COLOUR = ACCENT, ALERT
 
 
-def curves_figure(snap: Snapshot) -> go.Figure:
-    """Loss (left) and accuracy (right) against training step; test points once per epoch.
+TEST_NAME = "10,000 test images (each epoch, and at a stop)"
+LEGEND = legend_html([("training batches", TRAIN_COLOUR), (TEST_NAME, TEST_COLOUR)])  # one for both charts
 
-    A train point is the mean over the batches since the previous point (``cnnviz.train``), so the
-    curve is continuous across epochs.
+
+def curves_figures(snap: Snapshot) -> tuple[go.Figure, go.Figure]:
+    """(loss, accuracy) against training step, blue the training batches, red the test points once per epoch.
+
+    Two figures, not two subplots of one: side by side from 250 px each, one above the other on a phone (where
+    each subplot was ~150 px wide and the accuracy axis's "100%" ran into the loss chart). Their legend is
+    ``LEGEND``, above both. A train point is the mean over the batches since the previous point
+    (``cnnviz.train``), so the curve is continuous across epochs.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
     train_points = sorted(snap.steps, key=lambda r: r["step"])
     steps = [r["step"] for r in train_points]
-    # One legend entry per colour: blue is the training batches, red the test images, in both charts.
-    fig.add_trace(go.Scatter(x=steps, y=[r["loss"] for r in train_points], name="training batches",
-                             legendgroup="train", line={"color": TRAIN_COLOUR}), 1, 1)  # fmt: skip
-    fig.add_trace(go.Scatter(x=steps, y=[r["acc"] for r in train_points], name="training batches",
-                             legendgroup="train", showlegend=False, line={"color": TRAIN_COLOUR}), 1, 2)  # fmt: skip
     tested = [e for e in snap.epochs if e.get("test_top1") is not None]
-    if tested:
-        xs = [e["step"] for e in tested]
-        # cliponaxis off: the last epoch's point sits on the right edge and would be cut in half.
-        name = "10,000 test images (each epoch, and at a stop)"
-        fig.add_trace(go.Scatter(x=xs, y=[e["test_loss"] for e in tested], name=name, mode="lines+markers",
-                                 legendgroup="test", line={"color": TEST_COLOUR}, cliponaxis=False), 1, 1)  # fmt: skip
-        fig.add_trace(go.Scatter(x=xs, y=[e["test_top1"] for e in tested], name=name, mode="lines+markers",
-                                 legendgroup="test", showlegend=False, line={"color": TEST_COLOUR},
-                                 cliponaxis=False), 1, 2)  # fmt: skip
-    fig.update_xaxes(title_text="training step (batches)", range=[0, max(snap.total, 1)])
-    fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    fig.update_layout(height=340, margin={"t": 40, "b": 40, "l": 40, "r": 20}, legend={"orientation": "h", "y": -0.3})
-    return fig
+    figures = []
+    for title, train_key, test_key, number_format in (("Loss (cross-entropy)", "loss", "test_loss", None),
+                                                      ("Accuracy", "acc", "test_top1", ".0%")):  # fmt: skip
+        figure = go.Figure(go.Scatter(x=steps, y=[r[train_key] for r in train_points], name="training batches",
+                                      line={"color": TRAIN_COLOUR}))  # fmt: skip
+        if tested:  # cliponaxis off: the last epoch's point sits on the right edge and would be cut in half
+            figure.add_trace(go.Scatter(x=[e["step"] for e in tested], y=[e[test_key] for e in tested],
+                                        name=TEST_NAME, mode="lines+markers", line={"color": TEST_COLOUR},
+                                        cliponaxis=False))  # fmt: skip
+        figure.update_xaxes(title_text="training step (batches)", range=[0, max(snap.total, 1)])
+        figure.update_yaxes(tickformat=number_format)
+        figure.update_layout(title={"text": title, "font": {"size": 14}}, height=300, showlegend=False,
+                             margin={"t": 40, "b": 40, "l": 50, "r": 20})  # fmt: skip
+        figures.append(figure)
+    return figures[0], figures[1]
 
 
 def show_progress(snap: Snapshot, key: str, stopping: bool = False) -> None:
@@ -49,7 +51,7 @@ def show_progress(snap: Snapshot, key: str, stopping: bool = False) -> None:
     label = {"running": "Stopping…" if stopping else "Training…", "done": "Finished", "stopped": "Stopped",
              "failed": "Failed"}[snap.state]  # fmt: skip
     st.progress(min(fraction, 1.0), text=f"{label} step {snap.step:,} of {snap.total:,}")
-    cols = st.columns(4)
+    cols = wrapping_columns(4, f"{key}_figures", 120)  # two by two on a phone, not four screens of one number
     cols[0].metric("Epoch", f"{last.get('epoch', 0)}")
     cols[1].metric("Train loss", f"{last['loss']:.4f}" if "loss" in last else "–",
                    help="Mean cross-entropy of the batches since the curve's previous point.")  # fmt: skip
@@ -59,4 +61,7 @@ def show_progress(snap: Snapshot, key: str, stopping: bool = False) -> None:
     cols[3].metric("Images/s", f"{snap.images_per_s:,.0f}" if snap.images_per_s else "–",
                    help="Training speed over a whole epoch: shown once the first epoch ends.")  # fmt: skip
     if snap.steps or snap.epochs:
-        st.plotly_chart(curves_figure(snap), key=key, width="stretch")
+        st.html(LEGEND)
+        for column, figure, which in zip(wrapping_columns(2, f"{key}_row", 250), curves_figures(snap),
+                                         ("loss", "accuracy"), strict=True):  # fmt: skip
+            column.plotly_chart(figure, key=f"{key}_{which}", width="stretch")

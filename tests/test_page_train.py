@@ -91,14 +91,19 @@ def test_stop_says_stopping_at_once_and_a_second_start_is_your_own_run():
 
 def test_the_curves_have_one_legend_entry_per_colour():
     """The legend listed "train loss, train accuracy, test loss, test accuracy" under the loss chart while
-    loss and accuracy shared their colours (QA): one entry per colour now, naming what it measures."""
+    loss and accuracy shared their colours (QA): one entry per colour now, naming what it measures, above
+    both charts. The charts are two figures, so that on a phone they stack instead of each being 150 px."""
     from cnnviz.jobs import Snapshot
-    from cnnviz_ui.training import TEST_COLOUR, TRAIN_COLOUR, curves_figure
+    from cnnviz_ui.training import LEGEND, TEST_COLOUR, TRAIN_COLOUR, curves_figures
 
     steps = [{"step": s, "loss": 1.0 / s, "acc": 0.5, "epoch": 1} for s in (1, 2, 3)]
     epochs = [{"step": 3, "test_loss": 0.4, "test_top1": 0.9}]
-    figure = curves_figure(Snapshot("done", 3, 3, steps, epochs))
-    shown = [(trace.name, trace.line.color) for trace in figure.data if trace.showlegend is not False]
+    loss, accuracy = curves_figures(Snapshot("done", 3, 3, steps, epochs))
+    for figure, train, test in ((loss, [1.0, 0.5, 1 / 3], 0.4), (accuracy, [0.5] * 3, 0.9)):
+        assert [(trace.line.color, list(trace.y)) for trace in figure.data] == [(TRAIN_COLOUR, train),
+                                                                               (TEST_COLOUR, [test])]
+        assert figure.layout.showlegend is False
+    assert accuracy.layout.yaxis.tickformat == ".0%" and loss.layout.yaxis.tickformat is None
     test_name = "10,000 test images (each epoch, and at a stop)"
-    assert shown == [("training batches", TRAIN_COLOUR), (test_name, TEST_COLOUR)]
-    assert len(figure.data) == 4  # loss and accuracy of each
+    assert LEGEND.index(TRAIN_COLOUR) < LEGEND.index("training batches") < LEGEND.index(TEST_COLOUR) \
+        < LEGEND.index(test_name)

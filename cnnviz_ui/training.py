@@ -51,7 +51,7 @@ def show_progress(snap: Snapshot, key: str, stopping: bool = False) -> None:
     label = {"running": "Stopping…" if stopping else "Training…", "done": "Finished", "stopped": "Stopped",
              "failed": "Failed"}[snap.state]  # fmt: skip
     st.progress(min(fraction, 1.0), text=f"{label} step {snap.step:,} of {snap.total:,}")
-    cols = wrapping_columns(4, f"{key}_figures", 120)  # two by two on a phone, not four screens of one number
+    cols = wrapping_columns(4, f"{key}_numbers", 120)  # two by two on a phone, not one number per row
     cols[0].metric("Epoch", f"{last.get('epoch', 0)}")
     cols[1].metric("Train loss", f"{last['loss']:.4f}" if "loss" in last else "–",
                    help="Mean cross-entropy of the batches since the curve's previous point.")  # fmt: skip

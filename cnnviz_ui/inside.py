@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
-from cnnviz_ui.common import a_digit, class_name, lasting_canvas, renew_canvas
+from cnnviz_ui.common import a_digit, class_name, lasting_canvas, percent, renew_canvas
 from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import class_names, test_images
 
@@ -260,7 +260,12 @@ def probability_chart(
 
 def bar_label(p: float) -> str:
     """The short probability label of a bar (and of an Evaluate mistake card): none under 5 % (they would
-    collide in a narrow chart; hovering shows them), and never "100%" for a softmax that is merely very sure."""
+    collide in a narrow chart; hovering shows them), and never "100%" for a softmax that is merely very sure.
+
+    From 99.9 % on it is ">99.9%", as ``common.percent`` writes it in the sentence beside the chart.
+    """
     if p < 0.05:
         return ""
-    return ">99%" if 0.995 <= p < 1 else f"{p:.0%}"
+    if 0.995 <= p < 1:
+        return percent(p) if p >= 0.999 else ">99%"
+    return f"{p:.0%}"

@@ -11,7 +11,7 @@ def test_a_very_sure_softmax_is_never_labelled_100_percent():
     probabilities = np.array([0.0002, 0.0001, 0.0001, 0.0, 0.0, 0.0, 0.0, 0.9996, 0.0, 0.0])
     figure = probability_chart(probabilities)
     labels = list(figure.data[0].text)
-    assert labels[7] == ">99%" and percent(0.9996) == ">99.9%"  # the sentence above the chart agrees
+    assert labels[7] == percent(0.9996) == ">99.9%"  # the sentence above the chart says the same
     assert all(label == "" for i, label in enumerate(labels) if i != 7)
     assert figure.layout.xaxis.dtick == 1  # all ten classes named, even the odd ones
 
@@ -21,6 +21,7 @@ def test_spread_probabilities_label_only_the_bars_that_have_room():
     labels = [bar_label(p) for p in probabilities]
     assert labels == ["", "", "25%", "8%", "25%", "", "", "30%", "", ""]
     assert bar_label(1.0) == "100%" and bar_label(0.995) == ">99%" and bar_label(0.05) == "5%"
+    assert bar_label(0.998) == ">99%" and percent(0.998) == "99.8%"  # both above 99 %, neither rounded to 100 %
 
 
 def test_per_class_accuracy_labels_sit_outside_a_short_bar():

@@ -59,3 +59,35 @@ def test_corrupt_checkpoint_upload_is_refused_then_a_good_one_loads(page):
     page.get_by_text("Loaded dense.pt").wait_for()
     assert not error_texts(page)
     screenshot(page, "train_checkpoint_upload")
+
+
+def test_a_fashion_checkpoint_loaded_on_train_shows_its_clothes_on_feature_maps(page):
+    """The whole way a student takes: load a Fashion-MNIST checkpoint on Train, then Feature maps offers its
+    test set, picks a class by name and names the answer. Oracle: torch on the same test image."""
+    import torch
+    from e2e_helpers import click_radio, upload
+
+    from cnnviz.checkpoints import checkpoint_bytes
+    from cnnviz.data import FASHION_CLASSES, load_dataset
+    from cnnviz.models import build_model
+
+    torch.manual_seed(3)
+    model = build_model("convnet").eval()
+    open_page(page, "Train")
+    page.get_by_text("Load a checkpoint you saved earlier").click()
+    upload(page, "clothes.pt", checkpoint_bytes(model, {"dataset": "Fashion-MNIST"}), mime="application/octet-stream")
+    page.get_by_text("Loaded clothes.pt").wait_for()
+    visit(page, "Feature maps")
+    page.get_by_text("Fashion-MNIST: 10,000 photos of clothes").click()
+    wait_idle(page, 120)
+    click_radio(page, "By class")
+    wait_idle(page)
+    images, labels = load_dataset("Fashion-MNIST", "test")
+    index = int(torch.nonzero(labels == 0).flatten()[0])  # the first T-shirt/top: class 0, picked by default
+    with torch.no_grad():
+        answer = FASHION_CLASSES[int(model(images[index].float().div(255)[None, None]).argmax())]
+    page.get_by_text(f"test image #{index} (T-shirt/top)").wait_for()
+    page.get_by_text(f"Prediction: {answer}").wait_for()
+    page.get_by_text("conv1 · 32 maps of 26×26").wait_for()
+    assert_clean(page)
+    screenshot(page, "feature_maps_fashion")

@@ -29,6 +29,7 @@ def test_train_tiny_run_completes_with_curve(page):
     screenshot(page, "train")
     # Loss and accuracy side by side on a laptop; on a phone one above the other, each the screen's width
     # (as two subplots of one figure they were ~150 px each there, and "100%" ran into the loss chart).
+    laptop = page.viewport_size
     for width, side_by_side in ((1280, True), (390, False)):
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(800)
@@ -36,7 +37,7 @@ def test_train_tiny_run_completes_with_curve(page):
         assert (accuracy["x"] >= loss["x"] + loss["width"]) is side_by_side, (width, loss, accuracy)
         assert (accuracy["y"] >= loss["y"] + loss["height"]) is not side_by_side, (width, loss, accuracy)
         assert min(loss["width"], accuracy["width"]) >= (250 if side_by_side else 0.8 * width)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(laptop)
     # The settings of the run outlive a visit to another page (through the sidebar: the same session).
     visit(page, "Kernels", "Train")
     assert field(page, "Training images (0 = all 60,000)").input_value() == "1000"

@@ -97,17 +97,25 @@ def lasting_args(key: str, fits: Callable[[object], bool], default: object, valu
     picker), so that the student's last choice comes back after a visit to another page when it still fits.
 
     ``persist_state`` cannot do it: a kept value outside the control's new range raises. Here the value
-    the control shows is kept under ``<key>__kept`` (on every run it lives, and ``on_change``) and put back
-    when the control is created afresh, if ``fits(kept)``; the control is then given no default (``value``,
-    or ``index`` for a selectbox), which Streamlit would otherwise report as set twice. Use:
-    ``st.slider(label, 0, n - 1, **lasting_args(key, lambda v: v < n, default))``.
+    the control shows is kept under ``<key>__kept`` (on every run it lives, and ``on_change``), and on
+    every run the control is given it through ``st.session_state`` when ``fits(kept)``, and no default
+    (``value``, or ``index`` for a selectbox, which Streamlit would otherwise report as set twice);
+    otherwise its state is dropped and it starts at ``default``.
+
+    Always through the session state, because a value held only by the control is not always the value
+    the browser shows: after a run that ended in ``st.stop()`` (Feature maps with the dense baseline) the
+    hidden control keeps its old value in Streamlit, but a browser that draws it again shows the default,
+    so the slider said map 17 while the figures drew map 21 (QA). A value set through the session state
+    is sent to the browser. Use: ``st.slider(label, 0, n - 1, **lasting_args(key, lambda v: v < n, default))``.
     """
     kept = f"{key}__kept"
-    if key in st.session_state:  # the control lives: what it shows is the choice (also one left unchanged
+    if key in st.session_state:  # what the control computes with is the choice (also one left unchanged
         st.session_state[kept] = st.session_state[key]  # while another control moved, e.g. the map)
-    restored = key not in st.session_state and kept in st.session_state and fits(st.session_state[kept])
+    restored = kept in st.session_state and fits(st.session_state[kept])
     if restored:
         st.session_state[key] = st.session_state[kept]
+    else:
+        st.session_state.pop(key, None)
     return {"key": key, value: None if restored else default, "on_change": keep_choice, "args": (key,)}
 
 

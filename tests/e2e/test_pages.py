@@ -295,6 +295,32 @@ def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
     screenshot(page, "feature_maps")
 
 
+def _slider_value(page, label: str) -> int:
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text=label).first
+    return int(slider.locator('[data-testid="stSliderThumbValue"]').inner_text())
+
+
+def test_feature_maps_sliders_and_figures_agree_after_a_model_without_maps(page):
+    """QA: map 21 picked, then the dense baseline (no conv layers: its run ends early, so Streamlit keeps the
+    hidden sliders' values), then the convnet again: the slider said 17 while the figures drew map 21."""
+    _needs("3_Feature_maps.py")
+    open_page(page, "Feature_maps")
+    first = _slider_value(page, "Map number")
+    nudge_slider(page, "Map number", 4 if first < 28 else -4)
+    picked = _slider_value(page, "Map number")
+    assert picked != first
+    page.get_by_text(f"conv1, map {picked}").first.wait_for()
+    choose(page, "Model", "Shipped dense baseline")
+    page.get_by_text("no conv layers, so no feature maps").first.wait_for()
+    choose(page, "Model", "Shipped convnet")
+    page.get_by_text("One map up close").wait_for()
+    wait_idle(page)
+    shown = _slider_value(page, "Map number")
+    assert shown == picked, "the student's choice comes back"
+    page.get_by_text(f"conv1, map {shown}").first.wait_for(timeout=5_000)  # and the figures draw that map
+    assert_clean(page)
+
+
 def test_classify_a_test_digit(page):
     _needs("4_Classify.py")
     open_page(page, "Classify")

@@ -27,9 +27,9 @@ from html import escape
 from cnnviz.preprocess import PreprocessStep
 from cnnviz_ui.common import a_digit
 from cnnviz_ui.common import percent as _percent
-from cnnviz_ui.plots import ACCENT, MUTED
+from cnnviz_ui.plots import ACCENT, INK, MUTED
 
-BLUE, GREY, INK = ACCENT, "#9ca3af", "#111827"
+BLUE, GREY = ACCENT, "#9ca3af"
 STEP_PX = 120  # side of each preprocessing picture: six fit a laptop-width row at their own size
 # Why a dot or a scribble still gets "0, 99.8% sure": there is no "not a digit" answer.
 SOFTMAX_NOTE = ("The ten probabilities add up to 100% (softmax): the network always picks one of the ten digits, "

@@ -22,7 +22,7 @@ from cnnviz.preprocess import PreprocessStep, to_mnist_steps
 from cnnviz_ui.common import lasting_canvas, renew_canvas
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
-from cnnviz_ui.plots import ACCENT, ALERT
+from cnnviz_ui.plots import ACCENT, ALERT, INK
 from cnnviz_ui.resources import dataset
 
 SOURCES = ("Draw", "Upload a photo", "Camera", "MNIST test digit")
@@ -160,15 +160,22 @@ def confusion_figure(matrix: np.ndarray, height: int = 480, names: Sequence[str]
 
 
 def per_class_figure(accuracy: np.ndarray, height: int = 480, names: Sequence[str] | None = None) -> go.Figure:
-    """Accuracy per true class as horizontal bars (labelled by ``names`` if given); the worst class in red."""
+    """Accuracy per true class as horizontal bars (labelled by ``names`` if given); the worst class in red.
+
+    The axis starts 5 points below the worst class, so the differences show; the worst bar is then a
+    sliver, and a number in it was cut to "%" (QA). A bar shorter than a quarter of the axis has its number
+    outside, in dark ink; the others inside, in white.
+    """
     worst = int(np.nanargmin(accuracy))
     colours = [ALERT if c == worst else ACCENT for c in range(len(accuracy))]
     classes = list(names) if names is not None else [str(c) for c in range(len(accuracy))]
-    figure = go.Figure(go.Bar(x=accuracy, y=classes, orientation="h",
-                              marker_color=colours, text=[f"{a:.1%}" for a in accuracy], textposition="auto",
-                              insidetextanchor="end", cliponaxis=False,
-                              hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
     low = max(0.0, float(np.nanmin(accuracy)) - 0.05)
+    short = (np.nan_to_num(accuracy, nan=low) - low) < 0.25 * (1.0 - low)
+    figure = go.Figure(go.Bar(x=accuracy, y=classes, orientation="h", marker_color=colours,
+                              text=[f"{a:.1%}" for a in accuracy],
+                              textposition=["outside" if s else "inside" for s in short], insidetextanchor="end",
+                              insidetextfont={"color": "white"}, outsidetextfont={"color": INK}, cliponaxis=False,
+                              hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
     figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
                          dragmode=False)  # fmt: skip
     figure.update_xaxes(range=[low, 1.0], tickformat=".0%", gridcolor="#eee", title_text="accuracy (the axis starts "

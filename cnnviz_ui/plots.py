@@ -21,8 +21,8 @@ from cnnviz.images import encode_png
 # Negative blue, zero white, positive red: the sign of an edge response reads at a glance.
 BLUE, WHITE, RED = (33, 102, 172), (247, 247, 247), (178, 24, 43)
 # The app's own colours, as CSS: one blue for the network's answer and the training curves, one red for the
-# other model or a warning, and the grey of secondary text (7.6:1 on white, readable on a projector).
-ACCENT, ALERT, MUTED = "#2563eb", "#dc2626", "#4b5563"
+# other model or a warning, the grey of secondary text (7.6:1 on white, readable on a projector), and ink.
+ACCENT, ALERT, MUTED, INK = "#2563eb", "#dc2626", "#4b5563", "#111827"
 DIVERGING = [[0.0, f"rgb{BLUE}"], [0.5, f"rgb{WHITE}"], [1.0, f"rgb{RED}"]]
 GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 FIGURE_HEIGHT = 340

@@ -1,10 +1,12 @@
 """The small plotly charts the pages share: every label readable and consistent with the text beside it."""
 
 import numpy as np
+import pytest
 
 from cnnviz_ui.classify import per_class_figure
 from cnnviz_ui.common import percent
 from cnnviz_ui.inside import bar_label, probability_chart
+from cnnviz_ui.plots import INK
 
 
 def test_a_very_sure_softmax_is_never_labelled_100_percent():
@@ -24,8 +26,13 @@ def test_spread_probabilities_label_only_the_bars_that_have_room():
     assert bar_label(0.998) == ">99%" and percent(0.998) == "99.8%"  # both above 99 %, neither rounded to 100 %
 
 
-def test_per_class_accuracy_labels_sit_outside_a_short_bar():
-    accuracy = np.array([0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.594])
+@pytest.mark.parametrize("worst", [0.594, 0.35, 0.0])
+def test_per_class_accuracy_labels_sit_outside_a_short_bar(worst):
+    """The axis starts 5 points below the worst class, so its bar is a sliver: plotly's "auto" put a white
+    "35.0%" in it, cut to "%" (QA, a Fashion-MNIST shirt). Short bars get their number outside, in ink."""
+    accuracy = np.array([0.99, 0.98, 0.97, 0.96, 0.95, 0.94, 0.93, 0.92, 0.91, worst])
     bars = per_class_figure(accuracy).data[0]
-    assert bars.text[9] == "59.4%"
-    assert bars.textposition == "auto" and bars.cliponaxis is False  # not squeezed into (and cut by) the bar
+    low = per_class_figure(accuracy).layout.xaxis.range[0]
+    assert bars.text[9] == f"{worst:.1%}" and low == pytest.approx(max(0.0, worst - 0.05))
+    assert list(bars.textposition) == ["inside"] * 9 + ["outside"] and bars.cliponaxis is False
+    assert bars.insidetextfont.color == "white" and bars.outsidetextfont.color == INK

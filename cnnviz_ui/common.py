@@ -40,12 +40,16 @@ def _use_app_navigation() -> None:
 # Readable from the back of a lecture hall: Streamlit draws captions at 60% opacity (3.9:1 on white) and
 # plotly's tick labels and titles in a light grey (3.7:1); WCAG AA asks 4.5:1. Much of the teaching is in
 # captions (MUTED is 7.6:1). A keyboard user also gets a visible focus ring in the sidebar. A picture given
-# a width in pixels (st.image) shrinks to a narrower column instead of spilling into the next one.
+# a width in pixels (st.image) shrinks to a narrower column instead of spilling into the next one; so do
+# the boxes around it, one of which sometimes kept a width measured before the column had its own (QA: the
+# 210 px saliency picture reached 66 px into the next column at 1024 px, not on every load).
 PAGE_CSS = f"""<style>
 [data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
 .stPlotlyChart :is(.xtick, .ytick, .g-xtitle, .g-x2title, .g-ytitle, .g-y2title, .cbaxis) text,
 .stPlotlyChart :is(.gtitle, .legendtext, .legendtitletext, .cbtitle, .annotation-text) {{ fill: {MUTED} !important; }}
 [data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
+[data-testid="stFullScreenFrame"] > div, [data-testid="stImage"], [data-testid="stImageContainer"] {{
+  max-width: 100%; }}
 [data-testid="stSidebarNav"] a:focus-visible {{ outline: 2px solid {ACCENT}; outline-offset: 2px; }}
 </style>"""
 

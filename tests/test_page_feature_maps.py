@@ -203,7 +203,7 @@ def test_a_fashion_mnist_model_follows_a_piece_of_clothing_named_as_such():
     assert ":green[correct]" in text if predicted == 7 else ":red[wrong, it is Sneaker]" in text
     assert "**conv1** · 32 maps of 26×26" in text
     bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert bars["x"] == list(FASHION_CLASSES)
+    assert bars["y"] == list(FASHION_CLASSES) and bars["orientation"] == "h"  # names read across, not slanted
     assert next(box for box in at.selectbox if box.label == "Class to explain").format_func(8) == "Bag"
 
 

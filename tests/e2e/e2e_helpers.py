@@ -135,6 +135,17 @@ def screenshot(pg, name: str) -> Path:
     return path
 
 
+IMAGES_OUTSIDE_COLUMNS_JS = """() => [...document.querySelectorAll('[data-testid="stColumn"] [data-testid="stImage"]')]
+    .map(image => [image.getBoundingClientRect(), image.closest('[data-testid="stColumn"]').getBoundingClientRect()])
+    .filter(([image, column]) => image.right > column.right + 1)
+    .map(([image, column]) => `an image to x=${image.right}, its column to x=${column.right}`)"""
+
+
+def images_outside_columns(pg) -> list[str]:
+    """Every picture in a column that reaches past the column's right edge (into the next one)."""
+    return pg.evaluate(IMAGES_OUTSIDE_COLUMNS_JS)
+
+
 # --- widgets, found by their visible label (what a student sees) -------------------------------------------
 
 

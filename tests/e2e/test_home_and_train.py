@@ -66,7 +66,7 @@ def test_a_fashion_checkpoint_loaded_on_train_shows_its_clothes_on_feature_maps(
     """The whole way a student takes: load a Fashion-MNIST checkpoint on Train, then Feature maps offers its
     test set, picks a class by name and names the answer. Oracle: torch on the same test image."""
     import torch
-    from e2e_helpers import click_radio, upload
+    from e2e_helpers import click_radio, images_outside_columns, upload
 
     from cnnviz.checkpoints import checkpoint_bytes
     from cnnviz.data import FASHION_CLASSES, load_dataset
@@ -92,3 +92,4 @@ def test_a_fashion_checkpoint_loaded_on_train_shows_its_clothes_on_feature_maps(
     page.get_by_text("conv1 · 32 maps of 26×26").wait_for()
     assert_clean(page)
     screenshot(page, "feature_maps_fashion")
+    assert not images_outside_columns(page), images_outside_columns(page)

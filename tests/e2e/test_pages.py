@@ -15,6 +15,7 @@ from e2e_helpers import (
     choose,
     click_radio,
     fill_number,
+    images_outside_columns,
     nudge_slider,
     open_page,
     screenshot,
@@ -259,6 +260,8 @@ def test_the_class_probability_chart_fits_a_1024_px_projector(browser, app_url, 
         wait_idle(projector)
         for chart_width, column_width in projector.evaluate(CHART_FITS_JS, charts):
             assert chart_width <= column_width + 1, (path, chart_width, column_width)
+        screenshot(projector, f"{path.lower()}_1024_test_digit")  # a resize, after which one image once spilled
+        assert not images_outside_columns(projector), images_outside_columns(projector)
         # The 224 px drawing box is zoomed out to fit its column, and a "7" drawn on it is read as a 7 (the
         # pointer goes through the zoom: a stroke off by the zoom factor would not make a 7).
         click_radio(projector, "Draw a digit")

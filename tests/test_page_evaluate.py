@@ -18,7 +18,7 @@ def page() -> AppTest:
 
 
 def test_table_lists_top1_and_top5_error_for_every_model(page):
-    table = page.dataframe[0].value
+    table = page.table[0].value
     assert list(table["Model"]) == ["Shipped convnet", "Shipped dense baseline"]
     for column in ("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error"):
         assert table[column].between(0, 1).all()
@@ -65,11 +65,11 @@ def test_a_fashion_mnist_model_is_tested_on_fashion_mnist_with_the_classes_names
     at.session_state["trained_models"] = {"Your dense net (Fashion-MNIST)": (model, {"dataset": "Fashion-MNIST"})}
     at.run()
     assert not at.exception
-    assert list(at.dataframe[0].value["Model"]) == ["Shipped convnet", "Shipped dense baseline"]  # MNIST first
+    assert list(at.table[0].value["Model"]) == ["Shipped convnet", "Shipped dense baseline"]  # MNIST first
     assert "Your dense net (Fashion-MNIST)" not in at.selectbox(key="evaluate_model_MNIST").options
     at.radio(key="evaluate_dataset").set_value("Fashion-MNIST").run()
     assert not at.exception and not at.error
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["Model"]) == ["Your dense net (Fashion-MNIST)"]
     images, labels = load_dataset("Fashion-MNIST", "test")
     with torch.no_grad():

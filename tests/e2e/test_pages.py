@@ -383,6 +383,14 @@ def test_evaluate_confusion_counts_fit_their_cells(browser, app_url, screen):
         phone.locator(".js-plotly-plot .heatmap-label").first.wait_for()
         cell, widest = phone.evaluate(COUNTS_FIT_JS)
         assert widest < cell - 1, (widest, cell)
+        # Every column of the model table shows without scrolling sideways on a projector (the data grid
+        # it replaced cut Top-5 and the mistakes off at 1280 px, and showed half of Top-1 at 1024; QA).
+        table = phone.locator('[data-testid="stTable"]').first
+        overflow = table.evaluate("t => t.querySelector('table').scrollWidth - t.clientWidth")
+        headers = table.locator("th").all_inner_texts()
+        assert "Top-5 error" in " ".join(headers).replace("\n", " ") and "Mistakes" in headers
+        if screen["viewport"]["width"] >= 853:
+            assert overflow <= 1, overflow
         assert_clean(phone)
     finally:
         context.close()

@@ -85,9 +85,10 @@ st.subheader("The mistakes, most confident first")
 wrong = mistakes(probs, labels)
 f1, f2, f3 = st.columns([1, 1, 2])
 choices = ["any", *range(10)]
-true_filter = f1.selectbox(f"True {kind}", choices, key="evaluate_true",
+# Each test set has its own filters: a "Bag → Trouser" filter must not silently become "8 → 1" (QA).
+true_filter = f1.selectbox(f"True {kind}", choices, key=f"evaluate_true_{test_set}",
                            persist_state="session", format_func=class_name)  # fmt: skip
-pred_filter = f2.selectbox("Predicted as", choices, key="evaluate_predicted", persist_state="session",
+pred_filter = f2.selectbox("Predicted as", choices, key=f"evaluate_predicted_{test_set}", persist_state="session",
                            format_func=class_name)  # fmt: skip
 if true_filter != "any":
     wrong = wrong[labels[wrong] == true_filter]

@@ -35,16 +35,16 @@ def test_confusion_matrix_per_class_and_gallery(page):
 
 
 def test_filters_narrow_the_gallery(page):
-    page.selectbox(key="evaluate_true").set_value(4).run()
-    page.selectbox(key="evaluate_predicted").set_value(9).run()
+    page.selectbox(key="evaluate_true_MNIST").set_value(4).run()
+    page.selectbox(key="evaluate_predicted_MNIST").set_value(9).run()
     assert not page.exception
     cards = mistake_cards(page)
     assert cards and all(card[0] == "4 → 9" for card in cards)
 
 
 def test_switching_model_is_cached_and_works(page):
-    page.selectbox(key="evaluate_true").set_value("any").run()
-    page.selectbox(key="evaluate_predicted").set_value("any").run()
+    page.selectbox(key="evaluate_true_MNIST").set_value("any").run()
+    page.selectbox(key="evaluate_predicted_MNIST").set_value("any").run()
     page.selectbox(key="evaluate_model_MNIST").set_value("Shipped dense baseline").run()
     assert not page.exception
     assert any("Shipped dense baseline" in m.value for m in page.markdown)
@@ -75,10 +75,18 @@ def test_a_fashion_mnist_model_is_tested_on_fashion_mnist_with_the_classes_names
     with torch.no_grad():
         predicted = model(images.float().div(255).unsqueeze(1)).argmax(1)
     assert table["Top-1 accuracy"][0] == pytest.approx((predicted == labels).float().mean().item(), abs=1e-6)
-    assert at.selectbox(key="evaluate_true").format_func(1) == FASHION_CLASSES[1] == "Trouser"
+    assert at.selectbox(key="evaluate_true_Fashion-MNIST").format_func(1) == FASHION_CLASSES[1] == "Trouser"
     text = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
     assert "Accuracy per class" in text and "misclassified test images" in text
     assert any(name in text for name in FASHION_CLASSES)  # the hardest class, the most common mistake
+    # Filters belong to their test set: "Bag → Trouser" did not become "8 → 1" on MNIST (QA).
+    at.selectbox(key="evaluate_true_Fashion-MNIST").set_value(8).run()
+    at.selectbox(key="evaluate_predicted_Fashion-MNIST").set_value(1).run()
+    at.radio(key="evaluate_dataset").set_value("MNIST").run()
+    assert at.selectbox(key="evaluate_true_MNIST").value == at.selectbox(key="evaluate_predicted_MNIST").value == "any"
+    at.radio(key="evaluate_dataset").set_value("Fashion-MNIST").run()
+    assert (at.selectbox(key="evaluate_true_Fashion-MNIST").value, at.selectbox(key="evaluate_predicted_Fashion-MNIST")
+            .value) == (8, 1)  # fmt: skip
 
 
 def test_every_mistake_card_reads_true_answer_then_probability_then_top5_in_rank_order():

@@ -240,6 +240,11 @@ def class_name(index: int, names: Sequence[str] | None = None) -> str:
     return str(index) if names is None else names[index]
 
 
+def a_class(index: int, names: Sequence[str] | None = None) -> str:
+    """A class in a sentence: "a 7" (``a_digit``), or its name, "Sneaker"."""
+    return a_digit(index) if names is None else names[index]
+
+
 def percent(p: float) -> str:
     """A probability for people: never "100.0%" for a softmax that is merely very sure."""
     return ">99.9%" if 0.999 <= p < 1 else "<0.1%" if 0 < p < 0.0005 else f"{p:.1%}"

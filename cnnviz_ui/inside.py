@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
-from cnnviz_ui.common import a_digit, class_name, lasting_canvas, percent, renew_canvas
+from cnnviz_ui.common import a_class, class_name, lasting_canvas, percent, renew_canvas
 from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import class_names, test_images
 
@@ -94,8 +94,7 @@ def _test_image(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
         index = st.session_state[chosen]
     label = int(labels[int(index)])
     pixels = images[int(index)].numpy().astype(np.float32) / 255.0
-    what = a_digit(label) if names is None else names[label]
-    return Digit(pixels, f"test {thing} #{int(index):,} ({what})", label)
+    return Digit(pixels, f"test {thing} #{int(index):,} ({a_class(label, names)})", label)
 
 
 def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:

@@ -6,7 +6,7 @@ import streamlit as st
 from cnnviz import inspect as net_inspect
 from cnnviz_ui import inside, pooling_view
 from cnnviz_ui.common import (
-    a_digit,
+    a_class,
     class_name,
     friendly_errors,
     lasting_args,
@@ -46,7 +46,7 @@ with seen:
     st.image(inside.grey_png(image), width=210)
     st.caption(f"{digit.caption}, 28×28 values in [0, 1]")
 with verdict:
-    truth = None if digit.label is None else a_digit(digit.label) if names is None else names[digit.label]
+    truth = None if digit.label is None else a_class(digit.label, names)
     verdict_text = "" if truth is None else ":green[correct]" if top == digit.label else f":red[wrong, it is {truth}]"
     st.markdown(f"**Prediction: {class_name(top, names)}** with probability **{percent(probs[top])}** {verdict_text}")
     chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs, names=names))

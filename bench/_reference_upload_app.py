@@ -3,7 +3,8 @@
 Same flow as cnnviz's Classify page (pick "Upload a photo", upload, read "Prediction: <digit>"), same
 preprocessing and model, but the answer is one line: no steps, no top-5 bars, no Grad-CAM, no other
 models. ``bench/load_test.py --reference`` drives it exactly like the real page, so the two are
-measured on the same machine in the same run; the difference is what cnnviz's results cost.
+measured on the same machine in the same run; the difference is what cnnviz's results cost. It has
+cnnviz's page CSS, so its upload spinner stands still too (``common.PAGE_CSS``).
 """
 
 import time
@@ -14,7 +15,7 @@ from cnnviz.checkpoints import load_checkpoint
 from cnnviz.images import load_image
 from cnnviz.predict import top_k
 from cnnviz.preprocess import to_mnist
-from cnnviz_ui.common import log_time
+from cnnviz_ui.common import PAGE_CSS, log_time
 from cnnviz_ui.resources import SHIPPED
 
 
@@ -22,6 +23,9 @@ from cnnviz_ui.resources import SHIPPED
 def model():
     loaded, _ = load_checkpoint(SHIPPED["Shipped convnet"])
     return loaded
+
+
+st.html(PAGE_CSS)
 
 
 @st.fragment

@@ -43,6 +43,14 @@ def _use_app_navigation() -> None:
 # a width in pixels (st.image) shrinks to a narrower column instead of spilling into the next one; so do
 # the boxes around it, one of which sometimes kept a width measured before the column had its own (QA: the
 # 210 px saliency picture reached 66 px into the next column at 1024 px, not on every load).
+# Nothing animates while a student waits, because a browser without GPU compositing draws the page again
+# at every frame of an animation, and in the lecture-hall load test thirty waiting pages share two cores:
+# - an upload's chip says "uploading…" beside a still ring instead of Streamlit's spinning one. The thirty
+#   spinners cost about a quarter of the browsers' CPU (bench/load_test.py, CPU per prediction 0.32-0.35 s
+#   with them, 0.20-0.26 s without; a page whose upload takes 5 s: 0.78 s with, 0.36 s without);
+# - what is being recomputed (``data-stale``) dims in one step after 0.5 s instead of fading over the next
+#   second (a page waiting 3 s for its script: 0.41 s of CPU with the fade, 0.33 s without). A quick rerun
+#   still does not flicker.
 PAGE_CSS = f"""<style>
 [data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
 .stPlotlyChart :is(.xtick, .ytick, .g-xtitle, .g-x2title, .g-ytitle, .g-y2title, .cbaxis) text,
@@ -50,6 +58,10 @@ PAGE_CSS = f"""<style>
 [data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
 [data-testid="stFullScreenFrame"] > div, [data-testid="stImage"], [data-testid="stImageContainer"] {{
   max-width: 100%; }}
+[data-testid="stFileChipIconSpinner"] {{ animation: none !important; }}
+[data-stale="true"] {{ transition: opacity 0s linear 0.5s !important; }}
+[data-testid="stFileChip"]:has([data-testid="stFileChipIconSpinner"]) [data-testid="stFileChipName"] + div::after {{
+  content: " · uploading…"; }}
 [data-testid="stSidebarNav"] a:focus-visible {{ outline: 2px solid {ACCENT}; outline-offset: 2px; }}
 </style>"""
 

@@ -14,6 +14,7 @@ from e2e_helpers import (
     visit,
     wait_idle,
 )  # fmt: skip
+from fixtures_hostile import digit_photo
 from PIL import Image
 
 from cnnviz.data import load_mnist
@@ -49,6 +50,43 @@ def test_upload_a_degraded_photo_of_a_digit(page, tmp_path):
     page.get_by_text("Centred 28 x 28").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
     screenshot(page, "classify_upload")
+
+
+RUNNING_LOOPS_JS = """() => document.getAnimations()
+    .filter((a) => a.playState === 'running' && a.effect.getTiming().iterations === Infinity)
+    .map((a) => a.effect.target.getAttribute('data-testid') || a.effect.target.tagName)"""
+CHIP_NOTE_JS = """(name) => getComputedStyle(name.nextElementSibling, '::after').content"""
+
+
+def test_nothing_spins_while_a_photo_uploads(page):
+    """While a photo is on its way (a slow link: 1.5 kB/s), the file's chip says "uploading…" and nothing on the
+    page loops. Streamlit's spinner, drawn again at every frame, cost headless Chromium (no GPU) about 0.09
+    CPU s per second of waiting, a quarter of the browsers' CPU in bench/load_test.py (see common.PAGE_CSS)."""
+    open_page(page, "Classify")
+    choose_source(page, "Upload a photo")
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send("Network.emulateNetworkConditions",
+                 {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1500})  # fmt: skip
+    data, label = digit_photo(2)  # about 6 kB: four seconds in flight
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+        {"name": "slow_digit.png", "mimeType": "image/png", "buffer": data})
+    name = page.locator('[data-testid="stFileChipName"]')
+    name.wait_for()
+    assert page.locator('[data-testid="stFileChipIconSpinner"]').count() == 1  # still uploading
+    assert name.evaluate(CHIP_NOTE_JS) == '" · uploading…"'
+    assert page.evaluate(RUNNING_LOOPS_JS) == []
+    network.send("Network.emulateNetworkConditions",
+                 {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})  # fmt: skip
+    wait_idle(page)
+    assert prediction(page) == label
+    assert name.evaluate(CHIP_NOTE_JS) == "none"  # uploaded: the note has gone with the spinner
+    assert_clean(page)
+    # What a rerun recomputes dims in one step after half a second: no second-long fade, frame by frame.
+    # (Marked stale by hand: Streamlit marks it only while a script runs, which here takes a blink.)
+    result = page.locator('[data-testid="stElementContainer"]:has(.cnnviz-prediction)')
+    stale = result.evaluate("(e) => { e.dataset.stale = 'true'; return getComputedStyle(e).transition; }")
+    assert stale == "opacity 0s linear 0.5s"
 
 
 def test_draw_a_one_and_a_seven(page):

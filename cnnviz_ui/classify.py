@@ -74,10 +74,14 @@ def _test_digit() -> DigitInput:
     return DigitInput(image, (step,), f"MNIST test digit #{index} (labelled {label})", label)
 
 
-def digit_source() -> DigitInput | None:
-    """The source picker and its widget; None (after saying why) while there is no usable digit."""
-    source = st.radio("Digit source", SOURCES, key="classify_source", persist_state="session", horizontal=True,
-                      label_visibility="collapsed", on_change=renew_canvas, args=("classify_canvas",))
+def source_picker() -> str:
+    """The radio over ``SOURCES``: where the digit comes from."""
+    return st.radio("Digit source", SOURCES, key="classify_source", persist_state="session", horizontal=True,
+                    on_change=renew_canvas, args=("classify_canvas",))
+
+
+def digit_source(source: str) -> DigitInput | None:
+    """The widget of ``source`` (one of ``SOURCES``); None (after saying why) while there is no usable digit."""
     if source == SOURCES[0]:
         return _drawing()
     if source == SOURCES[3]:
@@ -92,8 +96,8 @@ def digit_source() -> DigitInput | None:
         except ValueError as exc:
             st.error(f"The camera photo cannot be read: {exc}")
             return None
-    picked = upload_image("classify_upload", "Upload a photo of a digit")
-    st.caption("One digit per photo; dark ink on light paper or a light digit on dark works.")
+    picked = upload_image("classify_upload", "Upload a photo of a digit",
+                          hint="One digit per photo; dark ink on light paper or a light digit on dark works.")
     return None if picked is None else _preprocess(picked.pixels, picked.caption)
 
 

@@ -73,8 +73,10 @@ def _mnist_digit(index: int) -> tuple[np.ndarray, int]:
     return images[index].numpy(), int(labels[index])
 
 
-def upload_image(key: str, label: str = "Upload an image") -> PickedImage | None:
+def upload_image(key: str, label: str = "Upload an image", hint: str = "") -> PickedImage | None:
     """A file uploader whose file is decoded safely; problems are shown as ``st.error``, never raised.
+
+    Under it, one caption: the formats and limits, then ``hint`` (what makes a good picture) on a line of its own.
 
     The last good image is kept (``<key>__kept``): when the uploader comes back empty because it was not
     drawn for a while (another page, another source), the kept image is used again and the page says so,
@@ -91,7 +93,8 @@ def upload_image(key: str, label: str = "Upload an image") -> PickedImage | None
         help=f"PNG, JPEG, BMP, GIF, WebP or TIFF, up to {UPLOAD_LIMIT_MB} MB. "
         f"Images longer than {MAX_SIDE} px are downsized.",
     )
-    st.caption(f"PNG, JPEG, BMP, GIF, WebP or TIFF · up to {UPLOAD_LIMIT_MB} MB · long side ≤ {MAX_SIDE} px")
+    limits = f"PNG, JPEG, BMP, GIF, WebP or TIFF · up to {UPLOAD_LIMIT_MB} MB · long side ≤ {MAX_SIDE} px"
+    st.caption(f"{limits}  \n{hint}" if hint else limits)
     if upload is None:
         return _kept_upload(key, kept, restored)
     st.session_state[restored] = False

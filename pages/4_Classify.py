@@ -20,16 +20,18 @@ page_header(
 
 
 @st.fragment
-def classify_digit() -> None:
-    """Everything below the introduction. A fragment, so a new stroke or upload reruns only this part.
+def classify_digit(source: str, picked: tuple | None) -> None:
+    """The digit's widget and the results. A fragment, so a new stroke or upload reruns only this part.
 
+    The source and model pickers stay outside it: a fragment rerun sends every widget in it to the browser
+    again, and with thirty students at once each one redrawn cost their browsers more than the results did
+    (``bench/load_test.py``). Changing either is a rare full rerun, which passes the fragment their new values.
     The results are two ``st.html`` blocks rather than ~40 elements: see ``cnnviz_ui.cards`` for why.
     """
     started = time.time()
-    source_col, result_col = st.columns([1.1, 1.0], gap="large")
+    source_col, result_col = st.columns(COLUMNS, gap="large")
     with source_col:
-        picked = model_picker("Model", key="classify_model")
-        digit = classify.digit_source() if picked else None
+        digit = classify.digit_source(source) if picked else None
     if picked is None or digit is None:
         with result_col:
             st.html(cards.waiting_block())
@@ -49,4 +51,11 @@ def classify_digit() -> None:
     log_time("classify", started)
 
 
-classify_digit()
+COLUMNS = [1.1, 1.0]  # the digit's side and the results' side; the pickers above them line up with them
+with st.container(key="classify_pickers"):  # its key: on a phone the two stack closer (PAGE_CSS)
+    source_side, model_side = st.columns(COLUMNS, gap="large")
+    with source_side:
+        chosen_source = classify.source_picker()
+    with model_side:
+        chosen_model = model_picker("Model", key="classify_model")
+classify_digit(chosen_source, chosen_model)

@@ -6,19 +6,26 @@ import numpy as np
 from e2e_helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    ROOT,
     assert_clean,
+    choose,
     click_radio,
     open_page,
     screenshot,
     stroke,
+    upload,
     visit,
     wait_idle,
 )  # fmt: skip
 from fixtures_hostile import digit_photo
 from PIL import Image
 
+from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import load_mnist
 from cnnviz.degrade import degrade
+from cnnviz.images import load_image
+from cnnviz.predict import top_k
+from cnnviz.preprocess import to_mnist
 
 
 def prediction(page) -> int:
@@ -87,6 +94,37 @@ def test_nothing_spins_while_a_photo_uploads(page):
     result = page.locator('[data-testid="stElementContainer"]:has(.cnnviz-prediction)')
     stale = result.evaluate("(e) => { e.dataset.stale = 'true'; return getComputedStyle(e).transition; }")
     assert stale == "opacity 0s linear 0.5s"
+
+
+def card(page) -> tuple[int, str]:
+    """(the prediction, the model named over the top-5) on the prediction card."""
+    found = page.locator(".cnnviz-prediction")
+    return int(found.get_attribute("data-digit")), re.search(r"Top-5 of the (.+)", found.inner_text()).group(1)
+
+
+def test_the_model_picker_and_an_upload_rerun_the_right_parts(page):
+    """The model and source pickers lie outside the fragment that holds the uploader and the results (so an upload
+    does not redraw them). Picking a model reruns the page, which hands the fragment the new model; an upload then
+    reruns only the fragment, which must keep using it. Two photos on which the two shipped models disagree, the
+    answers checked against ``top_k`` with each model."""
+    models = {name: load_checkpoint(ROOT / "assets" / f"mnist_{stem}.pt")[0]
+              for name, stem in (("Shipped convnet", "convnet"), ("Shipped dense baseline", "dense"))}  # fmt: skip
+    photos = [digit_photo(index)[0] for index in (20, 149)]
+    answers = {(name, i): top_k(model, to_mnist(load_image(photo)), k=1)[0][0]
+               for name, model in models.items() for i, photo in enumerate(photos)}  # fmt: skip
+    assert all(answers["Shipped convnet", i] != answers["Shipped dense baseline", i] for i in (0, 1))
+    open_page(page, "Classify")
+    choose_source(page, "Upload a photo")
+    choose(page, "Model", "Shipped dense baseline")
+    upload(page, "first.png", photos[0])
+    assert card(page) == (answers["Shipped dense baseline", 0], "Shipped dense baseline")
+    choose(page, "Model", "Shipped convnet")  # the same photo, the other model
+    assert card(page) == (answers["Shipped convnet", 0], "Shipped convnet")
+    upload(page, "second.png", photos[1])  # only the fragment reruns: still the convnet
+    assert card(page) == (answers["Shipped convnet", 1], "Shipped convnet")
+    choose(page, "Model", "Shipped dense baseline")
+    assert card(page) == (answers["Shipped dense baseline", 1], "Shipped dense baseline")
+    assert_clean(page)
 
 
 def test_draw_a_one_and_a_seven(page):

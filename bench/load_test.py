@@ -105,12 +105,17 @@ class MemorySampler(threading.Thread):
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by the server's process tree and by this script's browsers.
+    """CPU seconds (user + system) used so far by the server's process tree and by this script's browsers;
+    and, machine-wide, all busy CPU seconds ("machine") and those the hypervisor gave to other guests ("stolen").
 
     The browsers are Chromium processes below this process (Playwright's driver starts them); what a
-    lecture hall spreads over thirty laptops runs here on the server's own two cores.
+    lecture hall spreads over thirty laptops runs here on the server's own two cores. Machine minus server
+    and browsers is everything else that ran meanwhile (this harness, other work on a shared machine):
+    with "stolen", it tells a slow run on a busy machine from a slower app.
     """
-    totals = {"server": 0.0, "browsers": 0.0}
+    machine = psutil.cpu_times()
+    busy = machine.user + machine.nice + machine.system + getattr(machine, "irq", 0) + getattr(machine, "softirq", 0)
+    totals = {"server": 0.0, "browsers": 0.0, "machine": busy, "stolen": getattr(machine, "steal", 0.0)}
     server = psutil.Process(server_pid)
     for who, processes in (("server", [server, *server.children(recursive=True)]),
                            ("browsers", psutil.Process().children(recursive=True))):  # fmt: skip
@@ -409,6 +414,13 @@ def row(sessions: int, rounds: int, train: bool = False, reference: bool = False
         extra += ("; " if extra else "") + f"{len(results.failures)} failures, e.g. " + "; ".join(results.failures[:2])
     per = {"server": max(ok, 1), "browsers": max(len(results.browser_predict_s) if wire else ok, 1)}
     cpu = " / ".join(f"{results.cpu_rounds.get(who, float('nan')) / per[who]:.2f}" for who in ("server", "browsers"))
+    if results.cpu_rounds and results.rounds_window:
+        seconds = (results.rounds_window[1] - results.rounds_window[0]) * (psutil.cpu_count() or 1)
+        others = results.cpu_rounds["machine"] - results.cpu_rounds["server"] - results.cpu_rounds["browsers"]
+        extra += ("; " if extra else "") + (
+            f"other processes (the harness, the rest of the machine) {others / max(ok, 1):.2f} CPU s per prediction, "
+            f"stolen by the host {results.cpu_rounds['stolen'] / max(seconds, 1e-9):.0%} of the CPU time"
+        )
     if wire and results.browser_predict_s:
         times = results.browser_predict_s
         extra += ("; " if extra else "") + (

@@ -93,6 +93,9 @@ class WireSession:
             if kind == "new_session":
                 self.session_id = msg.new_session.initialize.session_id
                 self.page_script_hash = msg.new_session.page_script_hash
+            elif kind == "navigation":  # the page that ran, as the front end reads it
+                # (the first run's new_session names app.py: a rerun sent with that hash ran Home instead)
+                self.page_script_hash = msg.navigation.page_script_hash
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                 self._remember(msg.delta.new_element, msg.delta.fragment_id)
             elif kind == "file_urls_response":

@@ -51,10 +51,6 @@ def _use_app_navigation() -> None:
 # - what is being recomputed (``data-stale``) dims in one step after 0.5 s instead of fading over the next
 #   second (a page waiting 3 s for its script: 0.41 s of CPU with the fade, 0.33 s without). A quick rerun
 #   still does not flicker.
-# On a phone, Classify's two pickers (a row of columns, stacked there) are 1rem apart, not the 4rem of the
-# "large" gap that lines them up with the digit and results columns below them on a wide screen; Evaluate's
-# model table drops its two accuracy columns (3rd and 5th; the errors beside them stay) to fit without
-# scrolling sideways.
 PAGE_CSS = f"""<style>
 [data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
 .stPlotlyChart :is(.xtick, .ytick, .g-xtitle, .g-x2title, .g-ytitle, .g-y2title, .cbaxis) text,
@@ -66,8 +62,6 @@ PAGE_CSS = f"""<style>
 [data-stale="true"] {{ transition: opacity 0s linear 0.5s !important; }}
 [data-testid="stFileChip"]:has([data-testid="stFileChipIconSpinner"]) [data-testid="stFileChipName"] + div::after {{
   content: " · uploading…"; }}
-@media (max-width: 640px) {{ .st-key-classify_pickers [data-testid="stHorizontalBlock"] {{ row-gap: 1rem; }}
-  .st-key-evaluate_models table :is(th, td):is(:nth-child(3), :nth-child(5)) {{ display: none; }} }}
 [data-testid="stSidebarNav"] a:focus-visible {{ outline: 2px solid {ACCENT}; outline-offset: 2px; }}
 </style>"""
 

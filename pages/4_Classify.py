@@ -19,6 +19,9 @@ page_header(
 )
 
 
+COLUMNS = [1.1, 1.0]  # the digit's side and the results' side; the pickers above them line up with them
+
+
 @st.fragment
 def classify_digit(source: str, picked: tuple | None) -> None:
     """The digit's widget and the results. A fragment, so a new stroke or upload reruns only this part.
@@ -51,8 +54,11 @@ def classify_digit(source: str, picked: tuple | None) -> None:
     log_time("classify", started)
 
 
-COLUMNS = [1.1, 1.0]  # the digit's side and the results' side; the pickers above them line up with them
-with st.container(key="classify_pickers"):  # its key: on a phone the two stack closer (PAGE_CSS)
+with st.container(key="classify_pickers"):
+    # On a phone the two stack 1rem apart, not the 4rem of the "large" gap that lines them up with the
+    # digit and results columns below them on a wide screen.
+    st.html("<style>@media (max-width: 640px) { .st-key-classify_pickers [data-testid='stHorizontalBlock'] { "
+            "row-gap: 1rem; } }</style>")
     source_side, model_side = st.columns(COLUMNS, gap="large")
     with source_side:
         chosen_source = classify.source_picker()

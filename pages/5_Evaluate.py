@@ -47,12 +47,16 @@ for name, (model, _meta) in models.items():
 if rows:
     # A plain table, not st.dataframe: its cells wrap, so every column shows on a projector and a phone
     # (the data grid cut Top-5 and the mistakes off at 1280 px, and was 7 tab stops for a keyboard; QA).
-    # On a phone the two accuracy columns are hidden (PAGE_CSS, by this container's key): seven columns
-    # scrolled sideways in 358 px, and each accuracy is 100% minus the error beside it, which the caption says.
+    # On a phone the two accuracy columns are hidden: seven columns scrolled sideways in 358 px, and each
+    # accuracy is 100% minus the error beside it, which the caption says. Their positions come from the frame.
     percents = dict.fromkeys(("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error"), "{:.2%}")
+    frame = pd.DataFrame(rows)
+    hidden = ", ".join(f":nth-child({list(frame.columns).index(name) + 1})" for name in ("Top-1 accuracy",
+                                                                                         "Top-5 accuracy"))
     with st.container(key="evaluate_models"):
-        st.table(pd.DataFrame(rows).style.format({"Parameters": "{:,}", "Mistakes": "{:,}"} | percents)
-                 .hide(axis="index"))  # fmt: skip
+        st.html(f"<style>@media (max-width: 640px) {{ .st-key-evaluate_models table :is(th, td):is({hidden}) {{ "
+                "display: none; } }</style>")
+        st.table(frame.style.format({"Parameters": "{:,}", "Mistakes": "{:,}"} | percents).hide(axis="index"))
         st.caption("Accuracy = 100% − error: the share of test images whose true class is the top-1 guess (or "
                    "among the top-5). Mistakes: the images the top-1 guess gets wrong.")
 

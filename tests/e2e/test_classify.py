@@ -6,7 +6,6 @@ import numpy as np
 from e2e_helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
     assert_clean,
     choose,
     click_radio,
@@ -26,6 +25,7 @@ from cnnviz.degrade import degrade
 from cnnviz.images import load_image
 from cnnviz.predict import top_k
 from cnnviz.preprocess import to_mnist
+from cnnviz_ui.resources import SHIPPED
 
 
 def prediction(page) -> int:
@@ -107,8 +107,7 @@ def test_the_model_picker_and_an_upload_rerun_the_right_parts(page):
     does not redraw them). Picking a model reruns the page, which hands the fragment the new model; an upload then
     reruns only the fragment, which must keep using it. Two photos on which the two shipped models disagree, the
     answers checked against ``top_k`` with each model."""
-    models = {name: load_checkpoint(ROOT / "assets" / f"mnist_{stem}.pt")[0]
-              for name, stem in (("Shipped convnet", "convnet"), ("Shipped dense baseline", "dense"))}  # fmt: skip
+    models = {name: load_checkpoint(path)[0] for name, path in SHIPPED.items()}
     photos = [digit_photo(index)[0] for index in (20, 149)]
     answers = {(name, i): top_k(model, to_mnist(load_image(photo)), k=1)[0][0]
                for name, model in models.items() for i, photo in enumerate(photos)}  # fmt: skip

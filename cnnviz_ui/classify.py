@@ -19,7 +19,7 @@ from cnnviz.images import encode_png
 from cnnviz.inspect import feature_map_layers
 from cnnviz.predict import predict_dataset
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
-from cnnviz_ui.common import lasting_canvas, renew_canvas
+from cnnviz_ui.common import lasting_canvas, literal, renew_canvas
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
 from cnnviz_ui.plots import ACCENT, ALERT, INK
@@ -43,7 +43,7 @@ def _preprocess(pixels: np.ndarray, caption: str) -> DigitInput | None:
     try:
         steps = to_mnist_steps(pixels)
     except ValueError as exc:
-        st.warning(f"{caption}: {exc}.")
+        st.warning(f"{literal(caption)}: {exc}.")
         return None
     return DigitInput(steps[-1].image, tuple(steps), caption)
 

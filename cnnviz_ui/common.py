@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,10 @@ UPLOAD_LIMIT_MB = 20  # keep in step with .streamlit/config.toml [server] maxUpl
 # When set (bench/load_test.py sets it for its server), pages append how long their work took to this file.
 TIMING_LOG = os.environ.get("CNNVIZ_TIMING_LOG")
 _TIMING_LOCK = threading.Lock()
+# What Streamlit's markdown reads as markup anywhere in a line (emphasis, code, links, HTML, entities, tables,
+# strikethrough, LaTeX's $ and the ":red[…]" directives), and at a line's start only (a heading, a quote, a list).
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>|~&$:])")
+_LINE_START_MARKUP = re.compile(r"^(\s*(?:\d+)?)([#>+\-=.)])")
 
 
 def _use_app_navigation() -> None:
@@ -255,6 +260,16 @@ def class_name(index: int, names: Sequence[str] | None = None) -> str:
 def a_class(index: int, names: Sequence[str] | None = None) -> str:
     """A class in a sentence: "a 7" (``a_digit``), or its name, "Sneaker"."""
     return a_digit(index) if names is None else names[index]
+
+
+def literal(text: str) -> str:
+    """``text`` as it was typed, for a name the user chose inside Streamlit markdown (an alert, a caption, a
+    button label): each markup character is backslash-escaped, so an upload called ``$a^2$_*b*.png`` is
+    shown as that, not as maths and italics. Only what is markup where it stands is escaped, so the page's
+    own names ("test digit #3 (a 4)") read the same in the markdown as on the page. The HTML cards escape with
+    ``html.escape`` instead."""
+    text = _INLINE_MARKUP.sub(r"\\\1", " ".join(text.splitlines()))
+    return _LINE_START_MARKUP.sub(r"\1\\\2", text)
 
 
 def percent(p: float) -> str:

@@ -25,7 +25,7 @@ from cnnviz.images import (
     draw_test_pattern,
     sample_photo,
 )
-from cnnviz_ui.common import UPLOAD_LIMIT_MB, a_digit
+from cnnviz_ui.common import UPLOAD_LIMIT_MB, a_digit, literal
 
 SOURCES = ("Sample photo", "MNIST digit", "Test pattern", "Upload")
 PATTERN_LABELS = {
@@ -101,10 +101,10 @@ def upload_image(key: str, label: str = "Upload an image", hint: str = "") -> Pi
     try:
         decoded = _decode_upload(upload.file_id, upload.getvalue())
     except ValueError as exc:
-        st.error(f"**{upload.name}**: {exc}")
+        st.error(f"**{literal(upload.name)}**: {exc}")
         return None
     for note in decoded.notes:
-        st.info(f"{upload.name}: {note}.", icon="ℹ️")
+        st.info(f"{literal(upload.name)}: {note}.", icon="ℹ️")
     picked = PickedImage(decoded.pixels, f"upload:{upload.file_id}", upload.name)
     st.session_state[kept] = picked
     return picked
@@ -115,11 +115,11 @@ def _kept_upload(key: str, kept: str, restored: str) -> PickedImage | None:
     if not st.session_state.get(restored) or kept not in st.session_state:
         return None
     picked = st.session_state[kept]
-    if st.button(f"Forget {picked.caption}", key=f"{key}_forget", help="Back to an empty uploader."):
+    if st.button(f"Forget {literal(picked.caption)}", key=f"{key}_forget", help="Back to an empty uploader."):
         st.session_state[restored] = False
         del st.session_state[kept]
         return None
-    st.caption(f"Still using **{picked.caption}**, uploaded earlier; upload another file to replace it.")
+    st.caption(f"Still using **{literal(picked.caption)}**, uploaded earlier; upload another file to replace it.")
     return picked
 
 

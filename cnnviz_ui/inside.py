@@ -20,7 +20,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
-from cnnviz_ui.common import a_class, class_name, lasting_canvas, percent, renew_canvas
+from cnnviz_ui.common import a_class, class_name, lasting_canvas, literal, percent, renew_canvas
 from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import class_names, test_images
 
@@ -103,7 +103,7 @@ def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:
     try:
         return Digit(np.asarray(to_mnist(pixels), dtype=np.float32), caption)
     except ValueError as exc:  # an image with no digit in it: said as on Classify (classify._preprocess)
-        st.warning(f"{caption}: {exc}.")
+        st.warning(f"{literal(caption)}: {exc}.")
         return None
 
 

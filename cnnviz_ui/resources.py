@@ -17,6 +17,7 @@ from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import DATASETS, load_dataset
 from cnnviz.jobs import TrainingSlot
 from cnnviz.train import device_name, select_device
+from cnnviz_ui.common import literal
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {
@@ -25,6 +26,9 @@ SHIPPED = {
 }
 SESSION_MODELS_KEY = "trained_models"  # st.session_state[...] = {label: (model, meta)}
 TEST_SETS = {"MNIST": "10,000 handwritten digits", "Fashion-MNIST": "10,000 photos of clothes"}
+# A model menu shows this many characters of its name before "…" at its narrowest (Feature maps' at 1280 px
+# shows 34); a longer name (a trained model's, an uploaded file's) is also written out in full under the menu.
+NAME_FITS = 30
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -93,7 +97,11 @@ def model_picker(
     label: str = "Model", key: str = "model_choice", default: str = "Shipped convnet", dataset_name: str = "MNIST"
 ) -> tuple[str, nn.Module, dict] | None:
     """A selectbox over the ``available_models`` trained on ``dataset_name``; shows what failed to load; None
-    when no model is usable."""
+    when no model is usable.
+
+    A picked name longer than ``NAME_FITS`` is written in full in a caption under the menu: the menu cuts it
+    off, and two checkpoints uploaded as ``lecture3_epoch2.pt`` and ``lecture3_epoch12.pt`` differ at the end.
+    """
     models, problems = available_models(dataset_name=dataset_name)
     for problem in problems:
         st.error(problem)
@@ -103,6 +111,8 @@ def model_picker(
     names = list(models)
     choice = st.selectbox(label, names, index=names.index(default) if default in names else 0, key=key,
                           persist_state="session")
+    if len(choice) > NAME_FITS:
+        st.caption(f"Picked: {literal(choice)}")
     model, meta = models[choice]
     return choice, model, meta
 

@@ -10,6 +10,7 @@ from cnnviz_ui.common import (
     class_name,
     friendly_errors,
     lasting_args,
+    literal,
     page_header,
     percent,
     show_picture,
@@ -44,12 +45,12 @@ top = int(probs.argmax())
 with seen:
     st.markdown("**The input as the network sees it**")
     st.image(inside.grey_png(image), width=210)
-    st.caption(f"{digit.caption}, 28×28 values in [0, 1]")
+    st.caption(f"{literal(digit.caption)}, 28×28 values in [0, 1]")
 with verdict:
     truth = None if digit.label is None else a_class(digit.label, names)
     verdict_text = "" if truth is None else ":green[correct]" if top == digit.label else f":red[wrong, it is {truth}]"
     st.markdown(f"**Prediction: {class_name(top, names)}** with probability **{percent(probs[top])}** {verdict_text}")
-    chart = inside.figure_once((key, "probs"), lambda: inside.probability_chart(probs, names=names))
+    chart = inside.figure_once((key, "probs", names), lambda: inside.probability_chart(probs, names=names))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
 with seen:  # under the input: which of its pixels decide
     method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain",
@@ -61,7 +62,7 @@ with seen:  # under the input: which of its pixels decide
                           format_func=lambda c: class_name(c, names))  # fmt: skip
     layers = net_inspect.feature_map_layers(model)
     if method == "Grad-CAM" and not layers:
-        st.info(f"Grad-CAM weighs the maps of the last conv layer, and the {label} has no conv layers. "
+        st.info(f"Grad-CAM weighs the maps of the last conv layer, and the {literal(label)} has no conv layers. "
                 "Saliency works for any model.")  # fmt: skip
     else:
         with friendly_errors():
@@ -70,8 +71,8 @@ with seen:  # under the input: which of its pixels decide
                      caption=f"{method} for class {class_name(target, names)}: yellow = decides most")  # fmt: skip
 
 if not layers:
-    st.info(f"{label} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels at once. "
-            "Its 256 fc1 weight images below are the closest thing it has to filters.")  # fmt: skip
+    st.info(f"{literal(label)} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels "
+            "at once. Its 256 fc1 weight images below are the closest thing it has to filters.")  # fmt: skip
     weights = model.fc1.weight.detach().numpy().reshape(-1, 28, 28)
     inside.show_layer(key, "fc1 weights", weights, float(np.abs(weights).max()), per_map=True)
     st.stop()

@@ -9,7 +9,7 @@ from cnnviz.models import count_parameters
 from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch, topk_accuracy
 from cnnviz_ui import cards, classify, inside
 from cnnviz_ui.common import class_name as common_class_name
-from cnnviz_ui.common import page_header, wrapping_columns
+from cnnviz_ui.common import literal, page_header, wrapping_columns
 from cnnviz_ui.resources import available_models, class_names, model_picker, test_images, test_set_picker
 
 page_header(
@@ -74,7 +74,7 @@ accuracy = per_class_accuracy(matrix)
 # 150% zoom) the matrix's 4-digit counts spilled out of its cells; stacked, each takes the page's width.
 matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
 with matrix_col:
-    st.markdown(f"**Confusion matrix** of the {label}: row = true {kind}, "
+    st.markdown(f"**Confusion matrix** of the {literal(label)}: row = true {kind}, "
                 "column = the network's answer")
     st.plotly_chart(classify.confusion_figure(matrix, names=names), key="evaluate_confusion",
                     config={"displayModeBar": False})  # fmt: skip

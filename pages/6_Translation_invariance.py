@@ -6,7 +6,7 @@ import torch
 
 from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
 from cnnviz_ui import inside
-from cnnviz_ui.common import a_digit, page_header, percent
+from cnnviz_ui.common import a_digit, literal, page_header, percent
 from cnnviz_ui.resources import dataset, model_picker
 from cnnviz_ui.shift_view import curve_legend, shift_curves, shift_grid
 
@@ -58,10 +58,10 @@ def shifted_view() -> None:
         # in two thirds of a 1024 px screen were too narrow to show all ten classes.
         picture, verdicts = st.columns([1, 2])
         picture.image(inside.grey_png(moved, 196), width=196)
-        picture.caption(f"{digit.caption}, shifted by dx={dx}, dy={dy}")
+        picture.caption(f"{literal(digit.caption)}, shifted by dx={dx}, dy={dy}")
         if digit.label is None:
             picture.caption(f"Your digit has no true label: the page follows class {target}, what the "
-                            f"{conv_pick[0]} says about it unshifted.")  # fmt: skip
+                            f"{literal(conv_pick[0])} says about it unshifted.")  # fmt: skip
         for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
             probs = grid[dy + MAX_SHIFT, dx + MAX_SHIFT]
             top = int(probs.argmax())
@@ -69,8 +69,8 @@ def shifted_view() -> None:
                 verdict = ":green[right]" if top == target else ":red[wrong]"
             else:  # no true label: the class followed is the convnet's unshifted answer
                 verdict = f":green[still {a_digit(target)}]" if top == target else f":red[no longer {a_digit(target)}]"
-            verdicts.markdown(f"**{name}**: says **{top}** ({percent(probs[top])}) {verdict}")
-            chart = inside.figure_once((keys[name], "shift", dx, dy),
+            verdicts.markdown(f"**{literal(name)}**: says **{top}** ({percent(probs[top])}) {verdict}")
+            chart = inside.figure_once((keys[name], name, "shift", dx, dy),
                                        lambda p=probs, n=name: inside.probability_chart(p, n, height=240))
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
         st.markdown(f"**How sure is each network that it is {a_digit(target)}?**")
@@ -78,21 +78,21 @@ def shifted_view() -> None:
         c1, c2 = st.columns(2)
         along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
-        run = (*keys.values(), target, dx, dy)
+        run = (*keys.items(), target, dx, dy)  # the names too: a copy of a model has its weights, not its name
         c1.plotly_chart(inside.figure_once((*run, "x"), lambda: shift_curves(steps, along_x, dx, "dx", target)),
                         key="ti_curve_x")  # fmt: skip
         c2.plotly_chart(inside.figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)),
                         key="ti_curve_y")  # fmt: skip
     st.subheader(f"Every shift at once: where in the frame is it still {a_digit(target)}?")
     for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
-        figure = inside.figure_once((keys[name], target, dx, dy, "grid"), lambda g=grid, n=name: shift_grid(
+        figure = inside.figure_once((keys[name], name, target, dx, dy, "grid"), lambda g=grid, n=name: shift_grid(
             steps, g[..., target], f"{n}: P({target}) for every shift", (dx, dy)))  # fmt: skip
         column.plotly_chart(figure, key=f"ti_grid_{name}")
     conv_name, conv_model = conv_pick[0], conv_pick[1]
     layers = [n for n in ("pool1", "pool2") if hasattr(conv_model, n)]
     if not layers:
         return
-    st.subheader(f"Pooled feature maps of {conv_name}: the digit as it was, and shifted")
+    st.subheader(f"Pooled feature maps of {literal(conv_name)}: the digit as it was, and shifted")
     still = inside.run_network(keys[conv_name], conv_model, digit.image)[0]
     shifted_key = inside.run_key(conv_model, moved)
     shifted = inside.run_network(shifted_key, conv_model, moved)[0]

@@ -6,7 +6,7 @@ from cnnviz.checkpoints import checkpoint_bytes, load_checkpoint
 from cnnviz.jobs import Snapshot, TrainConfig
 from cnnviz.models import MODEL_DESCRIPTIONS
 from cnnviz.train import OPTIMIZERS
-from cnnviz_ui.common import friendly_errors, page_header
+from cnnviz_ui.common import friendly_errors, literal, page_header
 from cnnviz_ui.resources import add_session_model, compute_device_name, trained_on, training_slot
 from cnnviz_ui.training import show_progress
 
@@ -74,12 +74,13 @@ with st.expander("Load a checkpoint you saved earlier (.pt)"):
             loaded, meta = load_checkpoint(upload.getvalue(), name=upload.name)
             dataset = trained_on(meta)
             add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {**meta, "dataset": dataset})
+            shown = literal(upload.name)
             if dataset != "MNIST":
-                st.success(f"Loaded {upload.name} ({loaded.name}), trained on {dataset}: Evaluate and Feature maps "
+                st.success(f"Loaded {shown} ({loaded.name}), trained on {dataset}: Evaluate and Feature maps "
                            f"show it the {dataset} test set. Classify and Translation invariance leave it out (its "
                            "classes are not digits).")  # fmt: skip
             else:
-                st.success(f"Loaded {upload.name} ({loaded.name}); pick it in the model menus of the other pages.")
+                st.success(f"Loaded {shown} ({loaded.name}); pick it in the model menus of the other pages.")
 
 job = slot.get(st.session_state.get("train_job", ""))
 other = slot.current()

@@ -171,3 +171,23 @@ def test_models_trained_on_fashion_mnist_are_left_out_of_the_digit_pages():
     ]
     assert "Your dense net (MNIST)" in texts(at) and "Fashion" not in texts(at)
     assert "Your own model appears here" not in texts(at)  # it has: no need to say how
+
+
+def test_a_model_name_too_long_for_its_menu_is_written_out_under_it():
+    """The menu cuts a long name off with "…" (an uploaded checkpoint's file name); the caption under it gives
+    the whole name, with its markup escaped (``common.literal``). Short names get no caption."""
+    from cnnviz.models import build_model
+    from cnnviz_ui.common import literal
+    from cnnviz_ui.resources import NAME_FITS, SESSION_MODELS_KEY
+
+    long_name = "Uploaded convnet (lecture_3 *final* $v2$ epoch12.pt)"
+    assert len(long_name) > NAME_FITS >= len("Shipped dense baseline")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state[SESSION_MODELS_KEY] = {long_name: (build_model("convnet").eval(), {"dataset": "MNIST"})}
+    at.run()
+    assert not [c.value for c in at.caption if c.value.startswith("Picked:")]  # the shipped convnet fits
+    at.selectbox(key="classify_model").set_value(long_name).run()
+    assert not at.exception
+    assert [c.value for c in at.caption if c.value.startswith("Picked:")] == [f"Picked: {literal(long_name)}"]
+    at.selectbox(key="classify_model").set_value("Shipped dense baseline").run()
+    assert not [c.value for c in at.caption if c.value.startswith("Picked:")]

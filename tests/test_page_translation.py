@@ -103,3 +103,24 @@ def test_the_shift_curves_share_one_legend_that_wraps_and_escapes_names():
     assert "&lt;b&gt;my&lt;/b&gt; net" in legend and "<b>my</b>" not in legend
     assert [trace.line.color for trace in figure.data] == [CONV_COLOUR, DENSE_COLOUR]
     assert legend.index(CONV_COLOUR) < legend.index("my") < legend.index(DENSE_COLOUR) < legend.index("Shipped")
+
+
+def test_a_copy_of_a_model_under_another_name_is_named_in_every_chart():
+    """A student who downloads the shipped convnet and uploads it back has the same weights under another
+    name: the charts, cached by the weights' fingerprint, kept the first name's titles and legends (QA)."""
+    import torch
+
+    from cnnviz.checkpoints import load_checkpoint
+    from cnnviz_ui.resources import SESSION_MODELS_KEY
+
+    copy, meta = load_checkpoint(ASSETS / "mnist_convnet.pt")
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[SESSION_MODELS_KEY] = {"My copy": (copy, {**meta, "dataset": "MNIST"})}
+    at.run()  # draws, and caches, the charts of the shipped convnet
+    at.selectbox(key="ti_conv").set_value("My copy").run()
+    assert not at.exception and not at.error
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert len(specs) == 6  # two bar charts, two shift curves, two grids of every shift
+    assert not [spec for spec in specs if "Shipped convnet" in spec]
+    assert sum("My copy" in spec for spec in specs) == 4  # its bar chart, both shift curves, its grid
+    assert torch.equal(copy.conv1.weight, load_checkpoint(ASSETS / "mnist_convnet.pt")[0].conv1.weight)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -198,11 +199,13 @@ def upload(pg, name: str, data: bytes, mime: str = "image/png", index: int = 0) 
     """Upload ``data`` as a file called ``name`` through the page's ``index``-th file uploader and wait.
 
     The file is first sent over HTTP, then the script reruns: waiting for the file's name in the uploader
-    keeps ``wait_idle`` from mistaking the quiet before the rerun for its end.
+    keeps ``wait_idle`` from mistaking the quiet before the rerun for its end. The chip cuts a long name
+    short in the middle ("lecture...x.pt") and keeps the whole of it in its title.
     """
     uploader = pg.locator('[data-testid="stFileUploader"]').nth(index)
     uploader.locator('input[type="file"]').set_input_files({"name": name, "mimeType": mime, "buffer": data})
-    uploader.locator('[data-testid="stFileChipName"]').filter(has_text=name).first.wait_for()
+    chips = uploader.locator('[data-testid="stFileChipName"]')
+    chips.filter(has_text=name).or_(chips.and_(pg.locator(f"[title={json.dumps(name)}]"))).first.wait_for()
     wait_idle(pg, quiet=1.0)
 
 

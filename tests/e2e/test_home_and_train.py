@@ -93,3 +93,32 @@ def test_a_fashion_checkpoint_loaded_on_train_shows_its_clothes_on_feature_maps(
     assert_clean(page)
     screenshot(page, "feature_maps_fashion")
     assert not images_outside_columns(page), images_outside_columns(page)
+
+
+def test_a_checkpoint_named_with_markup_is_named_as_typed_on_every_page(page):
+    """A file name is the student's text, not markdown: "$v2$" was drawn as maths, "*final*" in italics and
+    ":red[best]" in red, on Train's message, under Classify's model menu and over Evaluate's matrix. The menu
+    cuts the long name off; the caption under it gives all of it (``resources.NAME_FITS``)."""
+    from pathlib import Path
+
+    from e2e_helpers import assert_no_exception, choose, upload
+
+    name = "lecture_3 *final* $v2$ :red[best] <i>x</i>.pt"
+    label = f"Uploaded convnet ({name})"
+    weights = (Path(__file__).resolve().parents[2] / "assets" / "mnist_convnet.pt").read_bytes()
+    open_page(page, "Train")
+    page.get_by_text("Load a checkpoint you saved earlier").click()
+    upload(page, name, weights, mime="application/octet-stream")
+    success = page.locator('[data-testid="stAlertContentSuccess"]')
+    success.wait_for()
+    assert success.inner_text().startswith(f"Loaded {name} (convnet)"), success.inner_text()
+    visit(page, "Classify")
+    choose(page, "Model", label)
+    caption = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Picked:")
+    assert caption.inner_text().strip() == f"Picked: {label}"
+    visit(page, "Evaluate")
+    choose(page, "Model to look at in detail", label)
+    heading = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Confusion matrix of the")
+    assert heading.inner_text().startswith(f"Confusion matrix of the {label}: row"), heading.inner_text()
+    assert not heading.locator(".katex, em, i, [style*=color]").count()  # no maths, no italics, no red
+    assert_no_exception(page)

@@ -90,3 +90,17 @@ def test_feature_maps_page_survives_hostile_uploads(page):
     page.get_by_text(f"Prediction: {label}").wait_for()
     assert_no_exception(page)
     assert not problems, "\n".join(problems)
+
+
+def test_a_file_name_is_shown_as_typed_even_where_it_starts_a_line(page):
+    """The warning for a picture with no digit starts with the file's name: a name starting with "# " made
+    it a heading, "$x$" maths and "*y*" italics (``common.literal``)."""
+    one_pixel = next(f for f in FILES if f.name == "one_pixel.png")
+    name = "# 1. $x$ *y* ~z~.png"
+    open_page(page, "Feature_maps")
+    click_radio(page, "Upload an image")
+    upload(page, name, one_pixel.data)
+    warnings = _texts(page, "Warning")
+    assert len(warnings) == 1 and warnings[0].startswith(f"{name}: "), warnings
+    assert not page.locator('[data-testid="stAlertContentWarning"] :is(h1, h2, h3, ol, .katex, em, del)').count()
+    assert_no_exception(page)

@@ -159,6 +159,7 @@ def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
     (``fitted_height_css``). The square pixels are kept by widening an axis' range (``constrain="range"``),
     hanging from the top, rather than by shrinking the plot area: plotly keeps a shrunken area when the
     chart is resized on a rerun (a 3x3 heatmap stayed at the size it had at the fallback height).
+    ``title`` is plain text (it can hold an uploaded file's or a model's name): wrapped, then escaped.
     """
     lines = textwrap.wrap(title, TITLE_CHARS)
     figure.update_layout(
@@ -168,8 +169,8 @@ def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
         dragmode=False,
     )
     if title:  # an annotation, not a plotly title: a title of two lines is anchored by its first line
-        figure.add_annotation(text="<br>".join(lines), x=0.5, y=1, xref="paper", yref="paper", xanchor="center",
-                              yanchor="bottom", yshift=BAR_ROOM, showarrow=False,
+        figure.add_annotation(text="<br>".join(map(plotly_literal, lines)), x=0.5, y=1, xref="paper", yref="paper",
+                              xanchor="center", yanchor="bottom", yshift=BAR_ROOM, showarrow=False,
                               font={"size": 14, "weight": 600})  # fmt: skip
     figure.update_xaxes(showgrid=False, zeroline=False, constrain="range", showticklabels=False, ticks="")
     figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", constrain="range", constraintoward="top",
@@ -195,6 +196,12 @@ def fitted_height_css(box: str, chart: str, figure: go.Figure, shape: tuple[int,
     return (f"<style>.{box} {{ container-type: inline-size; }} "
             f".{box} .{chart} {{ height: min({fitted}, {PICTURE_MAX_HEIGHT}px) !important; flex: none !important; }}"
             "</style>")  # fmt: skip
+
+
+def plotly_literal(text: str) -> str:
+    """``text`` as typed in a plotly title or hover label, which read <b>, <i>, <br> and entities: for a name
+    the user chose (``common.literal`` does the same for Streamlit's markdown)."""
+    return html.escape(text, quote=False)
 
 
 def legend_html(entries: Sequence[tuple[str, str]]) -> str:

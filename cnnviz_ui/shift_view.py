@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnviz_ui.plots import ACCENT, ALERT, colour_bar, legend_html
+from cnnviz_ui.plots import ACCENT, ALERT, colour_bar, legend_html, plotly_literal
 from cnnviz_ui.pooling_view import draw_box, square_layout
 
 CONV_COLOUR, DENSE_COLOUR = ACCENT, ALERT
@@ -15,6 +15,7 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
     """P(target) against a shift along one axis, one line per model, the current shift marked."""
     figure = go.Figure()
     for (name, values), colour in zip(curves.items(), (CONV_COLOUR, DENSE_COLOUR), strict=False):
+        name = plotly_literal(name)
         figure.add_trace(go.Scatter(x=steps, y=values, name=name, mode="lines+markers", line={"color": colour},
                                     showlegend=False,  # one legend for both charts: curve_legend
                                     hovertemplate=f"{axis}=%{{x}}: %{{y:.1%}}<extra>{name}</extra>"))  # fmt: skip

@@ -7,6 +7,7 @@ import torch
 from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
 from cnnviz_ui import inside
 from cnnviz_ui.common import a_digit, literal, page_header, percent
+from cnnviz_ui.plots import plotly_literal
 from cnnviz_ui.resources import dataset, model_picker
 from cnnviz_ui.shift_view import curve_legend, shift_curves, shift_grid
 
@@ -70,8 +71,8 @@ def shifted_view() -> None:
             else:  # no true label: the class followed is the convnet's unshifted answer
                 verdict = f":green[still {a_digit(target)}]" if top == target else f":red[no longer {a_digit(target)}]"
             verdicts.markdown(f"**{literal(name)}**: says **{top}** ({percent(probs[top])}) {verdict}")
-            chart = inside.figure_once((keys[name], name, "shift", dx, dy),
-                                       lambda p=probs, n=name: inside.probability_chart(p, n, height=240))
+            chart = inside.figure_once((keys[name], name, "shift", dx, dy), lambda p=probs, n=name:
+                                       inside.probability_chart(p, plotly_literal(n), height=240))
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
         st.markdown(f"**How sure is each network that it is {a_digit(target)}?**")
         st.html(curve_legend(list(grids)))

@@ -1,5 +1,6 @@
 """Translation invariance page (AppTest): both models side by side, sliders, bad input explained."""
 
+import json
 import re
 from pathlib import Path
 
@@ -115,12 +116,14 @@ def test_a_copy_of_a_model_under_another_name_is_named_in_every_chart():
 
     copy, meta = load_checkpoint(ASSETS / "mnist_convnet.pt")
     at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state[SESSION_MODELS_KEY] = {"My copy": (copy, {**meta, "dataset": "MNIST"})}
+    at.session_state[SESSION_MODELS_KEY] = {"My <b>copy</b>": (copy, {**meta, "dataset": "MNIST"})}
     at.run()  # draws, and caches, the charts of the shipped convnet
-    at.selectbox(key="ti_conv").set_value("My copy").run()
+    at.selectbox(key="ti_conv").set_value("My <b>copy</b>").run()
     assert not at.exception and not at.error
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert len(specs) == 6  # two bar charts, two shift curves, two grids of every shift
     assert not [spec for spec in specs if "Shipped convnet" in spec]
-    assert sum("My copy" in spec for spec in specs) == 4  # its bar chart, both shift curves, its grid
+    # Named as typed (plotly would draw <b> as bold): in its bar chart, both shift curves, its grid.
+    assert sum("My &lt;b&gt;copy&lt;/b&gt;" in str(json.loads(spec)) for spec in specs) == 4
+    assert not [spec for spec in specs if "<b>copy" in str(json.loads(spec))]
     assert torch.equal(copy.conv1.weight, load_checkpoint(ASSETS / "mnist_convnet.pt")[0].conv1.weight)

@@ -7,7 +7,6 @@ import torch
 from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
 from cnnviz_ui import inside
 from cnnviz_ui.common import a_digit, literal, page_header, percent
-from cnnviz_ui.plots import plotly_literal
 from cnnviz_ui.resources import dataset, model_picker
 from cnnviz_ui.shift_view import curve_legend, shift_curves, shift_grid
 
@@ -63,7 +62,9 @@ def shifted_view() -> None:
         if digit.label is None:
             picture.caption(f"Your digit has no true label: the page follows class {target}, what the "
                             f"{literal(conv_pick[0])} says about it unshifted.")  # fmt: skip
-        for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
+        # Each chart named in markdown above it, which wraps a long name (a plotly title cuts it off); the
+        # columns hang from the bottom so the two charts stay level when only one name takes two lines.
+        for column, (name, grid) in zip(st.columns(2, vertical_alignment="bottom"), grids.items(), strict=False):
             probs = grid[dy + MAX_SHIFT, dx + MAX_SHIFT]
             top = int(probs.argmax())
             if digit.label is not None:
@@ -71,8 +72,9 @@ def shifted_view() -> None:
             else:  # no true label: the class followed is the convnet's unshifted answer
                 verdict = f":green[still {a_digit(target)}]" if top == target else f":red[no longer {a_digit(target)}]"
             verdicts.markdown(f"**{literal(name)}**: says **{top}** ({percent(probs[top])}) {verdict}")
-            chart = inside.figure_once((keys[name], name, "shift", dx, dy), lambda p=probs, n=name:
-                                       inside.probability_chart(p, plotly_literal(n), height=240))
+            chart = inside.figure_once((keys[name], "shift", dx, dy),
+                                       lambda p=probs: inside.probability_chart(p, height=240))
+            column.markdown(f"**{literal(name)}**")
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
         st.markdown(f"**How sure is each network that it is {a_digit(target)}?**")
         st.html(curve_legend(list(grids)))

@@ -112,6 +112,7 @@ def test_a_copy_of_a_model_under_another_name_is_named_in_every_chart():
     import torch
 
     from cnnviz.checkpoints import load_checkpoint
+    from cnnviz_ui.common import literal
     from cnnviz_ui.resources import SESSION_MODELS_KEY
 
     copy, meta = load_checkpoint(ASSETS / "mnist_convnet.pt")
@@ -123,7 +124,9 @@ def test_a_copy_of_a_model_under_another_name_is_named_in_every_chart():
     specs = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert len(specs) == 6  # two bar charts, two shift curves, two grids of every shift
     assert not [spec for spec in specs if "Shipped convnet" in spec]
-    # Named as typed (plotly would draw <b> as bold): in its bar chart, both shift curves, its grid.
-    assert sum("My &lt;b&gt;copy&lt;/b&gt;" in str(json.loads(spec)) for spec in specs) == 4
+    # Named as typed (plotly would draw <b> as bold): in both shift curves and its grid; its bar chart has its
+    # name in the markdown over it, escaped, as in the verdicts.
+    assert sum("My &lt;b&gt;copy&lt;/b&gt;" in str(json.loads(spec)) for spec in specs) == 3
+    assert [m.value for m in at.markdown].count(f"**{literal('My <b>copy</b>')}**") == 1
     assert not [spec for spec in specs if "<b>copy" in str(json.loads(spec))]
     assert torch.equal(copy.conv1.weight, load_checkpoint(ASSETS / "mnist_convnet.pt")[0].conv1.weight)

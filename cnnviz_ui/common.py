@@ -47,7 +47,9 @@ def _use_app_navigation() -> None:
 # captions (MUTED is 7.6:1). A keyboard user also gets a visible focus ring in the sidebar. A picture given
 # a width in pixels (st.image) shrinks to a narrower column instead of spilling into the next one; so do
 # the boxes around it, one of which sometimes kept a width measured before the column had its own (QA: the
-# 210 px saliency picture reached 66 px into the next column at 1024 px, not on every load).
+# 210 px saliency picture reached 66 px into the next column at 1024 px, not on every load). Opened full
+# screen (the only time Streamlit gives a picture "object-fit"), a picture fills the screen with its pixels
+# square and sharp: Streamlit kept a picture given a width at that width, a 210 px digit on a projector.
 # Nothing animates while a student waits, because a browser without GPU compositing draws the page again
 # at every frame of an animation, and in the lecture-hall load test thirty waiting pages share two cores:
 # - an upload's chip says "uploading…" beside a still ring instead of Streamlit's spinning one. The thirty
@@ -63,6 +65,8 @@ PAGE_CSS = f"""<style>
 [data-testid="stImage"] img {{ max-width: 100%; height: auto; }}
 [data-testid="stFullScreenFrame"] > div, [data-testid="stImage"], [data-testid="stImageContainer"] {{
   max-width: 100%; }}
+:is([data-testid="stImage"], [data-testid="stImageContainer"]):has(img[style*="object-fit"]) {{ width: 100%; }}
+[data-testid="stImage"] img[style*="object-fit"] {{ image-rendering: pixelated; }}
 [data-testid="stFileChipIconSpinner"] {{ animation: none !important; }}
 [data-stale="true"] {{ transition: opacity 0s linear 0.5s !important; }}
 [data-testid="stFileChip"]:has([data-testid="stFileChipIconSpinner"]) [data-testid="stFileChipName"] + div::after {{

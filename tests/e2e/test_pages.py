@@ -301,6 +301,27 @@ def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
     screenshot(page, "feature_maps")
 
 
+def test_a_picture_opened_full_screen_fills_the_screen(page):
+    """A lecturer opens "the input as the network sees it" full screen to show the 28x28 pixels: Streamlit kept
+    a picture given a width (210 px) at that width in the middle of a white screen (``common.PAGE_CSS``)."""
+    _needs("3_Feature_maps.py")
+    open_page(page, "Feature_maps")
+    picture = page.locator('[data-testid="stImage"]').first
+    picture.hover()
+    page.locator('[data-testid="stElementToolbarButton"] button[aria-label="Fullscreen"]').first.click()
+    shown = page.locator('img[style*="object-fit"]')
+    shown.wait_for()
+    box, screen = shown.bounding_box(), page.viewport_size
+    side = min(box["width"], box["height"])  # object-fit: contain draws the square picture this big
+    assert side >= 0.8 * min(screen["width"], screen["height"]), (box, screen)
+    assert shown.evaluate("img => getComputedStyle(img).imageRendering") == "pixelated"  # square, sharp pixels
+    screenshot(page, "feature_maps_full_screen_picture")
+    page.keyboard.press("Escape")
+    page.locator('img[style*="object-fit"]').wait_for(state="detached")
+    assert picture.locator("img").bounding_box()["width"] == pytest.approx(210, abs=1)
+    assert_clean(page)
+
+
 def _slider_value(page, label: str) -> int:
     slider = page.locator('[data-testid="stSlider"]').filter(has_text=label).first
     return int(slider.locator('[data-testid="stSliderThumbValue"]').inner_text())

@@ -18,10 +18,10 @@ from torch import nn
 from cnnviz.images import encode_png
 from cnnviz.inspect import feature_map_layers
 from cnnviz.predict import predict_dataset
-from cnnviz.preprocess import PreprocessStep, to_mnist_steps
-from cnnviz_ui.common import lasting_canvas, literal, renew_canvas
+from cnnviz.preprocess import PreprocessStep
+from cnnviz_ui.common import lasting_canvas, renew_canvas
 from cnnviz_ui.images import load_image, upload_image
-from cnnviz_ui.inside import explanation, heat_overlay_png, model_fingerprint, run_key
+from cnnviz_ui.inside import explanation, heat_overlay_png, mnist_steps, model_fingerprint, run_key
 from cnnviz_ui.plots import ACCENT, ALERT, INK
 from cnnviz_ui.resources import dataset
 
@@ -40,12 +40,8 @@ class DigitInput:
 
 
 def _preprocess(pixels: np.ndarray, caption: str) -> DigitInput | None:
-    try:
-        steps = to_mnist_steps(pixels)
-    except ValueError as exc:
-        st.warning(f"{literal(caption)}: {exc}.")
-        return None
-    return DigitInput(steps[-1].image, tuple(steps), caption)
+    steps = mnist_steps(pixels, caption)
+    return None if steps is None else DigitInput(steps[-1].image, steps, caption)
 
 
 def _drawing() -> DigitInput | None:

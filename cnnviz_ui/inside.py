@@ -20,6 +20,7 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
+from cnnviz.preprocess import PreprocessStep, to_mnist_steps
 from cnnviz_ui.common import a_class, class_name, lasting_canvas, literal, percent, renew_canvas
 from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import class_names, test_images
@@ -97,14 +98,19 @@ def _test_image(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
     return Digit(pixels, f"test {thing} #{int(index):,} ({a_class(label, names)})", label)
 
 
-def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:
-    from cnnviz.preprocess import to_mnist
-
+def mnist_steps(pixels: np.ndarray, caption: str) -> tuple[PreprocessStep, ...] | None:
+    """``to_mnist_steps(pixels)``; or None after a one-line warning that starts with ``caption`` (an image with
+    no digit in it): the same words on every page that takes a photo or a drawing."""
     try:
-        return Digit(np.asarray(to_mnist(pixels), dtype=np.float32), caption)
-    except ValueError as exc:  # an image with no digit in it: said as on Classify (classify._preprocess)
+        return tuple(to_mnist_steps(pixels))
+    except ValueError as exc:
         st.warning(f"{literal(caption)}: {exc}.")
         return None
+
+
+def _to_mnist(pixels: np.ndarray, caption: str) -> Digit | None:
+    steps = mnist_steps(pixels, caption)
+    return None if steps is None else Digit(np.asarray(steps[-1].image, dtype=np.float32), caption)
 
 
 def digit_input(prefix: str, dataset_name: str = "MNIST") -> Digit | None:

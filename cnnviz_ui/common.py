@@ -261,6 +261,11 @@ def class_name(index: int, names: Sequence[str] | None = None) -> str:
     return str(index) if names is None else names[index]
 
 
+def test_item(names: Sequence[str] | None = None) -> str:
+    """What one test image is called: "digit" (``names`` None, MNIST), else "image" (a photo of clothes)."""
+    return "digit" if names is None else "image"
+
+
 def a_class(index: int, names: Sequence[str] | None = None) -> str:
     """A class in a sentence: "a 7" (``a_digit``), or its name, "Sneaker"."""
     return a_digit(index) if names is None else names[index]

@@ -21,7 +21,7 @@ from torch import nn
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
-from cnnviz_ui.common import a_class, class_name, lasting_canvas, literal, percent, renew_canvas
+from cnnviz_ui.common import a_class, class_name, lasting_canvas, literal, percent, renew_canvas, test_item
 from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import class_names, test_images
 
@@ -65,7 +65,7 @@ def _test_image(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
         return None
     images, labels = loaded
     names = class_names(dataset_name)
-    thing, kind = ("digit", "Digit class") if names is None else ("image", "Class")
+    thing, kind = test_item(names), ("Digit class" if names is None else "Class")
     count = len(images)
     how = st.radio(f"Choose the test {thing}", PICK_BY, key=f"{prefix}_pick_by", persist_state="session",
                    horizontal=True)  # fmt: skip

@@ -9,7 +9,7 @@ from cnnviz.models import count_parameters
 from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch, topk_accuracy
 from cnnviz_ui import cards, classify, inside
 from cnnviz_ui.common import class_name as common_class_name
-from cnnviz_ui.common import literal, page_header, wrapping_columns
+from cnnviz_ui.common import literal, page_header, test_item, wrapping_columns
 from cnnviz_ui.resources import available_models, class_names, model_picker, test_images, test_set_picker
 
 page_header(
@@ -22,7 +22,7 @@ page_header(
 )
 test_set = test_set_picker("evaluate_dataset")  # Fashion-MNIST models get their test set and class names
 names = class_names(test_set)
-kind, thing = ("digit", "digit") if names is None else ("class", "image")  # what a row is; what a test item is
+kind, thing = ("digit" if names is None else "class"), test_item(names)  # what a row is; what a test item is
 loaded = test_images(test_set)
 if loaded is None:
     st.stop()

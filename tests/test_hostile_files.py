@@ -5,6 +5,8 @@ import re
 import numpy as np
 import pytest
 from fixtures_hostile import digit_photo, gradient_png, hostile_files, over_limit_file
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cnnviz.images import MAX_SIDE, decode_image
 from cnnviz.preprocess import to_mnist
@@ -56,3 +58,26 @@ def test_the_valid_fixtures_are_valid():
     assert decode_image(gradient_png()).pixels.shape == (64, 96, 3)
     photo, label = digit_photo(0)
     assert label == 7 and decode_image(photo).pixels.shape == (240, 240)
+
+
+MARKUP = set("\\`*_[]<>|~&$:")
+
+
+@given(st.text(max_size=40))
+def test_a_name_escaped_for_markdown_reads_back_as_typed(name):
+    """``common.literal``: CommonMark reads a backslash before ASCII punctuation as that character, so
+    dropping those backslashes gives the name back (newlines as spaces); no markup character is left bare."""
+    from cnnviz_ui.common import literal
+
+    shown = literal(name)
+    assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown) == " ".join(name.splitlines())
+    bare = re.sub(r"\\.", "", shown)  # what is left once every escaped pair is gone
+    assert not MARKUP & set(bare), shown
+    assert not re.match(r"\s*(\d+[.)]|[#>+\-=])", bare), "a heading, quote or list at the start"
+
+
+@pytest.mark.parametrize("own", ["test digit #3 (a 4)", "Shipped convnet", "Trained convnet (MNIST, 3 epochs, 98.9%)"])
+def test_the_pages_own_names_are_left_as_they_are(own):
+    from cnnviz_ui.common import literal
+
+    assert literal(own) == own

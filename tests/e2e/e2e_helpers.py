@@ -205,7 +205,8 @@ def upload(pg, name: str, data: bytes, mime: str = "image/png", index: int = 0) 
     uploader = pg.locator('[data-testid="stFileUploader"]').nth(index)
     uploader.locator('input[type="file"]').set_input_files({"name": name, "mimeType": mime, "buffer": data})
     chips = uploader.locator('[data-testid="stFileChipName"]')
-    chips.filter(has_text=name).or_(chips.and_(pg.locator(f"[title={json.dumps(name)}]"))).first.wait_for()
+    titled = pg.locator(f"[title={json.dumps(name, ensure_ascii=False)}]")  # JSON's escapes are CSS's, but \uXXXX
+    chips.filter(has_text=name).or_(chips.and_(titled)).first.wait_for()
     wait_idle(pg, quiet=1.0)
 
 

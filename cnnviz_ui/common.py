@@ -132,6 +132,9 @@ def lasting_args(key: str, fits: Callable[[object], bool], default: object, valu
     hidden control keeps its old value in Streamlit, but a browser that draws it again shows the default,
     so the slider said map 17 while the figures drew map 21 (QA). A value set through the session state
     is sent to the browser. Use: ``st.slider(label, 0, n - 1, **lasting_args(key, lambda v: v < n, default))``.
+
+    A selectbox (``value="index"``) is also ``required``: given ``index=None`` Streamlit offers to clear it,
+    and a cleared layer picker said "Choose an option" over the figures of the layer still drawn (QA).
     """
     kept = f"{key}__kept"
     if key in st.session_state:  # what the control computes with is the choice (also one left unchanged
@@ -141,7 +144,8 @@ def lasting_args(key: str, fits: Callable[[object], bool], default: object, valu
         st.session_state[key] = st.session_state[kept]
     else:
         st.session_state.pop(key, None)
-    return {"key": key, value: None if restored else default, "on_change": keep_choice, "args": (key,)}
+    arguments = {"key": key, value: None if restored else default, "on_change": keep_choice, "args": (key,)}
+    return {**arguments, "required": True} if value == "index" else arguments
 
 
 def keep_choice(key: str) -> None:

@@ -345,6 +345,12 @@ def test_feature_maps_sliders_and_figures_agree_after_a_model_without_maps(page)
     shown = _slider_value(page, "Map number")
     assert shown == picked, "the student's choice comes back"
     page.get_by_text(f"conv1, map {shown}").first.wait_for(timeout=5_000)  # and the figures draw that map
+    # A layer picker given back its choice (``common.lasting_args``) cannot be emptied: it offered a clear
+    # button, and a cleared picker said "Choose an option" over the conv1 figures still drawn (QA).
+    for label in ("Conv layer", "Pooling layer"):
+        picker = page.locator('[data-testid="stSelectbox"]').filter(has_text=label)
+        assert picker.locator('[aria-label="Open"]').count() == 1, label
+        assert picker.locator('[aria-label="Clear value"]').count() == 0, label
     assert_clean(page)
 
 

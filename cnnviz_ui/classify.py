@@ -19,7 +19,7 @@ from cnnviz.images import encode_png
 from cnnviz.inspect import feature_map_layers
 from cnnviz.predict import predict_dataset
 from cnnviz.preprocess import PreprocessStep
-from cnnviz_ui.common import lasting_canvas, renew_canvas
+from cnnviz_ui.common import lasting_canvas, message_text, renew_canvas
 from cnnviz_ui.images import load_image, upload_image
 from cnnviz_ui.inside import explanation, heat_overlay_png, mnist_steps, model_fingerprint, run_key
 from cnnviz_ui.plots import ACCENT, ALERT, INK
@@ -90,7 +90,7 @@ def digit_source(source: str) -> DigitInput | None:
         try:
             return _preprocess(load_image(shot.getvalue()), "the camera photo")
         except ValueError as exc:
-            st.error(f"The camera photo cannot be read: {exc}")
+            st.error(f"The camera photo cannot be read: {message_text(str(exc))}")
             return None
     picked = upload_image("classify_upload", "Upload a photo of a digit",
                           hint="One digit per photo; dark ink on light paper or a light digit on dark works.")

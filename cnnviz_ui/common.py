@@ -22,7 +22,8 @@ TIMING_LOG = os.environ.get("CNNVIZ_TIMING_LOG")
 _TIMING_LOCK = threading.Lock()
 # What Streamlit's markdown reads as markup anywhere in a line (emphasis, code, links, HTML, entities, tables,
 # strikethrough, LaTeX's $ and the ":red[…]" directives), and at a line's start only (a heading, a quote, a list).
-_INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>|~&$:])")
+_INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>|~&$]|:(?=[\w/]))")  # a colon only where a directive name follows
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
 _LINE_START_MARKUP = re.compile(r"^(\s*(?:\d+)?)([#>+\-=.)])")
 
 
@@ -97,7 +98,7 @@ def friendly_errors(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        st.error(f"{prefix}{exc}")
+        st.error(f"{prefix}{message_text(str(exc))}")
 
 
 def lasting_data_editor(frame: object, key: str, **options: object) -> object:
@@ -283,6 +284,12 @@ def literal(text: str) -> str:
     ``html.escape`` instead."""
     text = _INLINE_MARKUP.sub(r"\\\1", " ".join(text.splitlines()))
     return _LINE_START_MARKUP.sub(r"\1\\\2", text)
+
+
+def message_text(message: str) -> str:
+    """An error's message for Streamlit markdown: its `code` spans (a command to run) stay code, the rest is
+    ``literal``, because it can quote what the student typed (padding "$x$" → "… got '$x$'")."""
+    return "".join(part if _CODE_SPAN.fullmatch(part) else literal(part) for part in _CODE_SPAN.split(message))
 
 
 def percent(p: float) -> str:

@@ -25,7 +25,7 @@ from cnnviz.images import (
     draw_test_pattern,
     sample_photo,
 )
-from cnnviz_ui.common import UPLOAD_LIMIT_MB, a_digit, literal
+from cnnviz_ui.common import UPLOAD_LIMIT_MB, a_digit, literal, message_text
 
 SOURCES = ("Sample photo", "MNIST digit", "Test pattern", "Upload")
 PATTERN_LABELS = {
@@ -101,7 +101,7 @@ def upload_image(key: str, label: str = "Upload an image", hint: str = "") -> Pi
     try:
         decoded = _decode_upload(upload.file_id, upload.getvalue())
     except ValueError as exc:
-        st.error(f"**{literal(upload.name)}**: {exc}")
+        st.error(f"**{literal(upload.name)}**: {message_text(str(exc))}")
         return None
     for note in decoded.notes:
         st.info(f"{literal(upload.name)}: {note}.", icon="ℹ️")

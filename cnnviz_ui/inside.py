@@ -21,7 +21,16 @@ from torch import nn
 from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
 from cnnviz.preprocess import PreprocessStep, to_mnist_steps
-from cnnviz_ui.common import a_class, class_name, lasting_canvas, literal, percent, renew_canvas, test_item
+from cnnviz_ui.common import (
+    a_class,
+    class_name,
+    lasting_canvas,
+    literal,
+    message_text,
+    percent,
+    renew_canvas,
+    test_item,
+)
 from cnnviz_ui.plots import ACCENT, BLUE, RED, WHITE, diverging_rgb
 from cnnviz_ui.resources import class_names, test_images
 
@@ -104,7 +113,7 @@ def mnist_steps(pixels: np.ndarray, caption: str) -> tuple[PreprocessStep, ...] 
     try:
         return tuple(to_mnist_steps(pixels))
     except ValueError as exc:
-        st.warning(f"{literal(caption)}: {exc}.")
+        st.warning(f"{literal(caption)}: {message_text(str(exc))}.")
         return None
 
 

@@ -17,7 +17,7 @@ from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import DATASETS, load_dataset
 from cnnviz.jobs import TrainingSlot
 from cnnviz.train import device_name, select_device
-from cnnviz_ui.common import literal
+from cnnviz_ui.common import literal, message_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {
@@ -104,7 +104,7 @@ def model_picker(
     """
     models, problems = available_models(dataset_name=dataset_name)
     for problem in problems:
-        st.error(problem)
+        st.error(message_text(problem))
     if not models:
         st.error("No model is available. Recreate the shipped checkpoints with `make train-shipped`.")
         return None
@@ -144,5 +144,5 @@ def test_images(dataset_name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
     try:
         return dataset(dataset_name, "test")
     except FileNotFoundError as exc:
-        st.error(f"The {dataset_name} test set is not on this server: {exc}")
+        st.error(f"The {dataset_name} test set is not on this server: {message_text(str(exc))}")
         return None

@@ -8,7 +8,7 @@ from cnnviz.receptive import measure_receptive_field
 from cnnviz.shapes import explain_conv, parse_padding, pool_output_size, whole_number
 from cnnviz.summary import LayerError, summarize
 from cnnviz_ui import arithmetic as ui
-from cnnviz_ui.common import friendly_errors, keep_choice, lasting_data_editor, page_header
+from cnnviz_ui.common import friendly_errors, keep_choice, lasting_data_editor, message_text, page_header
 
 page_header(
     "Conv arithmetic",
@@ -113,9 +113,8 @@ with build_tab:
             summary, failure = summarize(build_network(specs[: exc.index], in_shape, device="meta"), in_shape), exc
         st.dataframe(ui.summary_frame(summary.folded()), hide_index=True, height="content")
         if failure:
-            st.error(
-                f"**Row {failure.index + 1} ({failure.name}) goes invalid:** {failure.reason}. The table stops there."
-            )
+            st.error(f"**Row {failure.index + 1} ({failure.name}) goes invalid:** {message_text(failure.reason)}. "
+                     "The table stops there.")
         else:
             st.markdown(ui.totals_text(summary))
 

@@ -75,6 +75,11 @@ def test_calculator_padding_minus_one_and_a_huge_input(page):
     fill_number(page, "Padding", -1)
     assert_no_exception(page)
     assert any("padding" in e.lower() for e in error_texts(page)), error_texts(page)
+    # Nonsense typed into the padding box is quoted back as typed, not drawn as maths and italics
+    # (``common.message_text``).
+    fill_number(page, "Padding", "$x$ *y*")
+    assert any("got '$x$ *y*'" in e for e in error_texts(page)), error_texts(page)
+    assert not page.locator('[data-testid="stAlertContentError"] :is(.katex, em)').count()
     fill_number(page, "Padding", 0)
     fill_number(page, "Kernel size", 0)
     assert any("kernel" in e.lower() for e in error_texts(page)), error_texts(page)

@@ -90,7 +90,7 @@ def digit_source(source: str) -> DigitInput | None:
         try:
             return _preprocess(load_image(shot.getvalue()), "the camera photo")
         except ValueError as exc:
-            st.error(f"The camera photo cannot be read: {message_text(str(exc))}")
+            st.error(f"The camera photo cannot be read: {message_text(exc)}")
             return None
     picked = upload_image("classify_upload", "Upload a photo of a digit",
                           hint="One digit per photo; dark ink on light paper or a light digit on dark works.")

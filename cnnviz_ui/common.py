@@ -98,7 +98,7 @@ def friendly_errors(prefix: str = "") -> Iterator[None]:
     try:
         yield
     except USER_ERRORS as exc:
-        st.error(f"{prefix}{message_text(str(exc))}")
+        st.error(f"{prefix}{message_text(exc)}")
 
 
 def lasting_data_editor(frame: object, key: str, **options: object) -> object:
@@ -286,10 +286,12 @@ def literal(text: str) -> str:
     return _LINE_START_MARKUP.sub(r"\1\\\2", text)
 
 
-def message_text(message: str) -> str:
-    """An error's message for Streamlit markdown: its `code` spans (a command to run) stay code, the rest is
-    ``literal``, because it can quote what the student typed (padding "$x$" → "… got '$x$'")."""
-    return "".join(part if _CODE_SPAN.fullmatch(part) else literal(part) for part in _CODE_SPAN.split(message))
+def message_text(message: object) -> str:
+    """An error's message (an exception, or its text) for Streamlit markdown: its `code` spans (a command to
+    run) stay code, the rest is ``literal``, because it can quote what the student typed (padding "$x$" →
+    "… got '$x$'")."""
+    parts = _CODE_SPAN.split(str(message))
+    return "".join(part if _CODE_SPAN.fullmatch(part) else literal(part) for part in parts)
 
 
 def percent(p: float) -> str:

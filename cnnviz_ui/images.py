@@ -101,7 +101,7 @@ def upload_image(key: str, label: str = "Upload an image", hint: str = "") -> Pi
     try:
         decoded = _decode_upload(upload.file_id, upload.getvalue())
     except ValueError as exc:
-        st.error(f"**{literal(upload.name)}**: {message_text(str(exc))}")
+        st.error(f"**{literal(upload.name)}**: {message_text(exc)}")
         return None
     for note in decoded.notes:
         st.info(f"{literal(upload.name)}: {note}.", icon="ℹ️")

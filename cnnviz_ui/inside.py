@@ -113,7 +113,7 @@ def mnist_steps(pixels: np.ndarray, caption: str) -> tuple[PreprocessStep, ...] 
     try:
         return tuple(to_mnist_steps(pixels))
     except ValueError as exc:
-        st.warning(f"{literal(caption)}: {message_text(str(exc))}.")
+        st.warning(f"{literal(caption)}: {message_text(exc)}.")
         return None
 
 

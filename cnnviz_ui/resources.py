@@ -144,5 +144,5 @@ def test_images(dataset_name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
     try:
         return dataset(dataset_name, "test")
     except FileNotFoundError as exc:
-        st.error(f"The {dataset_name} test set is not on this server: {message_text(str(exc))}")
+        st.error(f"The {dataset_name} test set is not on this server: {message_text(exc)}")
         return None

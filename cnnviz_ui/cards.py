@@ -35,6 +35,26 @@ STEP_PX = 120  # side of each preprocessing picture: six fit a laptop-width row 
 SOFTMAX_NOTE = ("The ten probabilities add up to 100% (softmax): the network always picks one of the ten digits, "
                 "even for a scribble or a dot.")  # fmt: skip
 HEADING = "<h3 style='font-size:1.5rem;font-weight:600;margin:1.4rem 0 0.8rem'>{}</h3>"
+# While Classify recomputes for more than half a second (thirty uploads at once on a lecture server), the answer
+# says so in words, "Working on it…" in a small label on its corner, instead of Streamlit dimming everything
+# being recomputed: a dimmed "?" box or last answer did not say whether anything was happening, and the dimming
+# repaints the whole results area, in software on a machine without GPU compositing. Browser CPU s per upload
+# on one Classify session whose server took 3 s per answer (about what the load test's thirty browsers wait),
+# means of 12 uploads in interleaved runs: with the dimming 0.182-0.196; no dimming and no label 0.151-0.186;
+# this label 0.170-0.202 (below the dimming in 3 of 4 pairs, above no label in 3 of 3). So it costs the
+# browser about what the dimming did (the difference is within the noise); the words are why it is here.
+# The label is drawn only while Streamlit's script runs (``data-test-script-state`` on the app root, the
+# attribute its own browser tests read), appears in one step after half a second so a quick rerun shows
+# nothing, and covers the corner of the card rather than pushing the page down.
+WORKING_CSS = """<style>
+[data-testid="stMain"] [data-stale="true"] { opacity: 1 !important; transition: none !important; }
+.cnnviz-answer { position: relative; }
+.cnnviz-answer::after { content: "Working on it…"; position: absolute; top: 0; right: 0; visibility: hidden;
+  padding: 2px 10px; border-radius: 999px; background: #fef3c7; color: #92400e; font-size: 0.9rem;
+  font-weight: 600; border: 1px solid #f59e0b; }
+:is([data-test-script-state="running"], [data-test-script-state="rerunRequested"]) .cnnviz-answer::after {
+  visibility: visible; transition: visibility 0s linear 0.5s; }
+</style>"""
 
 
 def percent(p: float) -> str:
@@ -109,7 +129,7 @@ def prediction_block(
     )
     picture = _figure(network_input_png, 168, "The network's input: 28×28")
     return (
-        f"<div class='cnnviz-prediction' data-digit='{digit}' style='color:{INK}'>"
+        f"<div class='cnnviz-prediction cnnviz-answer' data-digit='{digit}' style='color:{INK}'>"
         f"<div style='display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start'>{card}{picture}</div>"
         f"<div style='margin-top:14px'><b>Top-5</b> of the {escape(model_label)}</div>{top5_bars(ranking)}"
         f"<div style='font-size:0.85rem;color:{MUTED};margin-top:6px'>{SOFTMAX_NOTE}</div></div>"
@@ -123,7 +143,8 @@ def waiting_block() -> str:
     sanitiser) with the page, not all thirty at once on the lecture's first prediction.
     """
     return (
-        f"<div style='border:2px dashed #d1d5db;border-radius:12px;padding:18px 22px;color:{MUTED};max-width:22rem'>"
+        f"<div class='cnnviz-answer' style='border:2px dashed #d1d5db;border-radius:12px;padding:18px 22px;"
+        f"color:{MUTED};max-width:22rem'>"
         f"<div style='font-size:4rem;font-weight:700;line-height:1;color:#d1d5db'>?</div>"
         "<div style='margin-top:8px'>The network's answer appears here, with its top-5 and the 28×28 picture it "
         "actually sees.</div></div>"

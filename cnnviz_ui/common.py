@@ -58,7 +58,7 @@ def _use_app_navigation() -> None:
 #   with them, 0.20-0.26 s without; a page whose upload takes 5 s: 0.78 s with, 0.36 s without);
 # - what is being recomputed (``data-stale``) dims in one step after 0.5 s instead of fading over the next
 #   second (a page waiting 3 s for its script: 0.41 s of CPU with the fade, 0.33 s without). A quick rerun
-#   still does not flicker.
+#   still does not flicker. Classify dims nothing and labels its answer "Working on it…" (``cards.WORKING_CSS``).
 PAGE_CSS = f"""<style>
 [data-testid="stCaptionContainer"] {{ color: {MUTED}; opacity: 1; }}
 .stPlotlyChart :is(.xtick, .ytick, .g-xtitle, .g-x2title, .g-ytitle, .g-y2title, .cbaxis) text,

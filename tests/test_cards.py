@@ -68,7 +68,7 @@ def test_prediction_block_names_the_digit_and_inlines_the_network_input():
     html = cards.prediction_block(RANKING, "Shipped convnet", png(image), label=7)
     page = parse(html)
     outer = page.starts[0][1]
-    assert outer["class"] == "cnnviz-prediction" and outer["data-digit"] == "7"
+    assert outer["class"].split() == ["cnnviz-prediction", "cnnviz-answer"] and outer["data-digit"] == "7"
     text = " ".join(page.text)
     assert "Prediction: 7" in text and "91.0% sure" in text and "correct" in text
     assert "always picks one of the ten digits" in text  # why a dot still gets "0, 99.8% sure"
@@ -123,4 +123,15 @@ def test_details_block_with_and_without_grad_cam():
 
 def test_waiting_block_is_html_with_no_prediction_in_it():
     page = parse(cards.waiting_block())
-    assert "?" in page.text and not any(a.get("class") == "cnnviz-prediction" for _, a in page.starts)
+    assert "?" in page.text and not any("cnnviz-prediction" in a.get("class", "") for _, a in page.starts)
+    assert page.starts[0][1]["class"] == "cnnviz-answer"  # where "Working on it…" appears during a slow rerun
+
+
+def test_working_css_labels_both_answers_and_only_while_the_script_runs():
+    """The label belongs to the class both answer blocks carry, and shows only under Streamlit's running states."""
+    rules = dict(re.findall(r"^(\S[^{]*?)\s*\{([^}]*)\}", cards.WORKING_CSS, re.MULTILINE))
+    assert 'content: "Working on it…"' in rules[".cnnviz-answer::after"]
+    assert "visibility: hidden" in rules[".cnnviz-answer::after"]
+    shown = next(selector for selector, body in rules.items() if "visibility: visible" in body)
+    assert re.findall(r'data-test-script-state="(\w+)"', shown) == ["running", "rerunRequested"]
+    assert "0.5s" in rules[shown]  # a quick rerun shows nothing

@@ -89,11 +89,53 @@ def test_nothing_spins_while_a_photo_uploads(page):
     assert prediction(page) == label
     assert name.evaluate(CHIP_NOTE_JS) == "none"  # uploaded: the note has gone with the spinner
     assert_clean(page)
-    # What a rerun recomputes dims in one step after half a second: no second-long fade, frame by frame.
-    # (Marked stale by hand: Streamlit marks it only while a script runs, which here takes a blink.)
-    result = page.locator('[data-testid="stElementContainer"]:has(.cnnviz-prediction)')
-    stale = result.evaluate("(e) => { e.dataset.stale = 'true'; return getComputedStyle(e).transition; }")
-    assert stale == "opacity 0s linear 0.5s"
+
+
+WORKING_LABEL_JS = """() => {
+    const after = getComputedStyle(document.querySelector('.cnnviz-answer'), '::after');
+    return [after.content, after.visibility];
+}"""
+MARK_JS = """([state, stale, box]) => {
+    document.querySelector('[data-testid="stApp"]').dataset.testScriptState = state;
+    box = document.querySelector(box);
+    box.dataset.stale = stale;
+    box.style.opacity = stale === 'true' ? '0.33' : '';  // what Streamlit's own style gives a stale element
+    return getComputedStyle(box).opacity;
+}"""
+ANSWER_BOX = '[data-testid="stElementContainer"]:has(.cnnviz-answer)'
+
+
+def test_a_slow_answer_says_working_on_it_and_nothing_dims(page):
+    """While Classify's script runs for more than half a second (a busy lecture server), the answer, the "?" box or
+    the last prediction, carries a "Working on it…" label, and what is being recomputed is not dimmed: dimming
+    repaints the whole results area, which thirty browsers without a GPU pay for (``cards.WORKING_CSS``).
+    Everywhere else a recomputed element still dims in one step after half a second, not in a fade drawn frame
+    by frame (``common.PAGE_CSS``). The running state and the stale mark are set by hand: Streamlit sets them
+    only while a script runs, which here takes a blink."""
+    open_page(page, "Classify")
+    choose_source(page, "Upload a photo")
+    assert page.evaluate(WORKING_LABEL_JS) == ['"Working on it…"', "hidden"]  # the "?" box
+    for answer in (None, 4):
+        if answer is not None:
+            data, label = digit_photo(answer)
+            upload(page, "digit.png", data)
+            assert prediction(page) == label
+            assert page.evaluate(WORKING_LABEL_JS) == ['"Working on it…"', "hidden"]  # finished: no label
+        assert page.evaluate(MARK_JS, ["running", "true", ANSWER_BOX]) == "1"  # recomputed, not dimmed
+        page.wait_for_timeout(200)
+        assert page.evaluate(WORKING_LABEL_JS)[1] == "hidden"  # a quick rerun shows nothing
+        page.wait_for_function(f"() => ({WORKING_LABEL_JS})()[1] === 'visible'", timeout=2000)
+        assert page.evaluate(f"() => getComputedStyle(document.querySelector('{ANSWER_BOX}')).opacity") == "1"
+        if answer is not None:
+            screenshot(page, "classify_working")
+        page.evaluate(MARK_JS, ["notRunning", "false", ANSWER_BOX])
+        assert page.evaluate(WORKING_LABEL_JS)[1] == "hidden"
+    visit(page, "Kernels")
+    box = '[data-testid="stElementContainer"]'
+    assert page.evaluate(MARK_JS, ["running", "true", box]) == "1"  # dims here, but not at once:
+    assert page.locator(box).first.evaluate("(e) => getComputedStyle(e).transition") == "opacity 0s linear 0.5s"
+    page.wait_for_function(f"() => getComputedStyle(document.querySelector('{box}')).opacity === '0.33'",
+                           timeout=2000)  # fmt: skip
 
 
 def card(page) -> tuple[int, str]:

@@ -65,9 +65,9 @@ def pytest_runtest_makereport(item, call):
 
 
 # A browser test that failed once and passed on its rerun still says why it failed the first time: a line per
-# try in the terminal summary (the error's last line), the whole report in artifacts/reruns.log, and the page as
-# it was then in artifacts/screenshots/RERUN_<test>.png. Without this a rerun that passes leaves no trace of
-# its cause, and a rare race in a test or the app cannot be told from a slow machine.
+# try in the terminal summary (where it failed, and the error), the whole report in artifacts/reruns.log, and
+# the page as it was then in artifacts/screenshots/RERUN_<test>.png. Without this a rerun that passes leaves no
+# trace of its cause, and a rare race in a test or the app cannot be told from a slow machine.
 RERUN_LOG = ROOT / "artifacts" / "reruns.log"
 _first_tries: list[tuple[str, str]] = []
 

@@ -78,18 +78,20 @@ def wait_idle(pg, timeout: float = 60.0, quiet: float = 0.5) -> None:
     raise TimeoutError(f"the app kept running for more than {timeout:.0f} s")
 
 
-# cnnviz's page CSS (``common.PAGE_CSS``) is in place. It comes in an ``st.html`` element, whose code Streamlit
-# loads only when a page first uses one, so on a busy machine a freshly opened page is drawn for a moment with
-# Streamlit's own styles (a CI run measured the captions' contrast in that moment: 3.9:1, Streamlit's).
-PAGE_CSS_JS = """() => [...document.querySelectorAll('style')]
-    .some(s => s.textContent.includes('[data-testid="stFileChipIconSpinner"] { animation: none'))"""
+# Whether a rule of cnnviz's page CSS (``common.PAGE_CSS``) is in the page. The CSS comes in an ``st.html``
+# element, whose code Streamlit loads only when a page first uses one, so on a busy machine a freshly opened page
+# is drawn for a moment with Streamlit's own styles (a CI run measured the captions' contrast in that moment:
+# 3.9:1, Streamlit's).
+HAS_STYLE_JS = "(rule) => [...document.querySelectorAll('style')].some(s => s.textContent.includes(rule))"
 
 
 def open_page(pg, path: str = "") -> None:
     """Open a page by its URL path (e.g. "Kernels"); wait for its script to finish and its CSS to apply."""
+    from cnnviz_ui.common import PAGE_CSS  # here: tests/test_e2e_reruns.py copies this file where cnnviz is not
+
     pg.goto(f"{pg.app_url}/{path}", wait_until="domcontentloaded")
     wait_idle(pg)
-    pg.wait_for_function(PAGE_CSS_JS)
+    pg.wait_for_function(HAS_STYLE_JS, arg=PAGE_CSS.splitlines()[1])  # the first rule, as the page has it
 
 
 def visit(pg, *titles: str) -> None:

@@ -37,6 +37,7 @@ SCRIPTS = [
     ("preprocess_quality.py", "Photo preprocessing: accuracy on degraded digits", [], ["--per", "50"]),
     ("bench_summarize.py", "Conv arithmetic: summarize vs a real forward pass", [], []),
     ("page_rerun.py", "Page script times", [], ["--repeats", "2"]),
+    ("page_weight.py", "What a browser downloads: each page opened afresh, and the whole app", [], []),
     ("load_test.py", "Many users at once (one local server: Chromium sessions, and protocol sessions)",
      ["--sessions", "10", "30", "--rounds", "3", "--train", "--wire", "--reference"],
      ["--sessions", "3", "--rounds", "1", "--wire"]),

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "tests" / "e2e")]
 
-from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, free_port, start_server, wait_idle  # noqa: E402
+from e2e_helpers import CHROMIUM, CHROMIUM_ARGS, app_pages, free_port, start_server, wait_idle  # noqa: E402
 
 REFERENCE = "bench/_reference_upload_app.py"
 MB = 1e6
@@ -44,20 +43,11 @@ class Weight:
     websocket: int = 0  # what the page's script sent: the elements, their pictures and data (in ``received`` too)
 
     def add(self, other: Weight) -> None:
-        self.requests += other.requests
-        self.received += other.received
-        self.gzipped += other.gzipped
-        self.websocket += other.websocket
+        for name in ("requests", "received", "gzipped", "websocket"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def page_paths() -> list[str]:
-    """Home ("") and every page's URL path: ``pages/4_Classify.py`` is served at ``/Classify``."""
-    return [""] + [re.sub(r"^\d+_", "", p.stem) for p in sorted((ROOT / "pages").glob("[0-9]*_*.py"))]
-
-
-def _title(path: str) -> str:
-    """The heading a page's path shows ("Conv_arithmetic": "Conv arithmetic"); none is checked for "" (home)."""
-    return path.replace("_", " ")
+HOME = ("", "")  # Home's URL path; its heading is not checked
 
 
 def _count(weight: Weight, request) -> None:
@@ -106,8 +96,9 @@ def visit(context, url: str, title: str = "") -> Weight:
     return weight
 
 
-def measure(script: str, paths: list[str]) -> tuple[dict[str, Weight], Weight]:
-    """({path: weight opened afresh}, weight of the tour through ``paths``) for one server running ``script``."""
+def measure(script: str, pages: list[tuple[str, str]]) -> tuple[dict[str, Weight], Weight]:
+    """({URL path: weight opened afresh}, weight of the tour through ``pages``, (URL path, title) pairs) for one
+    server running ``script``."""
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -117,13 +108,13 @@ def measure(script: str, paths: list[str]) -> tuple[dict[str, Weight], Weight]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             base = f"http://127.0.0.1:{port}/"
-            for path in paths:
+            for path, title in pages:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
-                fresh[path] = visit(context, base + path, _title(path))
+                fresh[path] = visit(context, base + path, title)
                 context.close()
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            for path in paths:
-                tour.add(visit(context, base + path, _title(path)))
+            for path, title in pages:
+                tour.add(visit(context, base + path, title))
             context.close()
             browser.close()
     finally:
@@ -141,14 +132,14 @@ def row(name: str, weight: Weight, reference: Weight) -> str:
 
 def main(argv: list[str] | None = None) -> str:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
-    paths = page_paths()
-    fresh, tour = measure("app.py", paths)
-    reference = measure(REFERENCE, [""])[0][""]
+    pages = [HOME, *app_pages()]
+    fresh, tour = measure("app.py", pages)
+    reference = measure(REFERENCE, [HOME])[0][""]
     lines = [
         "| opened in a fresh browser | requests | received (MB) | of which the page's own data, over the websocket "
         "(MB) | if gzipped (MB) | vs the reference page |",
         "|---|---:|---:|---:|---:|---:|",
-        *(row(_title(path) or "Home", fresh[path], reference) for path in paths),
+        *(row(title or "Home", fresh[path], reference) for path, title in pages),
         row("**every page in turn, one browser** (its cache shared)", tour, reference),
         row(f"reference: the load test's one-line upload page (`{REFERENCE}`)", reference, reference),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import socket
@@ -18,6 +19,17 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
 ]  # fmt: skip
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
+
+
+def app_pages() -> list[tuple[str, str]]:
+    """(URL path, title) of every page in app.py's ``PAGES``, in the sidebar's order (Home not included).
+
+    Read from the source, not imported: importing app.py runs the app.
+    """
+    source = (ROOT / "app.py").read_text(encoding="utf-8")
+    pages = next(node.value for node in ast.parse(source).body
+                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES")  # fmt: skip
+    return [(url, title) for _, url, _, title, _ in ast.literal_eval(pages)]
 
 
 def free_port() -> int:

@@ -24,7 +24,7 @@ def preset_model(name: str):
     return PRESETS[name].build()  # VGG16 is built on the "meta" device: shapes only, no 528 MB of weights
 
 
-@st.cache_data
+@st.cache_data(max_entries=64)  # shared by every session: one entry per network, layer, size and unit clicked
 def measured_field(name: str, upto: int, hw: tuple[int, int], unit: tuple[int, int]) -> np.ndarray:
     return measure_receptive_field(list(preset_model(name).named_children())[: upto + 1], hw, unit)
 

@@ -1,5 +1,6 @@
 """The lecture-hall settings in .streamlit/config.toml, and the upload limit the UI states matches them."""
 
+import ast
 import tomllib
 from pathlib import Path
 
@@ -42,3 +43,22 @@ def test_upload_widget_states_the_limit():
     assert not at.exception
     captions = " ".join(c.value for c in at.caption)
     assert f"up to {UPLOAD_LIMIT_MB} MB" in captions
+
+
+def _cache_data_decorators():
+    """(file:line, decorator) of every ``st.cache_data`` decorator in the app's own code."""
+    for path in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "cnnviz_ui").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for decorator in getattr(node, "decorator_list", ()):
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if isinstance(target, ast.Attribute) and target.attr == "cache_data":
+                    yield f"{path.name}:{decorator.lineno}", decorator
+
+
+def test_every_data_cache_is_bounded():
+    """The server's memory must not grow with every photo thirty students upload: ``st.cache_data`` is shared by
+    all sessions and, without ``max_entries``, keeps one entry per distinct argument (e.g. per upload) forever."""
+    found = list(_cache_data_decorators())
+    assert len(found) >= 5  # the scan sees the caches (load_image, the uploads, the pictures, ...)
+    bounded = [isinstance(d, ast.Call) and any(k.arg == "max_entries" for k in d.keywords) for _, d in found]
+    assert [where for (where, _), ok in zip(found, bounded, strict=True) if not ok] == []

@@ -1,7 +1,8 @@
 """cnnviz entry point: the navigation (titles, icons, URLs) and the home page.
 
 ``st.navigation`` instead of Streamlit's automatic pages/ listing, so the sidebar says "Home" rather
-than "app" and every page has a Material icon (emoji need a font that lecture-room PCs may lack).
+than "app" and every page has a Material icon in the sidebar (emoji need a font that lecture-room PCs may lack;
+Streamlit ships the Material Symbols font). The browser tab's icon is an emoji, drawn as a local SVG.
 """
 
 from pathlib import Path
@@ -68,6 +69,10 @@ def home() -> None:
         st.caption(f"Shipped checkpoints: {', '.join(p.name for p in SHIPPED.values())} in assets/.")
 
 
+# Before the navigation: a page's Material icon would otherwise become the tab's icon for a moment, which the
+# browser fetches from fonts.gstatic.com, a call out of a lecture hall's network. Each page then sets its own
+# emoji icon, which Streamlit draws as a local SVG.
+st.set_page_config(page_title="cnnviz", page_icon="🧠", layout="wide")
 navigation = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True)]
     + [st.Page(path, title=title, icon=icon, url_path=url) for path, url, icon, title, _ in PAGES]

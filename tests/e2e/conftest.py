@@ -103,6 +103,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
 def page(browser, app_url, request):
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     context.set_default_timeout(60_000)
+    outside: list[str] = []  # the app must make no calls out of a lecture hall's network (issue 6)
+    context.on("request", lambda r: None if r.url.startswith((app_url, "data:", "blob:")) else outside.append(r.url))
     pg = context.new_page()
     pg.app_url = app_url
     yield pg
@@ -115,3 +117,4 @@ def page(browser, app_url, request):
     else:
         failed_shot.unlink(missing_ok=True)  # a stale picture of an old failure would mislead a reviewer
     context.close()
+    assert not outside, f"requests that left the server: {outside}"

@@ -83,8 +83,8 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str = "") -> tuple[
 
     Raises:
         FileNotFoundError: ``source`` is a path that does not exist (the message says how to recreate it).
-        ValueError: the file is damaged, truncated, not a cnnviz checkpoint, or its weights do not fit
-            the architecture it names.
+        ValueError: the file is damaged, truncated, not a cnnviz checkpoint, its weights do not fit
+            the architecture it names, or some are NaN or infinite.
     """
     label = name or (Path(source).name if not isinstance(source, bytes) else "the uploaded file")
     if not isinstance(source, bytes) and not Path(source).is_file():
@@ -111,5 +111,8 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str = "") -> tuple[
         model.load_state_dict(blob["state_dict"], strict=True)
     except (RuntimeError, KeyError, TypeError) as exc:
         raise ValueError(f"{label}: the weights do not fit the {model_name} architecture") from exc
+    if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
+        raise ValueError(f"{label}: some weights are not numbers (NaN or infinite), as after a training run that "
+                         "diverged; such a network cannot classify anything")  # fmt: skip
     meta = blob.get("meta") if isinstance(blob.get("meta"), dict) else {}
     return model.eval(), meta

@@ -19,7 +19,7 @@ import torch
 
 from cnnviz.data import DATASETS, load_dataset
 from cnnviz.models import MODEL_BUILDERS, build_model
-from cnnviz.train import OPTIMIZERS, SCHEDULES, History, select_device, train
+from cnnviz.train import OPTIMIZERS, SCHEDULES, Diverged, History, select_device, train
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,8 @@ class TrainingJob:
                 self._state = "stopped" if history.stopped else "done"
         except Exception as exc:  # noqa: BLE001 - a failed job must report, never kill the server thread
             with self._lock:
-                self._state, self._error = "failed", f"{type(exc).__name__}: {exc}"
+                self._state = "failed"  # a divergence is the learning rate, said in words; anything else a bug
+                self._error = str(exc) if isinstance(exc, Diverged) else f"{type(exc).__name__}: {exc}"
 
 
 @dataclass

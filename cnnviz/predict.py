@@ -111,10 +111,11 @@ def topk_accuracy(probs: np.ndarray, labels: np.ndarray, k: int = 1) -> float:
     """
     labels = _check_labels(probs, labels)
     _check_k(k, probs.shape[1])
-    # Rank of the true class = how many classes score strictly higher (ties count in its favour).
+    # Rank of the true class = how many classes score strictly higher (ties count in its favour). An image
+    # with a NaN among its scores (a diverged network) is wrong: every comparison with NaN is False.
     true = probs[np.arange(len(labels)), labels]
     rank = (probs > true[:, None]).sum(axis=1)
-    return float((rank < k).mean())
+    return float(((rank < k) & np.isfinite(probs).all(axis=1)).mean())
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = NUM_CLASSES) -> np.ndarray:

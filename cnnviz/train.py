@@ -157,6 +157,20 @@ class _Window:
         return means
 
 
+class Diverged(ValueError):
+    """The training loss became NaN or infinite: the weights blew up, usually from too large a learning rate."""
+
+
+def _check_diverged(loss: float, step: int, lr: float, optimizer: str) -> None:
+    if not math.isfinite(loss):
+        what = "not a number (NaN)" if math.isnan(loss) else "infinite"
+        raise Diverged(
+            f"the loss became {what} by step {step}: the weights grew without bound (the training diverged), so "
+            f"this network cannot classify anything. A learning rate of {lr:g} is too large for {optimizer} here; "
+            f"start again with a smaller one (e.g. {lr / 10:g})."
+        )
+
+
 def train(
     model: nn.Module,
     train_data: Data,
@@ -186,9 +200,13 @@ def train(
     ``channels_last`` (default: on CPU only) stores conv weights in NHWC order, measured faster there.
     The model is left on the training device, in eval mode.
 
+    The loss is checked at every report (the one read from the device there): a NaN or infinite loss
+    raises ``Diverged`` rather than hand back a model that answers NaN.
+
     Raises:
         ValueError: epochs/batch size < 1, learning rate not positive, unknown optimizer or schedule,
             empty data, or an unavailable device.
+        Diverged (a ValueError): the loss became NaN or infinite.
     """
     images, labels = train_data
     n = len(images)
@@ -240,12 +258,14 @@ def train(
             window.add(loss.detach() * len(idx), (logits.detach().argmax(1) == y).sum(), len(idx))
             if on_step is not None and step % report_every == 0 and i + 1 < steps_per_epoch:
                 metrics = {"epoch": epoch, **window.read()}
+                _check_diverged(metrics["loss"], step, lr, optimizer)
                 history.steps.append({"step": step, **metrics})
                 on_step(step, total, metrics)
         if seen == 0:
             break
         if window.seen:  # the last few batches of the epoch: their own point on the curve
             metrics = {"epoch": epoch, **window.read()}
+            _check_diverged(metrics["loss"], step, lr, optimizer)
             history.steps.append({"step": step, **metrics})
             if on_step is not None:
                 on_step(step, total, metrics)
@@ -340,11 +360,14 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
 
-    history = train(
-        model, train_data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        optimizer=args.optimizer, schedule=args.schedule, augment=args.augment, device=dev,
-        seed=args.seed, on_step=report, eval_data=test_data,
-    )  # fmt: skip
+    try:
+        history = train(
+            model, train_data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            optimizer=args.optimizer, schedule=args.schedule, augment=args.augment, device=dev,
+            seed=args.seed, on_step=report, eval_data=test_data,
+        )  # fmt: skip
+    except Diverged as exc:
+        parser.exit(1, f"training stopped: {exc}\n")
     final = history.epochs[-1]
     if args.out:
         meta = {

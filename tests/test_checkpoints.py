@@ -86,6 +86,18 @@ def test_weights_that_do_not_fit(tmp_path):
         load_checkpoint(tmp_path / "wrong.pt")
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_weights_that_are_not_numbers_are_refused(tmp_path, bad):
+    model = build_model("convnet")
+    with torch.no_grad():
+        model.state_dict()["conv2.weight"][0, 0, 1, 1] = bad
+    save_checkpoint(model, tmp_path / "diverged.pt", {})
+    with pytest.raises(ValueError, match=r"diverged.pt: some weights are not numbers \(NaN or infinite\)"):
+        load_checkpoint(tmp_path / "diverged.pt")
+    with pytest.raises(ValueError, match="not numbers"):
+        load_checkpoint((tmp_path / "diverged.pt").read_bytes(), name="diverged.pt")
+
+
 def test_missing_file_says_how_to_recreate(tmp_path):
     with pytest.raises(FileNotFoundError, match="make train-shipped"):
         load_checkpoint(tmp_path / "nope.pt")

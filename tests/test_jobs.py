@@ -56,6 +56,13 @@ def test_failure_is_reported_not_raised():
     assert snap.state == "failed" and "nope" in snap.error
 
 
+def test_a_diverged_run_fails_in_words_and_offers_no_model():
+    job = TrainingJob(TrainConfig(model="convnet", limit=2000, optimizer="sgd", lr=10, schedule="constant")).start()
+    snap = wait_for(job)
+    assert snap.state == "failed" and job.model is None
+    assert snap.error.startswith("the loss became") and "learning rate of 10 is too large" in snap.error
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [

@@ -37,6 +37,27 @@ def test_tiny_run_updates_progress_and_curves():
     assert "trained_models" in at.session_state and len(at.session_state["trained_models"]) == 1
 
 
+def test_a_diverging_run_says_why_and_offers_no_model():
+    """SGD at learning rate 10: the loss becomes NaN within a few steps. The page says so and what to change,
+    and offers no model to use or download (one that answers NaN once showed 100% accuracy on Evaluate)."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox(key="train_model").set_value("convnet")
+    at.selectbox(key="train_optimizer").set_value("sgd")
+    at.number_input(key="train_lr").set_value(10.0)
+    at.selectbox(key="train_schedule").set_value("constant")
+    at.number_input(key="train_limit").set_value(2000)
+    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    deadline = time.time() + 120
+    while time.time() < deadline and not at.error:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("Training failed: the loss became")
+    assert "learning rate of 10 is too large for sgd" in at.error[0].value
+    assert not at.success and "train_use" not in [b.key for b in at.button]
+    assert "trained_models" not in at.session_state or not at.session_state["trained_models"]
+
+
 def test_invalid_settings_show_an_error():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.number_input(key="train_epochs").set_value(0)

@@ -127,6 +127,17 @@ def test_metrics_on_a_hand_made_example():
     assert top_k_batch(probs, 2) == best_two
 
 
+def test_an_image_with_nan_scores_is_never_right():
+    """A diverged network's NaN scores: every comparison with NaN is False, which once ranked the true class
+    first and showed 100% accuracy (Evaluate, found by a browser QA pass)."""
+    probs = np.full((4, 10), np.nan)
+    probs[0] = np.eye(10)[3]  # a finite row, right: the only hit
+    probs[1, 5] = 1.0  # the true class finite and highest, the others NaN: still not a number to trust
+    labels = np.array([3, 5, 0, 9])
+    for k in (1, 5, 10):
+        assert topk_accuracy(probs, labels, k) == 0.25
+
+
 def test_empty_class_has_nan_accuracy():
     assert np.isnan(per_class_accuracy(confusion_matrix(np.array([0]), np.array([0]), classes=2))[1])
 

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from cnnviz.data import load_mnist
 from cnnviz.models import build_model
-from cnnviz.train import augment_batch, evaluate, main, select_device, train
+from cnnviz.train import Diverged, augment_batch, evaluate, main, select_device, train
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,25 @@ def test_should_stop_ends_cleanly(small_data):
     history = train(build_model("dense"), small_data[0], epochs=5, batch_size=32, should_stop=stop_after_ten)
     assert history.stopped
     assert len(history.epochs) == 1 and history.steps[-1]["step"] == 10
+
+
+def test_a_diverging_run_stops_with_the_reason(small_data):
+    """SGD at learning rate 10 blows the convnet's weights up within a few steps: ``train`` stops at the first
+    report whose loss is not a number, says why, and the curve holds only finite points."""
+    reports = []
+    with pytest.raises(Diverged, match=r"loss became (not a number \(NaN\)|infinite) by step \d+.*learning rate "
+                                       r"of 10 is too large for sgd.*e\.g\. 1\)"):  # fmt: skip
+        train(build_model("convnet"), small_data[0], epochs=2, lr=10, optimizer="sgd", report_every=2,
+              on_step=lambda step, total, metrics: reports.append(metrics["loss"]))  # fmt: skip
+    assert all(torch.isfinite(torch.tensor(reports)))
+    assert len(reports) < 16  # 16 steps in an epoch of 2000 images: it stopped in the first epoch
+
+
+def test_cli_says_when_training_diverged(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--model", "convnet", "--epochs", "1", "--limit", "2000", "--optimizer", "sgd", "--lr", "10"])
+    assert stopped.value.code == 1
+    assert "training stopped: the loss became" in capsys.readouterr().err
 
 
 def test_same_seed_same_weights(small_data):

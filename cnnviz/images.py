@@ -93,7 +93,9 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
     if orientation not in (1, None):
         notes.append("turned upright as the camera's EXIF orientation tag says")
     pixels = _to_plain_array(rotated, notes)
-    pixels = _downsize(pixels, max_side, notes)
+    # The note names the file's own size: a large JPEG was already decoded at 1/2 to 1/8 of it (draft).
+    upright = (width, height) if orientation in (5, 6, 7, 8) else (height, width)  # EXIF 5-8: a quarter turn
+    pixels = _downsize(pixels, max_side, notes, upright)
     return DecodedImage(pixels, (width, height), tuple(notes))
 
 
@@ -139,17 +141,20 @@ def _to_plain_array(image: Image.Image, notes: list[str]) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8).copy()
 
 
-def _downsize(pixels: np.ndarray, max_side: int, notes: list[str]) -> np.ndarray:
-    height, width = pixels.shape[:2]
+def _downsize(pixels: np.ndarray, max_side: int, notes: list[str], original_hw: tuple[int, int]) -> np.ndarray:
+    """Shrink to ``max_side`` on the long side; the note is about ``original_hw``, the file's upright size."""
+    height, width = original_hw
     if max(height, width) <= max_side:
         return pixels
     scale = max_side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    smaller = Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if pixels.shape[:2] != size[::-1]:
+        smaller = Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+        pixels = np.asarray(smaller, dtype=np.uint8).copy()
     # Height x width, as everywhere in the app (the Kernels titles, the conv arithmetic, (C, H, W) shapes).
     notes.append(f"downsized from {height} x {width} to {size[1]} x {size[0]} pixels, height x width "
                  f"(long side {max_side})")  # fmt: skip
-    return np.asarray(smaller, dtype=np.uint8).copy()
+    return pixels
 
 
 def to_greyscale(pixels: np.ndarray) -> np.ndarray:

@@ -93,7 +93,8 @@ def upload_image(key: str, label: str = "Upload an image", hint: str = "") -> Pi
         help=f"PNG, JPEG, BMP, GIF, WebP or TIFF, up to {UPLOAD_LIMIT_MB} MB. "
         f"Images longer than {MAX_SIDE} px are downsized.",
     )
-    limits = f"PNG, JPEG, BMP, GIF, WebP or TIFF · up to {UPLOAD_LIMIT_MB} MB · long side ≤ {MAX_SIDE} px"
+    limits = (f"PNG, JPEG, BMP, GIF, WebP or TIFF · up to {UPLOAD_LIMIT_MB} MB · "
+              f"pictures over {MAX_SIDE} px are shrunk to fit")  # fmt: skip
     st.caption(f"{limits}  \n{hint}" if hint else limits)
     if upload is None:
         return _kept_upload(key, kept, restored)

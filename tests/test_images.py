@@ -78,6 +78,22 @@ def test_long_strip_is_downsized_on_its_long_side():
 def test_large_jpeg_uses_draft_and_lands_at_max_side():
     decoded = decode_image(_save(_gradient_rgb(3000, 2000), "JPEG"))
     assert decoded.pixels.shape == (683, 1024, 3)
+    # The note names the file's size, not the half-size draft Pillow decoded (it said "from 1000 x 1500").
+    assert "downsized from 2000 x 3000 to 683 x 1024 pixels, height x width (long side 1024)" in decoded.notes
+
+
+def test_a_jpeg_whose_draft_is_already_max_side_still_says_it_was_downsized():
+    decoded = decode_image(_save(_gradient_rgb(4096, 3072), "JPEG"))  # decoded at 1/4: 1024 x 768 exactly
+    assert decoded.pixels.shape == (768, 1024, 3)
+    assert "downsized from 3072 x 4096 to 768 x 1024 pixels, height x width (long side 1024)" in decoded.notes
+
+
+def test_a_large_phone_photo_held_upright_names_its_upright_size():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 4032 wide, shown 4032 tall
+    decoded = decode_image(_save(_gradient_rgb(4032, 3024), "JPEG", exif=exif))
+    assert decoded.pixels.shape == (1024, 768, 3)
+    assert "downsized from 4032 x 3024 to 1024 x 768 pixels, height x width (long side 1024)" in decoded.notes
 
 
 # --- conversions --------------------------------------------------------------------------------

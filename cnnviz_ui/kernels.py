@@ -261,8 +261,11 @@ def _pick_widget(pixels: np.ndarray, row: int, col: int) -> None:
     # An enlarged small output is PNG (crisp squares, compresses well); a shrunk photo-sized one is JPEG:
     # a 320 px PNG of a detailed picture took 30-50 ms to encode and 250 KB per rerun, JPEG 3 ms and 25-70 KB.
     shrunk = picture.shape[0] < pixels.shape[0]
-    # Stretched to the column (about PICK_PX on a laptop): a picture wider than its column would be cut off.
-    streamlit_image_coordinates(picture, key="kernels_inspect_click", width="stretch", cursor="crosshair",
+    # A landscape or square picture is stretched to the column (about PICK_PX on a laptop): wider than its
+    # column it would be cut off. A portrait one keeps its size, at most the column's width: stretched to the
+    # column, a 1024 x 68 output's 320 x 48 picture was 2,500 px tall.
+    fit = "stretch" if picture.shape[1] >= picture.shape[0] else "content"
+    streamlit_image_coordinates(picture, key="kernels_inspect_click", width=fit, cursor="crosshair",
                                 image_format="JPEG" if shrunk else "PNG", jpeg_quality=90, png_compression_level=6)
     stretched = "" if is_to_scale(picture, pixels) else " (stretched on its short side so you can click it)"
     st.caption(f"The output, {pixels.shape[0]} x {pixels.shape[1]}{stretched}: click a pixel. The red square is "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from e2e_helpers import ROOT, assert_no_exception, click_radio, error_texts, open_page, screenshot, upload
+from e2e_helpers import ROOT, assert_no_exception, click_radio, error_texts, open_page, screenshot, upload, wait_idle
 from fixtures_hostile import digit_photo, gradient_png, hostile_files, over_limit_file
 
 FILES = hostile_files()
@@ -51,6 +51,14 @@ def test_kernels_page_survives_every_hostile_upload(page):
     # The long strip becomes 1024 x 5: the output must still be drawn, not an error.
     upload(page, "strip.png", next(f for f in FILES if f.name == "strip.png").data)
     page.get_by_text("Output · 5 x 1024").wait_for()
+    # Stood on end, the pixel inspector's clickable picture keeps its own height (about 320 px; stretched to the
+    # column's width it was 2,500 px tall and pushed the window, kernel and products screens down).
+    upload(page, "tall.png", gradient_png(50, 10_000))
+    page.get_by_text("Output · 1024 x 5").wait_for()
+    wait_idle(page)
+    picker = page.frame_locator(".st-key-kernels_inspect_click iframe").locator("img").bounding_box()
+    if not (picker and 300 <= picker["height"] <= 360 and picker["width"] < picker["height"]):
+        problems.append(f"tall.png: the inspector's picture is {picker} (want about 320 px tall)")
     big = over_limit_file()
     upload(page, big.name, big.data, big.mime)
     uploader = page.locator('[data-testid="stFileUploader"]').first.inner_text()

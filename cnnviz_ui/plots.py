@@ -26,6 +26,8 @@ ACCENT, ALERT, MUTED, INK = "#2563eb", "#dc2626", "#4b5563", "#111827"
 DIVERGING = [[0.0, f"rgb{BLUE}"], [0.5, f"rgb{WHITE}"], [1.0, f"rgb{RED}"]]
 GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 FIGURE_HEIGHT = 340
+LABEL_CHARS = 5  # a heatmap's numbers: 0.003, -0.13, 113.4 (a 5 x 5 kernel's cell is ~31 px at 1024 px)
+LABEL_MIN_PX = 8  # labels that would be smaller than this are hidden (their values stay on hover)
 CHART_MIN_WIDTH = 150  # px: Streamlit's plotly element is never narrower
 PICTURE_MAX_HEIGHT = 560  # px: a fitted figure on a very wide screen stops growing here (fits a 900 px window)
 TITLE_CHARS = 22  # a title wraps onto a second line beyond this: a figure may be 150 px wide (three at 150% zoom)
@@ -115,13 +117,13 @@ def heatmap(
     height: int = FIGURE_HEIGHT,
     diverging: bool = True,
     numbers: bool = True,
-    number_format: str = ".3~g",
     zmin: float | None = None,
     zmax: float | None = None,
 ) -> go.Figure:
-    """A small 2-D array as a heatmap, row 0 at the top, each cell labelled with its value.
+    """A small 2-D array as a heatmap, row 0 at the top, each cell labelled with its value (``compact``).
 
-    Diverging (blue-white-red around 0) suits signed weights; otherwise black-to-white greys.
+    Diverging (blue-white-red around 0) suits signed weights; otherwise black-to-white greys. Shown with
+    ``common.show_picture``, the labels shrink to fit their cells at any width (``fitted_height_css``).
     """
     array = np.asarray(values, dtype=np.float64)
     rows, cols = array.shape
@@ -139,7 +141,9 @@ def heatmap(
         hovertemplate="row %{y}, column %{x}: %{z:.4g}<extra></extra>",
     )
     if numbers and max(rows, cols) <= 9:  # beyond 9 x 9 the numbers no longer fit: hover instead
-        trace.update(texttemplate=f"%{{z:{number_format}}}", textfont={"size": _font_size(max(rows, cols))})
+        chars = LABEL_CHARS if max(rows, cols) > 3 else LABEL_CHARS + 1
+        labels = [[compact(float(v), chars) for v in row] for row in array]
+        trace.update(text=labels, texttemplate="%{text}", textfont={"size": _font_size(max(rows, cols))})
     figure = layout(go.Figure(trace), title, height)
     figure.update_yaxes(autorange="reversed")
     return figure
@@ -147,6 +151,24 @@ def heatmap(
 
 def _font_size(cells: int) -> int:
     return int(np.clip(36 / cells**0.6, 8, 18))
+
+
+def compact(value: float, chars: int = LABEL_CHARS) -> str:
+    """``value`` in at most ``chars`` characters where possible, as precise as that allows (at most 3
+    decimals): 0.00297 → "0.003", 0.0133 → "0.013", 113.4 → "113.4", -5 → "-5"; a longer whole number stays
+    whole. A value that is not zero but would round to "0" is written as a power of ten ("2e-05"), never as 0.
+    """
+    if not np.isfinite(value):
+        return str(value)
+    value += 0.0  # no "-0"
+    for decimals in range(3, -1, -1):
+        text = f"{value:.{decimals}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        if text in ("0", "-0") and value != 0:
+            break
+        if len(text) <= chars:
+            return "0" if text == "-0" else text
+    return f"{value:.0f}" if abs(value) >= 1 else f"{value:.0e}"  # a long whole number stays whole
 
 
 def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
@@ -195,7 +217,23 @@ def fitted_height_css(box: str, chart: str, figure: go.Figure, shape: tuple[int,
     fitted = f"calc(({width} - {across}px) * {rows / max(cols, 1):.4f} + {down}px)"
     return (f"<style>.{box} {{ container-type: inline-size; }} "
             f".{box} .{chart} {{ height: min({fitted}, {PICTURE_MAX_HEIGHT}px) !important; flex: none !important; }}"
-            "</style>")  # fmt: skip
+            f"{_labels_fit_css(box, figure, cols, across, width)}</style>")  # fmt: skip
+
+
+def _labels_fit_css(box: str, figure: go.Figure, cols: int, across: int, width: str) -> str:
+    """CSS that shrinks a ``heatmap``'s numbers to fit their cells at the box's width, and hides them where
+    they would be smaller than ``LABEL_MIN_PX`` (a 5 x 5 kernel on a phone): plotly keeps a label's font size
+    whatever the cell's, and "0.00297" ran over its neighbours at 1024 px.
+    A digit of the app's font is about half an em wide; a label gets half an em of room besides."""
+    labelled = [t for t in figure.data if isinstance(t, go.Heatmap) and t.text is not None]
+    if not labelled:
+        return ""
+    ems = 0.5 * max(len(label) for t in labelled for row in t.text for label in row) + 0.5
+    largest = labelled[0].textfont.size or 12
+    cell = f"(({width} - {across}px) / {cols})"
+    hide_below = across + cols * ems * LABEL_MIN_PX  # the box width at which the font reaches LABEL_MIN_PX
+    return (f".{box} g.heatmap-label text {{ font-size: min({largest}px, calc({cell} / {ems:g})) !important; }}"
+            f"@container (max-width: {hide_below:.0f}px) {{ .{box} g.heatmap-label {{ display: none; }} }}")
 
 
 def plotly_literal(text: str) -> str:

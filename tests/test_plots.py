@@ -4,8 +4,19 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cnnviz_ui.plots import CHART_MIN_WIDTH, PICTURE_MAX_HEIGHT, fitted_height_css, heatmap, image_figure
+from cnnviz_ui.plots import (
+    CHART_MIN_WIDTH,
+    LABEL_CHARS,
+    LABEL_MIN_PX,
+    PICTURE_MAX_HEIGHT,
+    compact,
+    fitted_height_css,
+    heatmap,
+    image_figure,
+)
 
 CALC = re.compile(r"min\(calc\(\(max\(100cqw, (\d+)px\) - (\d+)px\) \* ([\d.]+) \+ (\d+)px\), (\d+)px\)")
 
@@ -46,3 +57,33 @@ def test_a_column_narrower_than_streamlits_least_chart_width_uses_that_width():
     margin = figure.layout.margin
     plot_height = _height_at(css, 129) - margin.t - margin.b
     assert plot_height == pytest.approx(CHART_MIN_WIDTH - margin.l - margin.r)  # square, at the drawn width
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(-5000, 5000, allow_nan=False) | st.floats(-1e-3, 1e-3, allow_nan=False))
+def test_compact_labels_are_short_close_and_never_a_false_zero(value):
+    text = compact(value)
+    shown = float(text)
+    assert abs(shown - value) <= max(0.005, 0.005 * abs(value))  # at worst 2 decimals, or 0.5% of a big number
+    assert (shown == 0) == (value == 0) and text != "-0"  # a 1e-5 is not shown as 0, and 0 is not "-0"
+    assert np.sign(shown) == np.sign(value)
+    if 0.001 <= abs(value) < 999:
+        assert len(text) <= LABEL_CHARS
+
+
+def test_compact_labels_of_the_lectures_kernels():
+    assert [compact(v) for v in (0.00297, 0.0133, 0.0983, 0.162, 1 / 9, -1, 5, 255, 113.4)] == [
+        "0.003", "0.013", "0.098", "0.162", "0.111", "-1", "5", "255", "113.4"]  # fmt: skip
+    assert compact(1.97e-5) == "2e-05" and compact(-0.0) == "0" and compact(123456.7) == "123457"
+
+
+def test_heatmap_numbers_shrink_to_their_cells_and_hide_below_the_least_size():
+    figure = heatmap(np.full((5, 5), 0.00297), "Gaussian 5x5")
+    assert figure.data[0].text[0][0] == "0.003"
+    css = fitted_height_css("b", "c", figure, (5, 5))
+    # A label of 5 characters needs 0.5 em each and half an em besides: 3 em; hidden below 8 px a letter.
+    across = figure.layout.margin.l + figure.layout.margin.r
+    assert f"font-size: min(13px, calc(((max(100cqw, {CHART_MIN_WIDTH}px) - {across}px) / 5) / 3)) !important" in css
+    hidden = f"@container (max-width: {across + 5 * 3 * LABEL_MIN_PX}px) {{ .b g.heatmap-label {{ display: none; }} }}"
+    assert hidden in css
+    assert "heatmap-label" not in fitted_height_css("b", "c", heatmap(np.ones((3, 3)), numbers=False), (3, 3))

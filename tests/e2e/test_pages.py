@@ -99,6 +99,37 @@ def test_kernels_input_kernel_and_output_use_a_1024_px_projector(browser, app_ur
         context.close()
 
 
+KERNEL_LABELS_JS = """() => {
+    const plot = document.querySelector('.st-key-kernels_kernel_plot');
+    const cells = plot.querySelector('.heatmaplayer image, .hm image').getBoundingClientRect();
+    const labels = [...plot.querySelectorAll('g.heatmap-label text')];
+    return {cell: cells.width, hidden: labels.every(t => getComputedStyle(t.parentNode).display === 'none'),
+            widths: labels.map(t => t.getBoundingClientRect().width)};
+}"""
+
+
+def test_kernel_numbers_fit_their_cells_on_a_1024_px_projector(browser, app_url):
+    """A 5 x 5 Gaussian's weights at 1024 px: each number inside its ~31 px cell ("0.00297" at 13 px ran over
+    its neighbours); a 7 x 7's, which would need a font under 8 px, are hidden (hover shows them)."""
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        projector = context.new_page()
+        projector.app_url = app_url
+        open_page(projector, "Kernels")
+        click_radio(projector, "Gaussian")
+        projector.get_by_text("Gaussian 5x5, sigma 1").first.wait_for()
+        fit = projector.evaluate(KERNEL_LABELS_JS)
+        cell = fit["cell"] / 5
+        assert len(fit["widths"]) == 25 and not fit["hidden"] and cell < 40, fit  # the narrow case, not a wide one
+        assert max(fit["widths"]) <= cell - 4, (cell, fit["widths"])
+        nudge_slider(projector, "Gaussian size", 1)
+        projector.get_by_text("Gaussian 7x7, sigma 1").first.wait_for()
+        assert projector.evaluate(KERNEL_LABELS_JS)["hidden"]
+        screenshot(projector, "kernels_1024_gaussian")
+    finally:
+        context.close()
+
+
 FITTED = '[class*="__box"] .js-plotly-plot'  # charts drawn by common.show_picture
 FITTED_PICTURES_JS = f"""() => [...document.querySelectorAll('{FITTED}')].map(plot => {{
     const figure = plot.querySelector('svg.main-svg').getBoundingClientRect();

@@ -26,7 +26,7 @@ ACCENT, ALERT, MUTED, INK = "#2563eb", "#dc2626", "#4b5563", "#111827"
 DIVERGING = [[0.0, f"rgb{BLUE}"], [0.5, f"rgb{WHITE}"], [1.0, f"rgb{RED}"]]
 GREYS = [[0.0, "rgb(0,0,0)"], [1.0, "rgb(255,255,255)"]]
 FIGURE_HEIGHT = 340
-LABEL_CHARS = 5  # a heatmap's numbers: 0.003, -0.13, 113.4 (a 5 x 5 kernel's cell is ~31 px at 1024 px)
+LABEL_CHARS = 5  # a heatmap's numbers: 0.003, -0.013, 113.4 (a 5 x 5 kernel's cell is ~31 px at 1024 px)
 LABEL_MIN_PX = 8  # labels that would be smaller than this are hidden (their values stay on hover)
 CHART_MIN_WIDTH = 150  # px: Streamlit's plotly element is never narrower
 PICTURE_MAX_HEIGHT = 560  # px: a fitted figure on a very wide screen stops growing here (fits a 900 px window)
@@ -154,8 +154,8 @@ def _font_size(cells: int) -> int:
 
 
 def compact(value: float, chars: int = LABEL_CHARS) -> str:
-    """``value`` in at most ``chars`` characters where possible, as precise as that allows (at most 3
-    decimals): 0.00297 → "0.003", 0.0133 → "0.013", 113.4 → "113.4", -5 → "-5"; a longer whole number stays
+    """``value`` in at most ``chars`` characters besides a minus sign where possible, as precise as that allows
+    (at most 3 decimals): 0.00297 → "0.003", -0.0133 → "-0.013", 113.4 → "113.4"; a longer whole number stays
     whole. A value that is not zero but would round to "0" is written as a power of ten ("2e-05"), never as 0.
     """
     if not np.isfinite(value):
@@ -166,8 +166,8 @@ def compact(value: float, chars: int = LABEL_CHARS) -> str:
         text = text.rstrip("0").rstrip(".") if "." in text else text
         if text in ("0", "-0") and value != 0:
             break
-        if len(text) <= chars:
-            return "0" if text == "-0" else text
+        if len(text.lstrip("-")) <= chars:
+            return text
     return f"{value:.0f}" if abs(value) >= 1 else f"{value:.0e}"  # a long whole number stays whole
 
 

@@ -34,15 +34,30 @@ def number_input(label: str, key: str, value: float, help: str | None = None) ->
 def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation: int) -> int | None:
     """The input length the diagram draws: ``size`` if it fits in ``DIAGRAM_LIMIT`` cells, else a smaller one.
 
-    None when even the kernel alone is too large to draw.
+    None when no input fits (``too_big_to_draw`` says why). A bigger input is drawn 12 cells wide, or as wide as
+    the kernel's span if that is more (a 13 x 13 kernel on a 100 x 100 input is drawn on 13 x 13).
     """
-    for candidate in range(min(size, 12 if size > DIAGRAM_LIMIT else size), 0, -1):
+    span = dilation * (kernel - 1) + 1
+    for candidate in range(size if size <= DIAGRAM_LIMIT else min(size, max(12, span)), 0, -1):
         try:
             if explain_conv(candidate, kernel, stride, padding, dilation).padded <= DIAGRAM_LIMIT:
                 return candidate
         except ValueError:
             return None
     return None
+
+
+def too_big_to_draw(rows: ConvExplanation) -> str:
+    """Why no input fits the diagram (``drawable_size`` None): the kernel's span, or the padding, or both.
+
+    (A span and a padding that each fit always fit together: some smaller input is drawn instead.)"""
+    span, padding = rows.effective_kernel, rows.pad_before + rows.pad_after
+    kernel = f"the kernel alone spans {span} cells" + (f" (dilation {rows.dilation})" if rows.dilation > 1 else "")
+    if span > DIAGRAM_LIMIT:
+        return kernel
+    if padding >= DIAGRAM_LIMIT:
+        return f"the padding alone adds {padding:,} cells ({rows.pad_before:,} + {rows.pad_after:,})"
+    return f"{kernel} and the padding adds {padding:,} more"
 
 
 def diagram_html(
@@ -126,8 +141,8 @@ def show_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: object, 
     args = (rows.kernel, rows.stride, padding, rows.dilation)
     shape = (drawable_size(rows.size, *args), drawable_size(cols.size, *args))
     if None in shape:
-        st.info(f"The diagram is drawn for inputs up to {DIAGRAM_LIMIT} x {DIAGRAM_LIMIT} cells; this kernel "
-                "alone is larger. The numbers above hold at any size.")  # fmt: skip
+        st.info(f"The diagram is drawn for inputs up to {DIAGRAM_LIMIT} x {DIAGRAM_LIMIT} cells, padding "
+                f"included; {too_big_to_draw(rows)}. The numbers above hold at any size.")  # fmt: skip
         return
     if pooling and rows.pad_before:
         st.info("The pooling diagram is drawn without padding; set Padding to 0 to see it.")

@@ -144,6 +144,37 @@ def test_huge_input_is_instant_and_not_drawn_full_size():
     assert "Your 10,000 x 10,000 input is too big to draw" in page_text(at)
 
 
+@pytest.mark.parametrize(
+    ("size", "kernel", "dilation", "padding", "why"),
+    [
+        (28, 3, 1, "8", "the padding alone adds 16 cells (8 + 8)"),  # it said "this kernel alone is larger"
+        (28, 3, 1, "1000000000", "the padding alone adds 2,000,000,000 cells (1,000,000,000 + 1,000,000,000)"),
+        (40, 17, 1, "0", "the kernel alone spans 17 cells"),
+        (40, 3, 8, "0", "the kernel alone spans 17 cells (dilation 8)"),
+    ],
+)
+def test_a_layer_too_big_to_draw_says_what_is_too_big(size, kernel, dilation, padding, why):
+    at = _fresh()
+    at.number_input(key="ar_conv_h").set_value(float(size))
+    at.number_input(key="ar_conv_w").set_value(float(size))
+    at.number_input(key="ar_conv_k").set_value(float(kernel))
+    at.number_input(key="ar_conv_d").set_value(float(dilation))
+    at.text_input(key="ar_conv_p").set_value(padding).run()
+    assert not at.exception and not at.error
+    note = next(i.value for i in at.info if "The diagram is drawn for inputs up to 16 x 16 cells" in i.value)
+    assert f"padding included; {why}. The numbers above hold at any size." in note
+
+
+def test_a_kernel_wider_than_twelve_cells_on_a_big_input_is_drawn_at_its_own_width():
+    at = _fresh()
+    at.number_input(key="ar_conv_h").set_value(100.0)
+    at.number_input(key="ar_conv_w").set_value(100.0)
+    at.number_input(key="ar_conv_k").set_value(13.0).run()  # no padding: a 12 x 12 input cannot hold it
+    assert not at.exception and not at.error
+    assert "the diagram uses a 13 x 13 input" in page_text(at)
+    assert not any("The diagram is drawn for inputs up to" in i.value for i in at.info)
+
+
 def test_pooling_mode_shows_the_lecture_example():
     at = _fresh()
     at.session_state["ar_mode"] = "Max pooling"

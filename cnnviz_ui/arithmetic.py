@@ -234,6 +234,7 @@ def totals_text(summary: Summary) -> str:
 # --- the layer builder's table <-> specs ------------------------------------------------------------
 
 BUILDER_COLUMNS = ["type", "filters / units", "kernel", "stride", "padding", "dilation", "ReLU"]
+NUMBER_COLUMNS = ("filters / units", "kernel", "stride", "dilation")
 
 
 def specs_frame(specs: list[LayerSpec]) -> pd.DataFrame:
@@ -246,7 +247,8 @@ def specs_frame(specs: list[LayerSpec]) -> pd.DataFrame:
             s.kind, s.width if s.kind in ("conv", "dense") else None, s.kernel if spatial else None,
             stride if spatial else None, str(s.padding) if spatial else None, s.dilation if conv else None, s.relu,
         ])  # fmt: skip
-    return pd.DataFrame(rows, columns=BUILDER_COLUMNS)
+    # Float columns: an integer column's cell takes no decimal point, so a typed 2.5 became 25, not an explanation.
+    return pd.DataFrame(rows, columns=BUILDER_COLUMNS).astype({c: "float64" for c in NUMBER_COLUMNS})
 
 
 def specs_from_frame(frame: pd.DataFrame) -> list[LayerSpec]:
@@ -327,14 +329,17 @@ def field_caption(row: LayerRow, unit: tuple[int, int], windows: list, gradient:
 
 
 def builder_columns() -> dict:
-    """Column settings of the layer builder's data editor (any number allowed, so mistakes get explained)."""
-    number = st.column_config.NumberColumn
+    """Column settings of the layer builder's data editor (any number allowed, so mistakes get explained:
+    2.5 filters is refused in words, not read as 25)."""
+    def number(label: str, help: str) -> st.column_config.NumberColumn:  # noqa: A002 - Streamlit's name
+        return st.column_config.NumberColumn(label, help=help, format="%g")
+
     return {
         "type": st.column_config.SelectboxColumn("type", options=list(KINDS), required=True, width="small"),
-        "filters / units": number("filters / units", help="conv filters or dense units", step=1),
-        "kernel": number("kernel", help="F (conv) or window size (pool)", step=1),
-        "stride": number("stride", help="S; for pools 0 = same as the window", step=1),
+        "filters / units": number("filters / units", "conv filters or dense units"),
+        "kernel": number("kernel", "F (conv) or window size (pool)"),
+        "stride": number("stride", "S; for pools 0 = same as the window"),
         "padding": st.column_config.TextColumn("padding", help="a number, valid or same"),
-        "dilation": number("dilation", help="1 = no gaps", step=1),
+        "dilation": number("dilation", "1 = no gaps"),
         "ReLU": st.column_config.CheckboxColumn("ReLU"),
     }

@@ -94,3 +94,24 @@ def test_calculator_padding_minus_one_and_a_huge_input(page):
     assert_no_exception(page)
     assert not error_texts(page)
     screenshot(page, "hostile_calculator_10000")
+
+
+def test_a_fractional_dilation_typed_into_the_layer_builder_is_explained_not_misread(page):
+    """Typed key by key, as a student does: "2.5" in an integer column of the data editor lost its point and
+    became a dilation of 25; the builder's number columns take decimals, so 2.5 is refused in words."""
+    open_page(page, "Conv_arithmetic")
+    page.get_by_role("tab", name="Build your own").click()
+    wait_idle(page)
+    grid = page.locator('[data-testid="stDataFrame"]').nth(1)  # the Whole networks tab's table comes first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # row 1's type cell (35 px header and rows)
+    for _ in range(5):  # type, filters / units, kernel, stride, padding, dilation
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")  # open the cell's editor
+    page.locator("#portal input, #portal textarea").first.wait_for()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("2.5", delay=50)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    assert_no_exception(page)
+    assert "Row 1 (conv) goes invalid: dilation must be a whole number, got 2.5" in " ".join(error_texts(page))

@@ -73,9 +73,9 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
         raise ValueError("the image file is damaged and cannot be opened") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ValueError(_too_big_message(width * height, (width, height)))
+        raise ValueError(_too_big_message(width * height, (height, width)))
     if width < 1 or height < 1:
-        raise ValueError(f"the image has no pixels ({width} x {height})")
+        raise ValueError(f"the image has no pixels ({height} x {width})")
     notes: list[str] = []
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
@@ -100,6 +100,7 @@ def decode_image(data: bytes, max_side: int = MAX_SIDE) -> DecodedImage:
 
 
 def _too_big_message(pixels: int | None, size: tuple[int, int] | None = None) -> str:
+    """``size``: (height, width), as every size the app shows."""
     if size:
         claim = f"{size[0]:,} x {size[1]:,} pixels"
     else:

@@ -72,10 +72,10 @@ def to_mnist_steps(image: np.ndarray) -> list[PreprocessStep]:
     digit = _keep_digit(signed)
     steps.append(PreprocessStep("Digit kept", digit, "noise, texture and specks dropped; contrast stretched"))
     crop, thickened = _crop(digit)
-    box = f"{crop.shape[1]} x {crop.shape[0]} px bounding box"
+    box = f"{crop.shape[0]} x {crop.shape[1]} px bounding box"  # height x width, as every size in the app
     steps.append(PreprocessStep("Cropped", crop, box + (", thin strokes thickened" if thickened else "")))
     fitted = _fit_box(crop)
-    steps.append(PreprocessStep("Fit in 20 x 20", fitted, f"{fitted.shape[1]} x {fitted.shape[0]}, aspect kept"))
+    steps.append(PreprocessStep("Fit in 20 x 20", fitted, f"{fitted.shape[0]} x {fitted.shape[1]}, aspect kept"))
     centred = _centre(fitted)
     steps.append(PreprocessStep("Centred 28 x 28", centred, "centre of mass in the middle: the network's input"))
     return steps
@@ -90,7 +90,7 @@ def _to_grey(image: np.ndarray) -> tuple[np.ndarray, str]:
     height, width = image.shape[:2]
     if min(height, width) < MIN_SIDE:
         raise ValueError(
-            f"the image is {width} x {height} pixels: too small to hold a digit (at least {MIN_SIDE} x {MIN_SIDE})"
+            f"the image is {height} x {width} pixels: too small to hold a digit (at least {MIN_SIDE} x {MIN_SIDE})"
         )
     values = _unit_range(image)
     note = ""
@@ -104,7 +104,7 @@ def _to_grey(image: np.ndarray) -> tuple[np.ndarray, str]:
     if scale < 1:
         size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
         values = cv2.resize(values, size, interpolation=cv2.INTER_AREA)
-        note += f", shrunk to {size[0]} x {size[1]}"
+        note += f", shrunk to {size[1]} x {size[0]}"  # height x width (cv2 sizes are width, height)
     return np.ascontiguousarray(values, dtype=np.float32), note
 
 

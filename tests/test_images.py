@@ -196,6 +196,11 @@ def test_decompression_bomb_header_is_refused_before_decoding():
         load_image(_png_header_only(30_000, 30_000))
 
 
+def test_an_oversized_header_is_quoted_height_x_width():
+    with pytest.raises(ValueError, match="claims 2,500 x 24,000 pixels"):  # 24,000 wide, 2,500 tall: 60 MP
+        load_image(_png_header_only(24_000, 2_500))
+
+
 def test_header_just_over_our_limit_is_refused():
     with pytest.raises(ValueError, match="8,000 x 8,000"):
         load_image(_png_header_only(8_000, 8_000))

@@ -203,3 +203,20 @@ def test_degraded_mnist_digits_are_read_at_97_percent(kind, mnist_test, convnet)
     inputs = np.stack([to_mnist(degrade(images[i], kind, rng)) for i in pick])
     accuracy = (probabilities(convnet, inputs).argmax(axis=1) == labels[pick]).mean()
     assert accuracy >= 0.97, f"{kind}: {accuracy:.1%}"
+
+
+def test_the_steps_give_sizes_as_height_x_width_like_the_rest_of_the_app():
+    """A 1 is taller than wide: its box, its fitted size and the shrunk photo read height first (they read
+    width first, while the upload note and every other size in the app read height x width)."""
+    page = np.full((900, 600), 255, np.uint8)  # a portrait photo: shrunk to 600 x 400
+    page[200:700, 280:330] = 0  # a plain 1: 500 tall, 50 wide, shrunk by 2/3
+    steps = {step.name: step for step in to_mnist_steps(page)}
+    assert "shrunk to 600 x 400" in steps["Greyscale"].caption
+    crop = steps["Cropped"].image
+    assert crop.shape[0] > crop.shape[1]
+    assert steps["Cropped"].caption.startswith(f"{crop.shape[0]} x {crop.shape[1]} px bounding box")
+    fitted = steps["Fit in 20 x 20"].image
+    assert fitted.shape[0] == BOX > fitted.shape[1]
+    assert steps["Fit in 20 x 20"].caption == f"{BOX} x {fitted.shape[1]}, aspect kept"
+    with pytest.raises(ValueError, match="the image is 5 x 40 pixels: too small"):
+        to_mnist(np.zeros((5, 40), np.uint8))

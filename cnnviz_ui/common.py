@@ -73,6 +73,7 @@ PAGE_CSS = f"""<style>
 [data-testid="stFileChip"]:has([data-testid="stFileChipIconSpinner"]) [data-testid="stFileChipName"] + div::after {{
   content: " · uploading…"; }}
 [data-testid="stSidebarNav"] a:focus-visible {{ outline: 2px solid {ACCENT}; outline-offset: 2px; }}
+[data-testid="stWidgetLabelRequired"] {{ display: none; }}
 </style>"""
 
 
@@ -135,7 +136,8 @@ def lasting_args(key: str, fits: Callable[[object], bool], default: object, valu
     is sent to the browser. Use: ``st.slider(label, 0, n - 1, **lasting_args(key, lambda v: v < n, default))``.
 
     A selectbox (``value="index"``) is also ``required``: given ``index=None`` Streamlit offers to clear it,
-    and a cleared layer picker said "Choose an option" over the figures of the layer still drawn (QA).
+    and a cleared layer picker said "Choose an option" over the figures of the layer still drawn (QA). The
+    "(required)" Streamlit writes beside its label is hidden (``PAGE_CSS``): there is nothing to fill in.
     """
     kept = f"{key}__kept"
     if key in st.session_state:  # what the control computes with is the choice (also one left unchanged

@@ -328,6 +328,9 @@ def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
     assert "for class 2" in explained, explained
     grid = page.locator('[data-testid="stImage"] img')
     assert grid.count() >= 4, "input, explanation, conv1 filters and the conv1 maps are drawn"
+    # The layer pickers cannot be emptied (lasting_args); Streamlit's "(required)" beside them asked for nothing.
+    assert page.get_by_text("Conv layer", exact=True).first.is_visible()
+    assert page.locator('[data-testid="stWidgetLabelRequired"]:visible').count() == 0
     assert_clean(page)
     screenshot(page, "feature_maps")
 

@@ -208,11 +208,17 @@ def mosaic_png(key: str, layer: str, limit: float, columns: int, per_map: bool, 
     return encode_png(mosaic_rgb(_maps, limit, columns, per_map=per_map))
 
 
-def show_layer(key: str, name: str, maps: np.ndarray, limit: float, per_map: bool) -> None:
-    """Heading (name, shape, value range) and the layer's mosaic."""
+def show_layer(key: str, name: str, maps: np.ndarray, limit: float, per_map: bool, what: str = "maps") -> None:
+    """Heading (name, shape, value range) and the layer's mosaic.
+
+    ``what``: "maps" (a layer's output), "filters" (conv weights, one per output map), "slices" (one
+    filter's weights, one 3x3 slice per input map) or "weight images" (a dense layer's weights as pictures).
+    """
     count, h, w = maps.shape
-    st.markdown(f"**{name}** · {count} maps of {h}×{w} · values {maps.min():.2f} … {maps.max():.2f}",
-                help=f"Output shape ({count}, {h}, {w}): {count} feature maps (channels), each {h}×{w} values.")
+    help_text = (f"Output shape ({count}, {h}, {w}): {count} feature maps (channels), each {h}×{w} values."
+                 if what == "maps" else f"Weights ({count}, {h}, {w}): {count} {what}, each {h}×{w} weights.")
+    st.markdown(f"**{name}** · {count} {what} of {h}×{w} · values {maps.min():.2f} … {maps.max():.2f}",
+                help=help_text)  # fmt: skip
     columns = 8 if count <= 64 else 16
     native = columns * (w + 1) - 1
     # Small maps (conv3 is 3x3) would be blown up to the column's width: cap them at 14 px per value.

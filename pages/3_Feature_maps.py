@@ -74,7 +74,7 @@ if not layers:
     st.info(f"{literal(label)} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels "
             "at once. Its 256 fc1 weight images below are the closest thing it has to filters.")  # fmt: skip
     weights = model.fc1.weight.detach().numpy().reshape(-1, 28, 28)
-    inside.show_layer(key, "fc1 weights", weights, float(np.abs(weights).max()), per_map=True)
+    inside.show_layer(key, "fc1 weights", weights, float(np.abs(weights).max()), per_map=True, what="weight images")
     st.stop()
 
 st.header("Every layer, map by map")
@@ -95,7 +95,8 @@ for block in blocks:
             with column:
                 if name == "filters":  # filter k makes map k: same place in both grids
                     filters = net_inspect.conv_filters(model, "conv1")[:, 0].numpy()
-                    inside.show_layer(key, "conv1 filters", filters, float(np.abs(filters).max()), per_map=False)
+                    peak = float(np.abs(filters).max())
+                    inside.show_layer(key, "conv1 filters", filters, peak, per_map=False, what="filters")
                     count, rows, cols = filters.shape
                     st.caption(f"The {count} learned {rows}×{cols} filters of conv1 (own colour scale). Filter k "
                                "makes map k: same place in the grid.")  # fmt: skip
@@ -125,7 +126,7 @@ def one_map() -> None:
             show_picture(st, inside.figure_once((key, "filter", conv, index), lambda: pooling_view.map_figure(
                 weights[0], f"filter {index}", peak, numbers=True)), "fm_zoom_filter", weights[0].shape)  # fmt: skip
         else:
-            inside.show_layer(key, f"{conv} filter {index}", weights, peak, per_map=False)
+            inside.show_layer(key, f"{conv} filter {index}", weights, peak, per_map=False, what="slices")
             st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
     for column, name in zip(figures[1:], block, strict=True):
         figure = inside.figure_once((key, name, index), lambda name=name: pooling_view.map_figure(

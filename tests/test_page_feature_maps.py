@@ -25,7 +25,8 @@ def test_first_launch_shows_every_layer_and_the_prediction(app):
     assert not app.exception and not app.error
     text = page_text(app)
     for heading in ("**conv1** · 32 maps of 26×26", "**pool1** · 32 maps of 13×13", "**conv2** · 64 maps of 11×11",
-                    "**pool2** · 64 maps of 5×5", "**conv3** · 64 maps of 3×3", "conv1 filters", "Prediction: 7"):
+                    "**pool2** · 64 maps of 5×5", "**conv3** · 64 maps of 3×3", "**conv1 filters** · 32 filters of 3×3",
+                    "Prediction: 7"):
         assert heading in text
     assert "Max pooling, window by window" in text
 

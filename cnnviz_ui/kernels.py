@@ -35,7 +35,7 @@ BOUNDARY_HELP = (
     "wrap: the opposite side of the image · edge: the edge pixel repeated (aaa|abcd)."
 )
 VIEWS = {
-    "auto": "Automatic: signed, or |x| in colour",
+    "auto": "Automatic: a picture, or signed for edges",
     "signed": "Signed: blue negative, red positive",
     "absolute": "Absolute value |x|",
     "clip": "Clipped to 0-255",
@@ -145,14 +145,18 @@ def show_formula(image_shape: tuple[int, ...], kernel: np.ndarray, sliding: Slid
     )
 
 
-def resolved_view(output: np.ndarray, view: str) -> str:
-    """The view "auto" stands for: signed colours for a signed greyscale output, |x| for a signed colour one
-    (three channels cannot each be blue-white-red), clipping when nothing is negative."""
+def resolved_view(output: np.ndarray, view: str, kernel: np.ndarray | None = None) -> str:
+    """The view "auto" stands for: a picture clipped to 0-255 when nothing is negative or when the kernel's
+    weights add up to 1 (blur, sharpen, emboss keep the brightness: their output is a photo, and a sharpened
+    photo's few negative pixels once turned it into a pink signed-colour map); otherwise (an edge kernel,
+    weights adding up to 0) signed colours for greyscale, |x| for colour (three channels cannot each be
+    blue-white-red)."""
     if view != "auto":
         return view
-    if output.min() < 0:
-        return "signed" if output.ndim == 2 else "absolute"
-    return "clip"
+    keeps_brightness = kernel is not None and abs(float(np.sum(kernel)) - 1) <= 0.02
+    if output.min() >= 0 or keeps_brightness:
+        return "clip"
+    return "signed" if output.ndim == 2 else "absolute"
 
 
 def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | None]:

@@ -67,8 +67,9 @@ def kernel_lab() -> None:
     with view_column:
         view = st.radio("Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view",
                         persist_state="session")
-        st.caption("Edge kernels give negative *and* positive numbers, but a picture needs 0-255. "
-                   "Signed colours keep the sign, |x| keeps the strength, clipping drops the negatives.")
+        st.caption("Edge kernels (weights adding up to 0) give negative *and* positive numbers, but a picture "
+                   "needs 0-255: signed colours keep the sign, |x| keeps the strength, clipping drops the "
+                   "negatives. Blur and sharpen (weights adding up to 1) give a picture.")
     if built is None or sliding is None:
         return  # the reason is already on screen
     kernel, kernel_name = built
@@ -77,7 +78,8 @@ def kernel_lab() -> None:
         started = time.perf_counter()
         output = apply_kernel(image, kernel, **sliding.as_kwargs())
         elapsed = time.perf_counter() - started
-        pixels, colorbar = output_picture(output, view)
+        shown = resolved_view(output, view, kernel)
+        pixels, colorbar = output_picture(output, shown)
         left, middle, right = wrapping_columns(3, "kernels_figures", CHART_MIN_WIDTH)
         input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
         show_picture(left, image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
@@ -92,9 +94,9 @@ def kernel_lab() -> None:
                      "kernels_output_plot", output.shape[:2])
         shown_as = ""
         if view == "auto":  # say what "Automatic" chose: for a colour output it is not the signed colours
-            shown_as = f" · shown as: {VIEWS[resolved_view(output, view)].split(':')[0]}"
+            shown_as = f" · shown as: {VIEWS[shown].split(':')[0]}"
         st.caption(f"Output values from {output.min():.4g} to {output.max():.4g}{shown_as}"
-                   f"{saturation_note(output, view, colorbar)} · {output.size:,} multiply-and-sums done in "
+                   f"{saturation_note(output, shown, colorbar)} · {output.size:,} multiply-and-sums done in "
                    f"{elapsed * 1000:.0f} ms")  # fmt: skip
         st.download_button("Download output (PNG)", lambda: encode_png(pixels), file_name="kernel_output.png",
                            mime="image/png", key="kernels_download", on_click="ignore")

@@ -223,6 +223,23 @@ def test_automatic_view_says_what_it_chose():
 
 
 @pytest.mark.parametrize(
+    ("preset", "shown"),
+    [("Sharpen", "Clipped to 0-255"), ("Box blur 3x3", "Clipped to 0-255"), ("Vertical edge (lecture)", "Signed")],
+)
+def test_automatic_shows_a_sharpened_photo_as_a_photo_and_edges_in_signed_colours(preset, shown):
+    """Sharpen's weights add up to 1: its output is a photo with a few negative pixels at strong edges, which
+    "Automatic" drew as a pink signed-colour map (browser QA). Weights adding up to 0 give an edge map."""
+    kernel = PRESETS[preset]
+    app = run_page(kernels_source="Sample photo", kernels_photo="camera", kernels_preset=preset)
+    assert_clean(app)
+    caption = next(c.value for c in app.caption if "Output values from" in c.value)
+    low = float(caption.split("Output values from ")[1].split(" to ")[0])
+    assert (low < 0) == (preset != "Box blur 3x3")  # sharpen and the edge kernel both go negative on the photo
+    assert abs(kernel.sum() - 1) < 1e-9 if shown.startswith("Clipped") else abs(kernel.sum()) < 1e-9
+    assert f"shown as: {shown}" in caption
+
+
+@pytest.mark.parametrize(
     ("padding", "formula", "size"),
     [("same", "W_out = ceil(W / S)", "28"), ("valid", "F - 1 smaller", "26"), ("full", "P = F - 1", "30")],
 )

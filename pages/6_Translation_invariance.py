@@ -127,4 +127,5 @@ if st.toggle("Measure accuracy against horizontal shift on 1,000 test digits (a 
     curves = {name: accuracy_curve(key.split(":")[0], models[name]) for name, key in keys.items()}
     figure = shift_curves(np.arange(-8, 9), curves, 0, "dx", target)
     figure.update_layout(title_text="Top-1 accuracy on 1,000 test digits against horizontal shift")
+    st.html(curve_legend(list(curves)))  # which curve is which network (the chart draws no legend of its own)
     st.plotly_chart(figure, key="ti_many_chart")

@@ -53,8 +53,14 @@ def test_an_index_out_of_range_is_explained(app, index):
 
 
 def test_accuracy_over_many_digits(app):
+    def legends() -> int:
+        bodies = [h.proto.body for h in app.get("html")]
+        return sum("Shipped convnet" in body and "Shipped dense baseline" in body for body in bodies)
+
+    before = legends()
     app.toggle(key="ti_many").set_value(True).run()
     assert not app.exception and not app.error
+    assert legends() == before + 1, "the accuracy chart says which curve is which network (browser QA: it did not)"
     app.toggle(key="ti_many").set_value(False).run()
 
 

@@ -30,9 +30,10 @@ def curves_figures(snap: Snapshot) -> tuple[go.Figure, go.Figure]:
     figures = []
     for title, train_key, test_key, number_format in (("Loss (cross-entropy)", "loss", "test_loss", None),
                                                       ("Accuracy", "acc", "test_top1", ".0%")):  # fmt: skip
+        # cliponaxis off: the last point of either curve sits on the right edge and would be cut in half
         figure = go.Figure(go.Scatter(x=steps, y=[r[train_key] for r in train_points], name="training batches",
-                                      line={"color": TRAIN_COLOUR}))  # fmt: skip
-        if tested:  # cliponaxis off: the last epoch's point sits on the right edge and would be cut in half
+                                      line={"color": TRAIN_COLOUR}, cliponaxis=False))  # fmt: skip
+        if tested:
             figure.add_trace(go.Scatter(x=[e["step"] for e in tested], y=[e[test_key] for e in tested],
                                         name=TEST_NAME, mode="lines+markers", line={"color": TEST_COLOUR},
                                         cliponaxis=False))  # fmt: skip

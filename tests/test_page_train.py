@@ -124,6 +124,8 @@ def test_the_curves_have_one_legend_entry_per_colour():
         assert [(trace.line.color, list(trace.y)) for trace in figure.data] == [(TRAIN_COLOUR, train),
                                                                                (TEST_COLOUR, [test])]
         assert figure.layout.showlegend is False
+        # The last point of both curves lies on the right edge of the x range: drawn whole, not cut in half.
+        assert figure.layout.xaxis.range[1] == 3 and all(trace.cliponaxis is False for trace in figure.data)
     assert accuracy.layout.yaxis.tickformat == ".0%" and loss.layout.yaxis.tickformat is None
     test_name = "10,000 test images (each epoch, and at a stop)"
     assert LEGEND.index(TRAIN_COLOUR) < LEGEND.index("training batches") < LEGEND.index(TEST_COLOUR) \

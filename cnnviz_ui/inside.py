@@ -286,10 +286,11 @@ def bar_label(p: float) -> str:
     """The short probability label of a bar (and of an Evaluate mistake card): none under 5 % (they would
     collide in a narrow chart; hovering shows them), and never "100%" for a softmax that is merely very sure.
 
-    From 99.9 % on it is ">99.9%", as ``common.percent`` writes it in the sentence beside the chart.
+    From 99.5 % on it has the sentence's one decimal (``common.percent``: "99.7%", ">99.9%"): a bar said ">99%"
+    under a heading that said "99.7%" (QA).
     """
     if p < 0.05:
         return ""
     if 0.995 <= p < 1:
-        return percent(p) if p >= 0.999 else ">99%"
+        return percent(p)
     return f"{p:.0%}"

@@ -22,8 +22,8 @@ def test_spread_probabilities_label_only_the_bars_that_have_room():
     probabilities = np.array([0.01, 0.01, 0.25, 0.08, 0.25, 0.01, 0.02, 0.3, 0.04, 0.03])
     labels = [bar_label(p) for p in probabilities]
     assert labels == ["", "", "25%", "8%", "25%", "", "", "30%", "", ""]
-    assert bar_label(1.0) == "100%" and bar_label(0.995) == ">99%" and bar_label(0.05) == "5%"
-    assert bar_label(0.998) == ">99%" and percent(0.998) == "99.8%"  # both above 99 %, neither rounded to 100 %
+    assert bar_label(1.0) == "100%" and bar_label(0.9951) == "99.5%" and bar_label(0.05) == "5%"
+    assert bar_label(0.997) == percent(0.997) == "99.7%"  # as the heading says it, and not rounded to 100 %
 
 
 @pytest.mark.parametrize("worst", [0.594, 0.35, 0.0])

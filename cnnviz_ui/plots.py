@@ -41,7 +41,11 @@ def colour_bar(low: float, high: float, number_format: str = ".3g") -> dict:
     """``BAR`` labelled at its two ends and at 0 (or its middle): three upright numbers fit a 150 px bar,
     where plotly's own ticks crowded into each other or turned sideways."""
     ticks = [low, 0.0, high] if low < 0 < high else [low, (low + high) / 2, high]
-    return {**BAR, "tickvals": ticks, "ticktext": [format(t, number_format) for t in ticks]}
+
+    def label(tick: float) -> str:  # 1,030 rather than the "1.03e+03" of .3g (a Sobel magnitude's bar)
+        return f"{tick:,.0f}" if number_format == ".3g" and abs(tick) >= 1000 else format(tick, number_format)
+
+    return {**BAR, "tickvals": ticks, "ticktext": [label(t) for t in ticks]}
 
 
 def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:

@@ -12,6 +12,7 @@ from cnnviz_ui.plots import (
     LABEL_CHARS,
     LABEL_MIN_PX,
     PICTURE_MAX_HEIGHT,
+    colour_bar,
     compact,
     fitted_height_css,
     heatmap,
@@ -88,3 +89,9 @@ def test_heatmap_numbers_shrink_to_their_cells_and_hide_below_the_least_size():
     hidden = f"@container (max-width: {across + 5 * 3 * LABEL_MIN_PX}px) {{ .b g.heatmap-label {{ display: none; }} }}"
     assert hidden in css
     assert "heatmap-label" not in fitted_height_css("b", "c", heatmap(np.ones((3, 3)), numbers=False), (3, 3))
+
+
+def test_colour_bar_labels_read_as_plain_numbers():
+    assert colour_bar(0, 1030.4)["ticktext"] == ["0", "515", "1,030"]  # not "1.03e+03" (a Sobel magnitude)
+    assert colour_bar(-0.0123, 0.0123)["ticktext"] == ["-0.0123", "0", "0.0123"]
+    assert colour_bar(0.0, 1.0, ".0%")["ticktext"] == ["0%", "50%", "100%"]

@@ -19,7 +19,8 @@ from cnnviz.receptive import AxisField, nested_windows
 from cnnviz.shapes import ConvExplanation, conv_params, divisors_below, explain_conv, padding_that_fits
 from cnnviz.summary import LayerRow, Summary
 from cnnviz.windows import LECTURE_POOL_INPUT, WindowGrid, max_pool_with_winners, window_grid
-from cnnviz_ui.common import lasting_args
+from cnnviz_ui.common import lasting_args, show_picture
+from cnnviz_ui.plots import INK, legend_html
 
 DIAGRAM_LIMIT = 16  # largest padded side (cells) the sliding-window diagram draws
 _TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="utf-8")
@@ -129,7 +130,11 @@ def show_receptive_field(name: str, summary: Summary, measured: Callable) -> Non
     windows = nested_windows(layers, unit, hw)
     gradient = measured(name, upto, hw, unit)
     st.markdown(field_caption(rows[upto], unit, windows, gradient))
-    st.plotly_chart(receptive_figure(gradient, windows), key="ar_rf_fig", width=760)
+    # The windows' legend is a line of text above the picture: plotly's, beside it, covered the picture on a
+    # phone and left it a small square (QA). The picture has the input's shape at any width up to 560 px.
+    st.caption("Each layer's window on the input, the chosen layer's in black:")
+    st.html("<style>.st-key-ar_rf_fig__box { max-width: 560px; }</style>" + legend_html(window_legend(windows)))
+    show_picture(st, receptive_figure(gradient, windows), "ar_rf_fig", gradient.shape, {"displayModeBar": False})
 
 
 def show_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: object, pooling: bool) -> None:
@@ -290,22 +295,25 @@ def receptive_figure(gradient: np.ndarray, windows: list[tuple[str, tuple[int, i
         z=shown, colorscale=[[0, "#fff7ed"], [1, "#c2410c"]], zmin=0, zmax=1, showscale=False, hoverongaps=False,
         hovertemplate="input row %{y}, column %{x}<br>influence %{z:.2f} of the maximum<extra></extra>",
     ))  # fmt: skip
-    palette = ["#2563eb", "#7c3aed", "#0d9488", "#db2777", "#65a30d", "#0891b2", "#4f46e5", "#475569"]
-    for index, (name, (r0, r1), (c0, c1)) in enumerate(windows):
-        last = index == len(windows) - 1
+    for (_, (r0, r1), (c0, c1)), (label, colour) in zip(windows, window_legend(windows), strict=True):
         fig.add_trace(go.Scatter(
             x=[c0 - 0.5, c1 + 0.5, c1 + 0.5, c0 - 0.5, c0 - 0.5], y=[r0 - 0.5, r0 - 0.5, r1 + 0.5, r1 + 0.5, r0 - 0.5],
-            mode="lines", name=f"{name}: {r1 - r0 + 1} x {c1 - c0 + 1}", hoverinfo="name",
-            line=dict(color="#111827" if last else palette[index % len(palette)], width=3.5 if last else 2),
+            mode="lines", name=label, hoverinfo="name", line=dict(color=colour, width=3.5 if colour == INK else 2),
         ))  # fmt: skip
     fig.add_shape(type="rect", x0=-0.5, x1=width - 0.5, y0=-0.5, y1=height - 0.5, line=dict(color="#9ca3af", width=1))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showgrid=False, zeroline=False, title="input row")
-    fig.update_xaxes(showgrid=False, zeroline=False, title="input column", constrain="domain")
-    fig.update_layout(
-        height=520, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#ffffff",
-        legend=dict(title="window on the input", orientation="v", x=1.02, y=1),
-    )  # fmt: skip
+    # The axes' labels in fixed margins (no automargin), so that ``show_picture`` can give the plot the input's shape.
+    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, title="input row", automargin=False,
+                     range=[height - 0.5, -0.5])  # fmt: skip
+    fig.update_xaxes(showgrid=False, zeroline=False, title="input column", automargin=False, range=[-0.5, width - 0.5])
+    fig.update_layout(height=520, margin=dict(l=55, r=10, t=10, b=50), plot_bgcolor="#ffffff", showlegend=False)
     return fig
+
+
+def window_legend(windows: list[tuple[str, tuple[int, int], tuple[int, int]]]) -> list[tuple[str, str]]:
+    """(label, colour) of each layer's window: "conv2: 5 x 5" in its own colour, the chosen layer's in ink."""
+    palette = ["#2563eb", "#7c3aed", "#0d9488", "#db2777", "#65a30d", "#0891b2", "#4f46e5", "#475569"]
+    return [(f"{name}: {r1 - r0 + 1} x {c1 - c0 + 1}", INK if index == len(windows) - 1 else palette[index % 8])
+            for index, (name, (r0, r1), (c0, c1)) in enumerate(windows)]  # fmt: skip
 
 
 def field_caption(row: LayerRow, unit: tuple[int, int], windows: list, gradient: np.ndarray) -> str:

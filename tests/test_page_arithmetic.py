@@ -1,5 +1,6 @@
 """Conv arithmetic page with Streamlit's AppTest: calculator, diagram, presets, builder, receptive field, errors."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -245,6 +246,22 @@ def test_receptive_field_of_lecture_conv3():
     at = _fresh()
     assert "**conv3** unit (1, 1): receptive field **18 x 18**, jump 4" in page_text(at)
     assert "exactly these **324** pixels" in page_text(at)
+
+
+def test_the_receptive_field_picture_has_its_legend_above_it_and_the_inputs_shape():
+    """Plotly's legend beside the picture covered it on a phone and left it a small square (browser QA): the
+    windows are named in a line above, and the plot gets the 28 x 28 input's shape (``show_picture``)."""
+    from cnnviz_ui.plots import INK
+
+    at = _fresh()
+    legend = next(h.proto.body for h in at.get("html") if "conv3: 18 x 18" in h.proto.body)
+    assert [name in legend for name in ("conv1: 3 x 3", "pool1: 4 x 4", "conv2: 8 x 8", "pool2: 10 x 10")] == [True] * 4
+    assert legend.index(INK) < legend.index("conv3: 18 x 18")  # the chosen layer's window is the black one
+    figure = next(c for c in at.get("plotly_chart") if "ar_rf_fig" in c.proto.id)
+    layout = json.loads(figure.proto.spec)["layout"]
+    assert layout["showlegend"] is False and layout["yaxis"]["automargin"] is False
+    fitted = next(h.proto.body for h in at.get("html") if ".st-key-ar_rf_fig__box .st-key-ar_rf_fig" in h.proto.body)
+    assert "* 1.0000 +" in fitted  # a square input, a square plot
 
 
 def test_builder_table_round_trip_and_defaults():

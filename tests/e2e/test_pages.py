@@ -255,10 +255,18 @@ def test_conv_arithmetic_stride_changes_the_output_size(page):
     page.get_by_text("Output: 13 x 13 x 32").wait_for()
 
 
-def test_conv_arithmetic_diagram_fits_a_phone(browser, app_url):
-    """On a 390 px phone the sliding-window diagram shrinks to the width: the kernel and the output grid,
-    which sit to the right of the input, stay on screen instead of being cut off."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+DIAGRAM_TITLES_JS = """body => [...body.querySelectorAll('svg text.title')].map(t => {
+    const b = t.getBoundingClientRect(); return {text: t.textContent, left: b.left, right: b.right, top: b.top,
+                                                 height: b.height}; })"""
+
+
+@pytest.mark.parametrize(("width", "stacked"), [(390, True), (1024, False)])
+def test_conv_arithmetic_diagram_fits_a_phone_and_a_projector_with_readable_titles(browser, app_url, width, stacked):
+    """The sliding-window diagram fits the width (the output grid was cut off on a phone) without shrinking its
+    writing: scaled down as a whole it wrote "Input 12 x 12" at 5-9 px (browser QA). The cells shrink instead;
+    on a phone the kernel and the output go under the input. No title runs into the next one."""
+    options = {"is_mobile": True, "has_touch": True} if width < 500 else {}
+    context = browser.new_context(viewport={"width": width, "height": 844}, **options)
     try:
         phone = context.new_page()
         phone.app_url = app_url
@@ -266,11 +274,18 @@ def test_conv_arithmetic_diagram_fits_a_phone(browser, app_url):
         diagram = phone.frame_locator('[data-testid="stIFrame"]').first
         last_output_cell = diagram.locator("rect.out").last
         last_output_cell.wait_for()
-        visible_width = diagram.locator("body").evaluate("body => body.clientWidth")
+        body = diagram.locator("body")
+        visible_width = body.evaluate("body => body.clientWidth")
         cell = last_output_cell.evaluate("r => { const b = r.getBoundingClientRect(); return [b.left, b.right]; }")
         assert 0 < cell[0] < cell[1] <= visible_width, (cell, visible_width)
+        source, kernel, output = body.evaluate(DIAGRAM_TITLES_JS)
+        assert [source["text"], kernel["text"], output["text"]] == ["Input 12 x 12", "Kernel 3 x 3", "Output 10 x 10"]
+        assert min(t["height"] for t in (source, kernel, output)) >= 12, (source, kernel, output)
+        assert kernel["right"] < output["left"], (kernel, output)
+        assert (kernel["top"] > source["top"] + 100) is stacked
+        assert "padding (zeros)" not in body.inner_text()  # no padding in this layer: nothing to explain
         assert_clean(phone)
-        screenshot(phone, "conv_arithmetic_phone")
+        screenshot(phone, f"conv_arithmetic_{'phone' if stacked else '1024'}")
     finally:
         context.close()
 

@@ -87,9 +87,12 @@ def shifted_view() -> None:
         c2.plotly_chart(inside.figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)),
                         key="ti_curve_y")  # fmt: skip
     st.subheader(f"Every shift at once: where in the frame is it still {a_digit(target)}?")
+    st.caption(f"Each cell is P({target}) with the digit moved by (dx, dy); the white box is the shift above.")
+    # Each figure's title is the model's name alone: "…: P(7) for every shift" took three lines for the dense
+    # baseline and two for the convnet, so the two grids came out of different sizes (QA).
     for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
         figure = inside.figure_once((keys[name], name, target, dx, dy, "grid"), lambda g=grid, n=name: shift_grid(
-            steps, g[..., target], f"{n}: P({target}) for every shift", (dx, dy)))  # fmt: skip
+            steps, g[..., target], n, (dx, dy)))  # fmt: skip
         column.plotly_chart(figure, key=f"ti_grid_{name}")
     conv_name, conv_model = conv_pick[0], conv_pick[1]
     layers = [n for n in ("pool1", "pool2") if hasattr(conv_model, n)]

@@ -136,3 +136,15 @@ def test_a_copy_of_a_model_under_another_name_is_named_in_every_chart():
     assert [m.value for m in at.markdown].count(f"**{literal('My <b>copy</b>')}**") == 1
     assert not [spec for spec in specs if "<b>copy" in str(json.loads(spec))]
     assert torch.equal(copy.conv1.weight, load_checkpoint(ASSETS / "mnist_convnet.pt")[0].conv1.weight)
+
+
+def test_the_two_shift_grids_have_titles_of_the_same_height(app):
+    """Titled "<model>: P(7) for every shift", the dense baseline's grid took three lines to the convnet's two
+    and came out smaller (browser QA): the title is the model's name, the rest is said once above both."""
+    titles = []
+    for chart in app.get("plotly_chart"):
+        if "ti_grid_" in chart.proto.id:
+            layout = json.loads(chart.proto.spec)["layout"]
+            titles.append(layout["annotations"][0]["text"])
+    assert titles == ["Shipped convnet", "Shipped dense baseline"]
+    assert any("Each cell is P(" in c.value for c in app.caption)

@@ -79,6 +79,10 @@ def kernel_lab() -> None:
         output = apply_kernel(image, kernel, **sliding.as_kwargs())
         elapsed = time.perf_counter() - started
         shown = resolved_view(output, view, kernel)
+        if shown == "signed" and output.ndim == 3:  # said, and the pictures stay (an error took them all away)
+            st.warning("Signed colours need one channel: shown as |x| in each colour instead. Set 'Process as' "
+                       "to Greyscale to see the signs in blue and red.")  # fmt: skip
+            shown = "absolute"
         pixels, colorbar = output_picture(output, shown)
         left, middle, right = wrapping_columns(3, "kernels_figures", CHART_MIN_WIDTH)
         input_title = f"Input · {image.shape[0]} x {image.shape[1]}"

@@ -81,15 +81,23 @@ def test_custom_kernel_shows_the_grid_editor():
         ({"kernels_kind": "Custom", "kernels_custom_rows": 0}, "1 to 15 rows"),
         ({"kernels_kind": "Custom", "kernels_custom_cols": 16}, "1 to 15 rows"),
         ({"kernels_kind": "Box", "kernels_box_size": 29, "kernels_padding": "valid"}, "does not fit"),
-        ({"kernels_colour": "Colour (per channel)", "kernels_source": "Sample photo", "kernels_photo": "astronaut",
-          "kernels_view": "signed"},
-         "signed colours need one channel"),
     ],
 )  # fmt: skip
 def test_invalid_settings_are_explained_not_raised(state, words):
     app = run_page(**state)
     assert words in errors(app)
     assert len(app.error) == 1, [e.value for e in app.error]  # said once, not once per place that noticed
+
+
+def test_signed_colours_on_a_colour_output_fall_back_to_magnitudes_and_keep_the_pictures():
+    """Blue-white-red needs one channel. The error it raised took the input, the kernel and the output off the
+    page (browser QA); now the output is drawn as |x| per channel and a warning says why and what to change."""
+    app = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="astronaut",
+                   kernels_preset="Vertical edge (lecture)", kernels_view="signed")  # fmt: skip
+    assert_clean(app)
+    assert "Signed colours need one channel: shown as |x| in each colour" in app.warning[0].value
+    charts = {c.proto.id.split("-")[-1] for c in app.get("plotly_chart")}
+    assert any("kernels_input_plot" in c for c in charts) and any("kernels_output_plot" in c for c in charts), charts
 
 
 def test_inspector_outside_the_output_shows_the_nearest_pixel():

@@ -40,7 +40,11 @@ def home() -> None:
         "convolution layer learns, check every output size and parameter count, look inside a trained "
         "MNIST network layer by layer, classify a digit you draw or photograph, and train the network yourself.",
     )
-    # One grid of cards in the lecture's order: as many across as fit with their titles whole (three on a laptop).
+    # One grid of cards in the lecture's order: as many across as fit with their titles whole (three on a laptop),
+    # every card of a row as tall as the row (a short blurb left a short card beside taller ones).
+    st.html("<style>.st-key-home_cards [data-testid='stColumn'] > [data-testid='stVerticalBlock'] > "
+            "[data-testid='stLayoutWrapper'] { flex: 1 1 auto; } .st-key-home_cards [data-testid='stColumn'] > "
+            "[data-testid='stVerticalBlock'] > [data-testid='stLayoutWrapper'] > div { height: 100%; }</style>")
     for column, (path, _, icon, title, blurb) in zip(wrapping_columns(len(PAGES), "home_cards", 200), PAGES,
                                                      strict=True):  # fmt: skip
         with column.container(border=True):

@@ -13,6 +13,14 @@ def test_home_lists_pages_and_model(page):
     assert "cnnviz" in body
     assert "Train" in body
     assert "Shipped convnet" in body
+    # Every card of a row is as tall as the row: Classify's shorter blurb left a shorter card (QA).
+    cards = page.locator(".st-key-home_cards [data-testid='stPageLink']").evaluate_all(
+        "links => links.map(l => { const b = l.closest('[data-testid=stLayoutWrapper]').firstElementChild"
+        ".getBoundingClientRect(); return [Math.round(b.top), Math.round(b.height)]; })")
+    rows = {}
+    for top, height in cards:
+        rows.setdefault(top, set()).add(height)
+    assert len(cards) == 7 and all(len(heights) == 1 for heights in rows.values()), cards
     screenshot(page, "home")
 
 

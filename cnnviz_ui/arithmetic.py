@@ -49,16 +49,13 @@ def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation
 
 
 def too_big_to_draw(rows: ConvExplanation) -> str:
-    """Why no input fits the diagram (``drawable_size`` None): the kernel's span, or the padding, or both.
+    """Why no input fits the diagram (``drawable_size`` None): the kernel's span, else the padding.
 
-    (A span and a padding that each fit always fit together: some smaller input is drawn instead.)"""
+    A span and a padding that each fit always fit together (a smaller input is drawn), so it is one of them."""
     span, padding = rows.effective_kernel, rows.pad_before + rows.pad_after
-    kernel = f"the kernel alone spans {span} cells" + (f" (dilation {rows.dilation})" if rows.dilation > 1 else "")
     if span > DIAGRAM_LIMIT:
-        return kernel
-    if padding >= DIAGRAM_LIMIT:
-        return f"the padding alone adds {padding:,} cells ({rows.pad_before:,} + {rows.pad_after:,})"
-    return f"{kernel} and the padding adds {padding:,} more"
+        return f"the kernel alone spans {span} cells" + (f" (dilation {rows.dilation})" if rows.dilation > 1 else "")
+    return f"the padding alone adds {padding:,} cells ({rows.pad_before:,} + {rows.pad_after:,})"
 
 
 def diagram_html(
@@ -302,8 +299,8 @@ def receptive_figure(gradient: np.ndarray, windows: list[tuple[str, tuple[int, i
         ))  # fmt: skip
     fig.add_shape(type="rect", x0=-0.5, x1=width - 0.5, y0=-0.5, y1=height - 0.5, line=dict(color="#9ca3af", width=1))
     # The axes' labels in fixed margins (no automargin), so that ``show_picture`` can give the plot the input's shape.
-    fig.update_yaxes(autorange="reversed", showgrid=False, zeroline=False, title="input row", automargin=False,
-                     range=[height - 0.5, -0.5])  # fmt: skip
+    fig.update_yaxes(range=[height - 0.5, -0.5], showgrid=False, zeroline=False, title="input row",  # row 0 on top
+                     automargin=False)  # fmt: skip
     fig.update_xaxes(showgrid=False, zeroline=False, title="input column", automargin=False, range=[-0.5, width - 0.5])
     fig.update_layout(height=520, margin=dict(l=55, r=10, t=10, b=50), plot_bgcolor="#ffffff", showlegend=False)
     return fig

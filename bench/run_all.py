@@ -129,12 +129,22 @@ def make_plan(only: list[str] | None = None) -> list[tuple[str, str, list[str], 
     """The scripts to run: ``SCRIPTS`` in order, then any other bench script.
 
     Modules whose name starts with ``_`` are helpers the scripts import (the machine line, the reference
-    app, the protocol client), not benchmarks.
+    app, the protocol client), not benchmarks. ``only`` names scripts with or without ".py".
+
+    Raises:
+        ValueError: ``only`` names a script that is not a benchmark (a typo once ran nothing, silently).
     """
     listed = {s[0] for s in SCRIPTS}
     extra = [(p.name, p.stem.replace("_", " "), [], []) for p in sorted(BENCH.glob("*.py"))
              if p.name not in listed and p.name != Path(__file__).name and not p.name.startswith("_")]  # fmt: skip
-    return [s for s in SCRIPTS + extra if (BENCH / s[0]).exists() and (not only or s[0] in only)]
+    every = [s for s in SCRIPTS + extra if (BENCH / s[0]).exists()]
+    if not only:
+        return every
+    wanted = {name if name.endswith(".py") else f"{name}.py" for name in only}
+    if unknown := wanted - {s[0] for s in every}:
+        raise ValueError(f"no benchmark called {', '.join(sorted(unknown))}; they are: "
+                         f"{', '.join(s[0] for s in every)}")  # fmt: skip
+    return [s for s in every if s[0] in wanted]
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -143,7 +153,10 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--only", nargs="+", help="script names to run (default: all)")
     parser.add_argument("--no-readme", action="store_true", help="do not touch README.md")
     args = parser.parse_args(argv)
-    plan = make_plan(args.only)
+    try:
+        plan = make_plan(args.only)
+    except ValueError as exc:
+        parser.error(str(exc))
     sections = [machine_line()]
     if args.quick:
         sections.append("**Quick run (`--quick`): small sizes, not the published figures.**")

@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
@@ -23,6 +25,13 @@ def test_the_plan_is_every_runnable_script_and_no_helper():
 def test_only_keeps_the_named_scripts_in_order():
     plan = run_all.make_plan(["page_rerun.py", "filter_speed.py"])
     assert [script for script, *_ in plan] == ["filter_speed.py", "page_rerun.py"]
+
+
+def test_only_takes_names_without_py_and_refuses_unknown_ones():
+    plan = run_all.make_plan(["load_test", "page_weight.py"])
+    assert [script for script, *_ in plan] == ["page_weight.py", "load_test.py"]  # in the plan's order
+    with pytest.raises(ValueError, match="no benchmark called nope.py; they are: filter_speed.py"):
+        run_all.make_plan(["load_test", "nope"])  # it ran nothing and rewrote the results unchanged
 
 
 def test_rerunning_one_script_replaces_its_section_and_adds_no_blank_lines():

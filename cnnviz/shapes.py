@@ -44,6 +44,9 @@ def parse_padding(value: object) -> Padding:
         text = value.strip().lower()
         if text in ("valid", "same"):
             return text
+        if text == "full":  # the Kernels page offers it; PyTorch's layers do not: say what number it is
+            raise ValueError("'full' padding is not a PyTorch layer setting: it is P = F - 1 (d·(F - 1) with "
+                             "dilation), every position where the kernel overlaps the input; type that number")
         try:
             value = float(text)
         except ValueError:

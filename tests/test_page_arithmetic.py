@@ -107,7 +107,7 @@ def test_a_stride_longer_than_the_kernel_says_pixels_are_skipped_between_windows
         ("ar_conv_cin", 0.0, "input channels must be at least 1"),
         ("ar_conv_cout", -1.0, "filters must be at least 1"),
         ("ar_conv_p", "-1", "padding must be at least 0, got -1"),
-        ("ar_conv_p", "full", "padding must be a number of pixels, 'valid' or 'same'"),
+        ("ar_conv_p", "full", "'full' padding is not a PyTorch layer setting: it is P = F - 1"),
     ],
 )
 def test_invalid_entries_show_an_error(key, value, message):

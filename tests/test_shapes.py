@@ -120,7 +120,8 @@ def test_leftover_in_padding_is_not_unused_input():
         ((5, 7), "larger than the padded input"),
         ((5, 3, 1, 0, 3), "7 px with dilation 3"),
         ((28, 2.5), "kernel size must be a whole number, got 2.5"),
-        ((28, 3, 1, "full"), "padding must be a number of pixels, 'valid' or 'same'"),
+        ((28, 3, 1, "banana"), "padding must be a number of pixels, 'valid' or 'same'"),
+        ((28, 3, 1, "Full"), "'full' padding is not a PyTorch layer setting: it is P = F - 1"),  # Kernels offers it
         ((float("nan"), 3), "input size must be a whole number"),
     ],
 )

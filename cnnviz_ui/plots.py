@@ -111,7 +111,12 @@ def image_figure(
                 },
             )
         )
-    return layout(figure, title, height)
+    figure = layout(figure, title, height)
+    # A thin frame: white parts of a picture otherwise melt into the white page (a half-white 5 x 5 upload
+    # looked like a black bar; QA). Drawn round the plot area, which ``show_picture`` gives the picture's shape.
+    figure.add_shape(type="rect", xref="paper", yref="paper", x0=0, y0=0, x1=1, y1=1,
+                     line={"color": "#d1d5db", "width": 1}, layer="above")  # fmt: skip
+    return figure
 
 
 def heatmap(

@@ -95,3 +95,11 @@ def test_colour_bar_labels_read_as_plain_numbers():
     assert colour_bar(0, 1030.4)["ticktext"] == ["0", "515", "1,030"]  # not "1.03e+03" (a Sobel magnitude)
     assert colour_bar(-0.0123, 0.0123)["ticktext"] == ["-0.0123", "0", "0.0123"]
     assert colour_bar(0.0, 1.0, ".0%")["ticktext"] == ["0%", "50%", "100%"]
+
+
+def test_a_picture_has_a_thin_frame_round_its_plot_area():
+    """A white part of a picture melted into the white page (a half-white 5 x 5 upload looked like a black bar)."""
+    frame = image_figure(np.full((5, 5), 255, np.uint8), "Input · 5 x 5").layout.shapes[0]
+    assert (frame.type, frame.xref, frame.yref, frame.x0, frame.y0, frame.x1, frame.y1) == (
+        "rect", "paper", "paper", 0, 0, 1, 1)  # fmt: skip
+    assert frame.line.color == "#d1d5db" and frame.line.width == 1

@@ -111,10 +111,12 @@ with build_tab:
             summary, failure = summarize(build_network(specs, in_shape, device="meta"), in_shape), None
         except LayerError as exc:
             summary, failure = summarize(build_network(specs[: exc.index], in_shape, device="meta"), in_shape), exc
-        st.dataframe(ui.summary_frame(summary.folded()), hide_index=True, height="content")
+        if summary.rows:  # none when the first row is already invalid: no empty table above the reason
+            st.dataframe(ui.summary_frame(summary.folded()), hide_index=True, height="content")
         if failure:
+            stops = "The table stops there." if failure.index else "Nothing to summarise before it."
             st.error(f"**Row {failure.index + 1} ({failure.name}) goes invalid:** {message_text(failure.reason)}. "
-                     "The table stops there.")
+                     f"{stops}")  # fmt: skip
         else:
             st.markdown(ui.totals_text(summary))
 

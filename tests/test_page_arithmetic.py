@@ -223,6 +223,16 @@ def test_builder_marks_first_invalid_layer():
                for e in at.error)  # fmt: skip
 
 
+def test_a_first_row_that_is_already_invalid_shows_no_empty_table():
+    at = _fresh()
+    tables = len(at.dataframe)
+    at.number_input(key="ar_b_h").set_value(2.0).run()  # 2 rows of input: conv1's 3 x 3 window does not fit
+    assert not at.exception
+    error = next(e.value for e in at.error if "Row 1 (conv) goes invalid" in e.value)
+    assert error.endswith("Nothing to summarise before it.")
+    assert len(at.dataframe) == tables - 1  # the builder's summary is left out, not drawn "empty" (browser QA)
+
+
 def test_builder_invalid_input_size():
     at = _fresh()
     at.number_input(key="ar_b_h").set_value(0.0).run()

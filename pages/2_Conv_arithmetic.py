@@ -53,7 +53,8 @@ with layer_tab:
         dilation = 1.0 if pooling else ui.number_input("Dilation", "ar_conv_d", 1, "d: gap between kernel taps")
     with cols[3]:
         in_ch = ui.number_input("Input channels", f"ar_{m}_cin", 1 if pooling else 1, "C_in")
-        out_ch = in_ch if pooling else ui.number_input("Filters (output channels)", "ar_conv_cout", 32, "C_out")
+        out_ch = in_ch if pooling else ui.number_input("Filters", "ar_conv_cout", 32,
+                                                       "C_out: output channels, one per filter")
     with friendly_errors():
         in_ch = whole_number("input channels", in_ch, 1, "an image has at least one channel")
         out_ch = whole_number("filters", out_ch, 1, "a conv layer has at least one filter")

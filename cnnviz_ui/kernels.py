@@ -146,17 +146,24 @@ def show_formula(image_shape: tuple[int, ...], kernel: np.ndarray, sliding: Slid
 
 
 def resolved_view(output: np.ndarray, view: str, kernel: np.ndarray | None = None) -> str:
-    """The view "auto" stands for: a picture clipped to 0-255 when nothing is negative or when the kernel's
-    weights add up to 1 (blur, sharpen, emboss keep the brightness: their output is a photo, and a sharpened
-    photo's few negative pixels once turned it into a pink signed-colour map); otherwise (an edge kernel,
-    weights adding up to 0) signed colours for greyscale, |x| for colour (three channels cannot each be
-    blue-white-red)."""
+    """The view "auto" stands for, from the kernel's weights' sum, else the output's sign:
+
+    - sum 1 (blur, sharpen, emboss keep the brightness): a picture clipped to 0-255; a sharpened photo's few
+      negative pixels once turned it into a pink signed-colour map;
+    - sum 0 (an edge kernel: its output is a response, not a picture): signed colours for greyscale, |x| for
+      colour (three channels cannot each be blue-white-red), even where every response is positive (clipped,
+      a step's response of 765 was white like 255);
+    - any other kernel, or none: clipped when nothing is negative, else signed colours (|x| for colour).
+    """
     if view != "auto":
         return view
-    keeps_brightness = kernel is not None and abs(float(np.sum(kernel)) - 1) <= 0.02
-    if output.min() >= 0 or keeps_brightness:
+    total = None if kernel is None else float(np.sum(kernel))
+    signed = "signed" if output.ndim == 2 else "absolute"
+    if total is not None and abs(total - 1) <= 0.02:
         return "clip"
-    return "signed" if output.ndim == 2 else "absolute"
+    if total is not None and abs(total) <= 0.02 * max(float(np.abs(kernel).sum()), 1e-12):
+        return signed
+    return "clip" if output.min() >= 0 else signed
 
 
 def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | None]:

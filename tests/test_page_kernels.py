@@ -248,6 +248,25 @@ def test_automatic_shows_a_sharpened_photo_as_a_photo_and_edges_in_signed_colour
 
 
 @pytest.mark.parametrize(
+    ("kernel", "output", "shown"),
+    [
+        ([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], [[-3.0, 300.0]], "clip"),  # sharpen: a picture, whatever the sign
+        ([[1, 0, -1]] * 3, [[0.0, 765.0]], "signed"),  # an edge kernel's all-positive response: still a response
+        ([[1, 0, -1]] * 3, [[-5.0, 765.0]], "signed"),
+        ([[1, 1, 1]] * 3, [[0.0, 2295.0]], "clip"),  # a sum of 9: by the output's sign
+        ([[2, -1, 0]] * 3, [[-4.0, 10.0]], "signed"),
+    ],
+)
+def test_automatic_follows_the_kernels_sum_then_the_outputs_sign(kernel, output, shown):
+    from cnnviz_ui.kernels import resolved_view
+
+    assert resolved_view(np.array(output), "auto", np.array(kernel, float)) == shown
+    colour = np.repeat(np.array(output)[..., None], 3, axis=2)
+    assert resolved_view(colour, "auto", np.array(kernel, float)) == ("absolute" if shown == "signed" else shown)
+    assert resolved_view(np.array(output), "rescale", np.array(kernel, float)) == "rescale"  # a choice is kept
+
+
+@pytest.mark.parametrize(
     ("padding", "formula", "size"),
     [("same", "W_out = ceil(W / S)", "28"), ("valid", "F - 1 smaller", "26"), ("full", "P = F - 1", "30")],
 )

@@ -74,7 +74,9 @@ def test_a_name_escaped_for_markdown_reads_back_as_typed(name):
     bare = re.sub(r"\\.", "", shown)  # what is left once every escaped pair is gone
     assert not MARKUP & set(bare), shown
     assert not re.search(r":[\w/]", bare), "a colon that starts a directive (:red[…]) or an icon (:material/…:)"
-    assert not re.match(r"\s*(\d+[.)]|[#>+\-=])", bare), "a heading, quote or list at the start"
+    # On the shown text itself: once the escaped pairs are dropped, "\\<=" would seem to start with "=" (a
+    # hypothesis example that failed the check, not the page: the escaped "<" stands before it).
+    assert not re.match(r"\s*(\d+[.)]|[#>+\-=])", shown), "a heading, quote or list at the start"
 
 
 @pytest.mark.parametrize("own", ["test digit #3 (a 4)", "Shipped convnet", "Trained convnet (MNIST, 3 epochs, 98.9%)"])

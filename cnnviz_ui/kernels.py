@@ -157,12 +157,13 @@ def resolved_view(output: np.ndarray, view: str, kernel: np.ndarray | None = Non
     """
     if view != "auto":
         return view
-    total = None if kernel is None else float(np.sum(kernel))
     signed = "signed" if output.ndim == 2 else "absolute"
-    if total is not None and abs(total - 1) <= 0.02:
-        return "clip"
-    if total is not None and abs(total) <= 0.02 * max(float(np.abs(kernel).sum()), 1e-12):
-        return signed
+    if kernel is not None:
+        total = float(np.sum(kernel))
+        if abs(total - 1) <= 0.02:
+            return "clip"
+        if abs(total) <= 0.02 * max(float(np.abs(kernel).sum()), 1e-12):  # 0, relative to the weights' size
+            return signed
     return "clip" if output.min() >= 0 else signed
 
 
@@ -170,9 +171,9 @@ def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | N
     """(uint8 pixels, colour bar or None) for a filter output shown the way ``view`` says.
 
     The bar is labelled in the output's own units: ±the signed limit, 0-255 when clipped, |x| from 0 to 255,
-    or the output's minimum to maximum when rescaled (min → black, max → white).
+    or the output's minimum to maximum when rescaled (min → black, max → white). ``view`` is resolved
+    (``resolved_view``, which needs the kernel to resolve "auto"), so the page and this agree on it.
     """
-    view = resolved_view(output, view)
     if view == "signed":
         if output.ndim == 3:
             raise ValueError("signed colours need one channel: set 'Process as' to Greyscale, or pick another view")
@@ -189,8 +190,7 @@ def saturation_note(output: np.ndarray, view: str, colorbar: tuple | None) -> st
     """" · …" when some output values lie beyond the colour bar's ends (say so, or the bar contradicts the
     value range printed beside it), else "". A signed bar ends at the 99.5th percentile of |value|, so a
     few extreme pixels do not wash every other edge out to white; |x| is compared with its 0-255 bar; a
-    rescaled picture has nothing beyond its bar."""
-    view = resolved_view(output, view)
+    rescaled picture has nothing beyond its bar. ``view``: resolved, as for ``output_picture``."""
     if colorbar is None or view == "rescale":
         return ""
     low, high = colorbar[0], colorbar[1]

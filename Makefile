@@ -29,6 +29,7 @@ run: $(STAMP) data
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: $(STAMP) system-deps data lint
 	$(PY) -m pytest

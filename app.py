@@ -15,21 +15,56 @@ from cnnviz_ui.resources import SHIPPED, compute_device_name, shipped_model
 ROOT = Path(__file__).parent
 # (script, URL path, icon, title, one-line description)
 PAGES = [
-    ("pages/1_Kernels.py", "Kernels", ":material/blur_on:", "Kernels",
-     "Edge, blur, Sobel, sharpen and your own kernels on any photo; the multiply-and-sum pixel by pixel."),
-    ("pages/2_Conv_arithmetic.py", "Conv_arithmetic", ":material/calculate:", "Conv arithmetic",
-     "Why 26x26? Why 93,322 parameters? Output sizes, receptive fields and a sliding-window diagram."),
-    ("pages/3_Feature_maps.py", "Feature_maps", ":material/layers:", "Feature maps",
-     "Every layer of the trained convnet on a digit: feature maps, max pooling window by window, filters."),
-    ("pages/4_Classify.py", "Classify", ":material/draw:", "Classify",
-     "Draw or photograph a digit and see what the network sees and its live top-5 predictions."),
-    ("pages/5_Evaluate.py", "Evaluate", ":material/analytics:", "Evaluate",
-     "Top-1 and top-5 error on the 10,000 test digits, the confusion matrix and the mistakes."),
-    ("pages/6_Translation_invariance.py", "Translation_invariance", ":material/open_with:", "Translation invariance",
-     "Shift a digit and compare how the convnet and the dense baseline cope."),
-    ("pages/7_Train.py", "Train", ":material/model_training:", "Train",
-     "Train the convnet (or LeNet, or the dense baseline) on MNIST or Fashion-MNIST with live curves."),
-]  # fmt: skip
+    (
+        "pages/1_Kernels.py",
+        "Kernels",
+        ":material/blur_on:",
+        "Kernels",
+        "Edge, blur, Sobel, sharpen and your own kernels on any photo; the multiply-and-sum pixel by pixel.",
+    ),
+    (
+        "pages/2_Conv_arithmetic.py",
+        "Conv_arithmetic",
+        ":material/calculate:",
+        "Conv arithmetic",
+        "Why 26x26? Why 93,322 parameters? Output sizes, receptive fields and a sliding-window diagram.",
+    ),
+    (
+        "pages/3_Feature_maps.py",
+        "Feature_maps",
+        ":material/layers:",
+        "Feature maps",
+        "Every layer of the trained convnet on a digit: feature maps, max pooling window by window, filters.",
+    ),
+    (
+        "pages/4_Classify.py",
+        "Classify",
+        ":material/draw:",
+        "Classify",
+        "Draw or photograph a digit and see what the network sees and its live top-5 predictions.",
+    ),
+    (
+        "pages/5_Evaluate.py",
+        "Evaluate",
+        ":material/analytics:",
+        "Evaluate",
+        "Top-1 and top-5 error on the 10,000 test digits, the confusion matrix and the mistakes.",
+    ),
+    (
+        "pages/6_Translation_invariance.py",
+        "Translation_invariance",
+        ":material/open_with:",
+        "Translation invariance",
+        "Shift a digit and compare how the convnet and the dense baseline cope.",
+    ),
+    (
+        "pages/7_Train.py",
+        "Train",
+        ":material/model_training:",
+        "Train",
+        "Train the convnet (or LeNet, or the dense baseline) on MNIST or Fashion-MNIST with live curves.",
+    ),
+]
 PAGES = [p for p in PAGES if (ROOT / p[0]).exists()]
 
 
@@ -42,11 +77,14 @@ def home() -> None:
     )
     # One grid of cards in the lecture's order: as many across as fit with their titles whole (three on a laptop),
     # every card of a row as tall as the row (a short blurb left a short card beside taller ones).
-    st.html("<style>.st-key-home_cards [data-testid='stColumn'] > [data-testid='stVerticalBlock'] > "
-            "[data-testid='stLayoutWrapper'] { flex: 1 1 auto; } .st-key-home_cards [data-testid='stColumn'] > "
-            "[data-testid='stVerticalBlock'] > [data-testid='stLayoutWrapper'] > div { height: 100%; }</style>")
-    for column, (path, _, icon, title, blurb) in zip(wrapping_columns(len(PAGES), "home_cards", 200), PAGES,
-                                                     strict=True):  # fmt: skip
+    st.html(
+        "<style>.st-key-home_cards [data-testid='stColumn'] > [data-testid='stVerticalBlock'] > "
+        "[data-testid='stLayoutWrapper'] { flex: 1 1 auto; } .st-key-home_cards [data-testid='stColumn'] > "
+        "[data-testid='stVerticalBlock'] > [data-testid='stLayoutWrapper'] > div { height: 100%; }</style>"
+    )
+    for column, (path, _, icon, title, blurb) in zip(
+        wrapping_columns(len(PAGES), "home_cards", 200), PAGES, strict=True
+    ):
         with column.container(border=True):
             st.page_link(path, label=f"**{title}**", icon=icon)
             st.caption(blurb)
@@ -55,8 +93,11 @@ def home() -> None:
     with left:
         try:
             _, meta = shipped_model("Shipped convnet")
-            st.metric("Shipped convnet: test accuracy", f"{meta['test_top1']:.2%}",
-                      help="Top-1, on the 10,000 MNIST test digits it never trained on.")
+            st.metric(
+                "Shipped convnet: test accuracy",
+                f"{meta['test_top1']:.2%}",
+                help="Top-1, on the 10,000 MNIST test digits it never trained on.",
+            )
             st.caption(
                 f"Conv32 3x3 · MaxPool 2 · Conv64 3x3 · MaxPool 2 · Conv64 3x3 · Dense 64 · Dense 10: 93,322 "
                 f"parameters, trained {meta.get('epochs', '?')} epochs with {meta.get('optimizer', '?')} "

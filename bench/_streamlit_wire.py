@@ -144,8 +144,9 @@ class WireSession:
         widget_id = await self.widget(label)
         request_id = str(uuid.uuid4())
         self._file_urls[request_id] = asyncio.get_running_loop().create_future()
-        await self._send(BackMsg(file_urls_request={
-            "request_id": request_id, "file_names": [name], "session_id": self.session_id}))  # fmt: skip
+        await self._send(
+            BackMsg(file_urls_request={"request_id": request_id, "file_names": [name], "session_id": self.session_id})
+        )
         response = await asyncio.wait_for(self._file_urls[request_id], 60)
         if response.error_msg:
             raise WireError(f"upload refused: {response.error_msg}")

@@ -33,8 +33,10 @@ def main() -> None:
         with torch.no_grad():
             forward = best_of(lambda real=real, x=x: real(x), repeat=3)
         arithmetic = best_of(lambda real=real, preset=preset: summarize(real, preset.input_shape))
-        print(f"{name:8s} summarize {arithmetic * 1e3:8.2f} ms   forward pass {forward * 1e3:9.2f} ms   "
-              f"ratio {forward / arithmetic:7.1f}x")  # fmt: skip
+        print(
+            f"{name:8s} summarize {arithmetic * 1e3:8.2f} ms   forward pass {forward * 1e3:9.2f} ms   "
+            f"ratio {forward / arithmetic:7.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -61,14 +61,28 @@ def filter_rows(repeats: int = 7) -> list[dict]:
         for name, kernel in kernel_cases(rng):
             ours = best_of(repeats, apply_kernel, image, kernel, boundary="symmetric")
             scipy_ms = best_of(max(2, repeats // 3), convolve2d_same, image, kernel)
-            rows.append({"image": f"{size}x{size} grey", "kernel": name, "convolve2d_ms": scipy_ms,
-                         "apply_kernel_ms": ours, "speedup": scipy_ms / ours})  # fmt: skip
+            rows.append(
+                {
+                    "image": f"{size}x{size} grey",
+                    "kernel": name,
+                    "convolve2d_ms": scipy_ms,
+                    "apply_kernel_ms": ours,
+                    "speedup": scipy_ms / ours,
+                }
+            )
     rgb = (rng.random((1024, 1024, 3)) * 255).astype(np.float32)
     for name, kernel in kernel_cases(rng)[2:]:
         ours = best_of(repeats, apply_kernel, rgb, kernel, boundary="symmetric")
         scipy_ms = 3 * best_of(2, convolve2d_same, rgb[..., 0], kernel)  # one channel, three times
-        rows.append({"image": "1024x1024 RGB", "kernel": name, "convolve2d_ms": scipy_ms,
-                     "apply_kernel_ms": ours, "speedup": scipy_ms / ours})  # fmt: skip
+        rows.append(
+            {
+                "image": "1024x1024 RGB",
+                "kernel": name,
+                "convolve2d_ms": scipy_ms,
+                "apply_kernel_ms": ours,
+                "speedup": scipy_ms / ours,
+            }
+        )
     return rows
 
 
@@ -115,14 +129,25 @@ def main(repeats: int = 7, page: bool = True) -> list[dict]:
     print("\n| image | kernel | convolve2d (ms) | apply_kernel (ms) | speed-up |")
     print("|---|---|---:|---:|---:|")
     for row in rows:
-        print(f"| {row['image']} | {row['kernel']} | {row['convolve2d_ms']:.1f} | "
-              f"{row['apply_kernel_ms']:.2f} | {row['speedup']:.0f}x |")  # fmt: skip
+        print(
+            f"| {row['image']} | {row['kernel']} | {row['convolve2d_ms']:.1f} | "
+            f"{row['apply_kernel_ms']:.2f} | {row['speedup']:.0f}x |"
+        )
     if page:
         first, rerun = page_rerun_ms()
-        print(f"\nKernels page, 1024x1024 RGB image, 15x15 box kernel (AppTest, no browser): "
-              f"first run {first:.0f} ms, rerun after a control change {rerun:.0f} ms")  # fmt: skip
-        rows.append({"image": "Kernels page rerun (1024x1024 RGB, 15x15)", "kernel": "-",
-                     "convolve2d_ms": float("nan"), "apply_kernel_ms": rerun, "speedup": float("nan")})  # fmt: skip
+        print(
+            f"\nKernels page, 1024x1024 RGB image, 15x15 box kernel (AppTest, no browser): "
+            f"first run {first:.0f} ms, rerun after a control change {rerun:.0f} ms"
+        )
+        rows.append(
+            {
+                "image": "Kernels page rerun (1024x1024 RGB, 15x15)",
+                "kernel": "-",
+                "convolve2d_ms": float("nan"),
+                "apply_kernel_ms": rerun,
+                "speedup": float("nan"),
+            }
+        )
     return rows
 
 

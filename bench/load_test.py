@@ -117,8 +117,10 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
     busy = machine.user + machine.nice + machine.system + getattr(machine, "irq", 0) + getattr(machine, "softirq", 0)
     totals = {"server": 0.0, "browsers": 0.0, "machine": busy, "stolen": getattr(machine, "steal", 0.0)}
     server = psutil.Process(server_pid)
-    for who, processes in (("server", [server, *server.children(recursive=True)]),
-                           ("browsers", psutil.Process().children(recursive=True))):  # fmt: skip
+    for who, processes in (
+        ("server", [server, *server.children(recursive=True)]),
+        ("browsers", psutil.Process().children(recursive=True)),
+    ):
         for process in processes:
             try:
                 if who == "server" or "chrom" in process.name().lower():
@@ -448,10 +450,16 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 30])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--train", action="store_true", help="also: 1 session trains while 10 classify")
-    parser.add_argument("--wire", action="store_true",
-                        help="also: the largest N as browserless sessions (the server's side of a lecture hall)")
-    parser.add_argument("--reference", action="store_true",
-                        help="also: the largest N against bench/_reference_upload_app.py, the least such a page can do")
+    parser.add_argument(
+        "--wire",
+        action="store_true",
+        help="also: the largest N as browserless sessions (the server's side of a lecture hall)",
+    )
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="also: the largest N against bench/_reference_upload_app.py, the least such a page can do",
+    )
     args = parser.parse_args(argv)
     largest = max(args.sessions)
     scenarios = [{"sessions": n} for n in args.sessions]

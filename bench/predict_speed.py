@@ -74,8 +74,10 @@ def main() -> str:
         start = time.perf_counter()
         predict_dataset(model, images)
         whole = time.perf_counter() - start
-        rows.append(f"| {name} | {bare:.2f} ms | {single:.2f} ms | {single / bare:.1f}x | {small:.1f} ms | "
-                    f"{large:.1f} ms | {whole:.2f} s |")  # fmt: skip
+        rows.append(
+            f"| {name} | {bare:.2f} ms | {single:.2f} ms | {single / bare:.1f}x | {small:.1f} ms | "
+            f"{large:.1f} ms | {whole:.2f} s |"
+        )
     table = "\n".join(rows)
     print(table)
     return table

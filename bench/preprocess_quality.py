@@ -27,8 +27,9 @@ from cnnviz.preprocess import to_mnist  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def degraded_accuracy(model, images: np.ndarray, labels: np.ndarray, kind: str,
-                      seed: int = 0) -> tuple[float, int, float]:
+def degraded_accuracy(
+    model, images: np.ndarray, labels: np.ndarray, kind: str, seed: int = 0
+) -> tuple[float, int, float]:
     """(accuracy, images where no digit was found, ms per to_mnist) for one degradation."""
     rng = np.random.default_rng(seed)
     inputs, failed, spent = [], 0, 0.0

@@ -31,17 +31,24 @@ START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 # (script, title, full arguments, --quick arguments); scripts not listed here run after these, without arguments.
 SCRIPTS = [
     ("filter_speed.py", "Filtering: apply_kernel vs scipy.signal.convolve2d", [], []),
-    ("train_speed.py", "Training: images/s vs the plain PyTorch loop, seconds per epoch", [],
-     ["--images", "2560", "--repeats", "1"]),
+    (
+        "train_speed.py",
+        "Training: images/s vs the plain PyTorch loop, seconds per epoch",
+        [],
+        ["--images", "2560", "--repeats", "1"],
+    ),
     ("predict_speed.py", "Prediction latency", [], []),
     ("preprocess_quality.py", "Photo preprocessing: accuracy on degraded digits", [], ["--per", "50"]),
     ("bench_summarize.py", "Conv arithmetic: summarize vs a real forward pass", [], []),
     ("page_rerun.py", "Page script times", [], ["--repeats", "2"]),
     ("page_weight.py", "What a browser downloads: each page opened afresh, and the whole app", [], []),
-    ("load_test.py", "Many users at once (one local server: Chromium sessions, and protocol sessions)",
-     ["--sessions", "10", "30", "--rounds", "3", "--train", "--wire", "--reference"],
-     ["--sessions", "3", "--rounds", "1", "--wire"]),
-]  # fmt: skip
+    (
+        "load_test.py",
+        "Many users at once (one local server: Chromium sessions, and protocol sessions)",
+        ["--sessions", "10", "30", "--rounds", "3", "--train", "--wire", "--reference"],
+        ["--sessions", "3", "--rounds", "1", "--wire"],
+    ),
+]
 TIMEOUT_S = 3600
 
 
@@ -135,15 +142,19 @@ def make_plan(only: list[str] | None = None) -> list[tuple[str, str, list[str], 
         ValueError: ``only`` names a script that is not a benchmark (a typo once ran nothing, silently).
     """
     listed = {s[0] for s in SCRIPTS}
-    extra = [(p.name, p.stem.replace("_", " "), [], []) for p in sorted(BENCH.glob("*.py"))
-             if p.name not in listed and p.name != Path(__file__).name and not p.name.startswith("_")]  # fmt: skip
+    extra = [
+        (p.name, p.stem.replace("_", " "), [], [])
+        for p in sorted(BENCH.glob("*.py"))
+        if p.name not in listed and p.name != Path(__file__).name and not p.name.startswith("_")
+    ]
     every = [s for s in SCRIPTS + extra if (BENCH / s[0]).exists()]
     if not only:
         return every
     wanted = {name if name.endswith(".py") else f"{name}.py" for name in only}
     if unknown := wanted - {s[0] for s in every}:
-        raise ValueError(f"no benchmark called {', '.join(sorted(unknown))}; they are: "
-                         f"{', '.join(s[0] for s in every)}")  # fmt: skip
+        raise ValueError(
+            f"no benchmark called {', '.join(sorted(unknown))}; they are: {', '.join(s[0] for s in every)}"
+        )
     return [s for s in every if s[0] in wanted]
 
 

@@ -49,8 +49,9 @@ def ours(images: torch.Tensor, labels: torch.Tensor, device: torch.device, chann
     """images/s of cnnviz.train.train for one epoch over ``images`` (None: its default memory format)."""
     torch.manual_seed(0)
     model = build_model("convnet")
-    history = train(model, (images, labels), epochs=1, batch_size=BATCH, lr=1e-3, device=device, seed=0,
-                    channels_last=channels_last)  # fmt: skip
+    history = train(
+        model, (images, labels), epochs=1, batch_size=BATCH, lr=1e-3, device=device, seed=0, channels_last=channels_last
+    )
     return history.images_per_s
 
 

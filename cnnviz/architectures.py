@@ -108,8 +108,10 @@ MAX_WEIGHTS = 10**15  # a petabyte of float32: no computer holds one layer of th
 
 def _check_weights(count: int, what: str) -> None:
     if count > MAX_WEIGHTS:
-        raise ValueError(f"{what} would need {count:.3g} weights, more than any computer holds: use a smaller "
-                         "image, fewer channels, or pool before this layer")  # fmt: skip
+        raise ValueError(
+            f"{what} would need {count:.3g} weights, more than any computer holds: use a smaller "
+            "image, fewer channels, or pool before this layer"
+        )
 
 
 def _keras(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -148,13 +150,23 @@ def build_network(
 
 # --- Presets: the networks the lectures and labs use ------------------------------------------------
 
-TF_LAB = [conv(32, 3, padding="same"), max_pool(2), conv(64, 3, padding="same"), max_pool(2), flatten(),
-          dense(100), dense(10, relu=False)]  # fmt: skip
+TF_LAB = [
+    conv(32, 3, padding="same"),
+    max_pool(2),
+    conv(64, 3, padding="same"),
+    max_pool(2),
+    flatten(),
+    dense(100),
+    dense(10, relu=False),
+]
 _VGG_BLOCKS = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
 VGG16 = [
     *[spec for filters, n in _VGG_BLOCKS for spec in [*[conv(filters, 3, padding=1)] * n, max_pool(2)]],
-    flatten(), dense(4096), dense(4096), dense(1000, relu=False),
-]  # fmt: skip
+    flatten(),
+    dense(4096),
+    dense(4096),
+    dense(1000, relu=False),
+]
 LECTURE_CONVNET = [conv(32), max_pool(), conv(64), max_pool(), conv(64), flatten(), dense(64), dense(10, relu=False)]
 TOO_DEEP = [
     conv(32),

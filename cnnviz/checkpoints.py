@@ -92,13 +92,25 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str = "") -> tuple[
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     try:
         blob = torch.load(stream, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, KeyError,
-            AttributeError, TypeError, IndexError, UnicodeDecodeError) as exc:  # fmt: skip
+    except (
+        pickle.UnpicklingError,
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+        KeyError,
+        AttributeError,
+        TypeError,
+        IndexError,
+        UnicodeDecodeError,
+    ) as exc:
         # torch's own message advises weights_only=False, the one thing never to do with a stranger's file.
         if "Unsupported global" in str(exc):  # a class or function in the pickle, not just tensors
-            raise ValueError(f"{label} is not a cnnviz checkpoint: besides weights it holds Python objects, which "
-                             "could run code, so it is not opened. Save checkpoints from the Train page or with "
-                             "`python -m cnnviz.train`.") from exc  # fmt: skip
+            raise ValueError(
+                f"{label} is not a cnnviz checkpoint: besides weights it holds Python objects, which "
+                "could run code, so it is not opened. Save checkpoints from the Train page or with "
+                "`python -m cnnviz.train`."
+            ) from exc
         unreadable = f"{label} is not a readable PyTorch checkpoint (damaged, truncated, or not a .pt file)."
         raise ValueError(unreadable) from exc
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
@@ -112,7 +124,9 @@ def load_checkpoint(source: str | os.PathLike | bytes, name: str = "") -> tuple[
     except (RuntimeError, KeyError, TypeError) as exc:
         raise ValueError(f"{label}: the weights do not fit the {model_name} architecture") from exc
     if not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
-        raise ValueError(f"{label}: some weights are not numbers (NaN or infinite), as after a training run that "
-                         "diverged; such a network cannot classify anything")  # fmt: skip
+        raise ValueError(
+            f"{label}: some weights are not numbers (NaN or infinite), as after a training run that "
+            "diverged; such a network cannot classify anything"
+        )
     meta = blob.get("meta") if isinstance(blob.get("meta"), dict) else {}
     return model.eval(), meta

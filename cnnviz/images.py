@@ -153,8 +153,9 @@ def _downsize(pixels: np.ndarray, max_side: int, notes: list[str], original_hw: 
         smaller = Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
         pixels = np.asarray(smaller, dtype=np.uint8).copy()
     # Height x width, as everywhere in the app (the Kernels titles, the conv arithmetic, (C, H, W) shapes).
-    notes.append(f"downsized from {height} x {width} to {size[1]} x {size[0]} pixels, height x width "
-                 f"(long side {max_side})")  # fmt: skip
+    notes.append(
+        f"downsized from {height} x {width} to {size[1]} x {size[0]} pixels, height x width (long side {max_side})"
+    )
     return pixels
 
 

@@ -198,8 +198,9 @@ def _scores(model: nn.Module, x: torch.Tensor, target: int) -> torch.Tensor:
     return logits[:, target]
 
 
-def saliency(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, samples: int = 1,
-             noise: float = 0.0, seed: int = 0) -> np.ndarray:  # fmt: skip
+def saliency(
+    model: nn.Module, x: torch.Tensor | np.ndarray, target: int, samples: int = 1, noise: float = 0.0, seed: int = 0
+) -> np.ndarray:
     """How much each input pixel moves the ``target`` logit: ``|d logit / d pixel|``, scaled to max 1.
 
     With ``samples > 1`` this is SmoothGrad (Smilkov et al. 2017): the gradient magnitude averaged over

@@ -20,8 +20,10 @@ from cnnviz.shapes import whole_number
 def _check_shift(name: str, value: int, length: int) -> int:
     number = whole_number(name, abs(value) if isinstance(value, int | float) else value, 0)
     if number >= length:
-        raise ValueError(f"a shift {name} of {value} pixels moves the whole image out of its {length}-pixel frame; "
-                         f"use less than {length}")  # fmt: skip
+        raise ValueError(
+            f"a shift {name} of {value} pixels moves the whole image out of its {length}-pixel frame; "
+            f"use less than {length}"
+        )
     return int(value)
 
 
@@ -93,8 +95,9 @@ class ShiftResponse:
         return self.probabilities.max(1)
 
 
-def shift_response(model: nn.Module, image: torch.Tensor, shifts: list[tuple[int, int]],
-                   target: int | None = None) -> ShiftResponse:  # fmt: skip
+def shift_response(
+    model: nn.Module, image: torch.Tensor, shifts: list[tuple[int, int]], target: int | None = None
+) -> ShiftResponse:
     """Run ``model`` on ``image`` shifted by each (dx, dy) in ``shifts``, in one batch.
 
     Args:
@@ -117,8 +120,9 @@ def shift_response(model: nn.Module, image: torch.Tensor, shifts: list[tuple[int
     return ShiftResponse(np.array(shifts, dtype=int).reshape(-1, 2), probabilities, int(target))
 
 
-def accuracy_vs_shift(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                      shifts: list[tuple[int, int]], batch_size: int = 2000) -> np.ndarray:  # fmt: skip
+def accuracy_vs_shift(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, shifts: list[tuple[int, int]], batch_size: int = 2000
+) -> np.ndarray:
     """Top-1 accuracy over many digits at each shift: (S,) fractions in [0, 1].
 
     Args:

@@ -119,9 +119,16 @@ class TrainingJob:
     def snapshot(self) -> Snapshot:
         with self._lock:
             return Snapshot(
-                self._state, self._step, self._total, list(self._steps), list(self._epochs),
-                self._device, self._error, self._images_per_s, self.started,
-            )  # fmt: skip
+                self._state,
+                self._step,
+                self._total,
+                list(self._steps),
+                list(self._epochs),
+                self._device,
+                self._error,
+                self._images_per_s,
+                self.started,
+            )
 
     def _on_step(self, step: int, total: int, metrics: dict) -> None:
         with self._lock:
@@ -146,19 +153,34 @@ class TrainingJob:
             with self._lock:
                 self._total = total
             history: History = train(
-                model, (images, labels), epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                optimizer=cfg.optimizer, schedule=cfg.schedule, augment=cfg.augment, device=device,
-                seed=cfg.seed, on_step=self._on_step, should_stop=self._stop.is_set, eval_data=test,
+                model,
+                (images, labels),
+                epochs=cfg.epochs,
+                batch_size=cfg.batch_size,
+                lr=cfg.lr,
+                optimizer=cfg.optimizer,
+                schedule=cfg.schedule,
+                augment=cfg.augment,
+                device=device,
+                seed=cfg.seed,
+                on_step=self._on_step,
+                should_stop=self._stop.is_set,
+                eval_data=test,
                 report_every=max(1, min(10, total // 100)),  # about 100 points per curve, more for short runs
-            )  # fmt: skip
+            )
             model.cpu().eval()
             last = history.epochs[-1] if history.epochs else {}
             epochs_done = round(sum(e["images"] for e in history.epochs) / len(images), 2)  # 0.62 when stopped early
             self.meta = {
-                **asdict(cfg), "architecture": cfg.model, "epochs_done": epochs_done,
-                "test_top1": last.get("test_top1"), "test_top5": last.get("test_top5"),
-                "torch_version": torch.__version__, "device": history.device, "seconds": round(history.seconds, 1),
-            }  # fmt: skip
+                **asdict(cfg),
+                "architecture": cfg.model,
+                "epochs_done": epochs_done,
+                "test_top1": last.get("test_top1"),
+                "test_top5": last.get("test_top5"),
+                "torch_version": torch.__version__,
+                "device": history.device,
+                "seconds": round(history.seconds, 1),
+            }
             self.model = model
             with self._lock:
                 self._device = history.device

@@ -64,11 +64,13 @@ def to_mnist_steps(image: np.ndarray) -> list[PreprocessStep]:
     grey, notes = _to_grey(image)
     steps = [PreprocessStep("Greyscale", grey, "brightness only" + notes)]
     signed, inverted = _remove_background(grey)
-    steps.append(PreprocessStep(
-        "Background removed", np.clip(signed, 0.0, 1.0),
-        ("inverted (dark ink on light paper becomes white on black); " if inverted else "")
-        + "lighting evened out",
-    ))  # fmt: skip
+    steps.append(
+        PreprocessStep(
+            "Background removed",
+            np.clip(signed, 0.0, 1.0),
+            ("inverted (dark ink on light paper becomes white on black); " if inverted else "") + "lighting evened out",
+        )
+    )
     digit = _keep_digit(signed)
     steps.append(PreprocessStep("Digit kept", digit, "noise, texture and specks dropped; contrast stretched"))
     crop, thickened = _crop(digit)

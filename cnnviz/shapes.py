@@ -45,8 +45,10 @@ def parse_padding(value: object) -> Padding:
         if text in ("valid", "same"):
             return text
         if text == "full":  # the Kernels page offers it; PyTorch's layers do not: say what number it is
-            raise ValueError("'full' padding is not a PyTorch layer setting: it is P = F - 1 (d·(F - 1) with "
-                             "dilation), every position where the kernel overlaps the input; type that number")
+            raise ValueError(
+                "'full' padding is not a PyTorch layer setting: it is P = F - 1 (d·(F - 1) with "
+                "dilation), every position where the kernel overlaps the input; type that number"
+            )
         try:
             value = float(text)
         except ValueError:
@@ -159,9 +161,18 @@ def explain_conv(size: int, kernel: int, stride: int = 1, padding: Padding = 0, 
     if mode == "same":
         formula = f"'same': ceil(W / S) = ceil({size} / {stride}) = {output}, so it pads {before} + {after}\n" + formula
     return ConvExplanation(
-        size, kernel, stride, dilation, before, after, effective, output, formula,
-        leftover, max(leftover - after, 0),
-    )  # fmt: skip
+        size,
+        kernel,
+        stride,
+        dilation,
+        before,
+        after,
+        effective,
+        output,
+        formula,
+        leftover,
+        max(leftover - after, 0),
+    )
 
 
 def pool_output_size(

@@ -15,9 +15,25 @@ from cnnviz.receptive import AxisField
 from cnnviz.shapes import conv_output_size, pool_output_size
 
 ACTIVATIONS = (
-    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish,
-    nn.Sigmoid, nn.Tanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Softmax, nn.LogSoftmax, nn.Identity,
-)  # fmt: skip
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.CELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.Softplus,
+    nn.Softmax,
+    nn.LogSoftmax,
+    nn.Identity,
+)
 SHAPE_KEEPING = (*ACTIVATIONS, nn.Dropout, nn.Dropout2d, nn.AlphaDropout)
 SUPPORTED = "Conv2d, MaxPool2d, AvgPool2d, ZeroPad2d, BatchNorm2d/1d, Flatten, Linear, Dropout and activations"
 
@@ -142,8 +158,10 @@ def _spatial(module: nn.Module, shape: tuple[int, ...], fields: tuple[AxisField,
         out_channels = channels
     new = None
     if fields:
-        before = [(k * d - d + 1 - 1) // 2 if p == "same" else (0 if p == "valid" else p)
-                  for k, d, p in zip(kernel, dilation, padding, strict=True)]  # fmt: skip
+        before = [
+            (k * d - d + 1 - 1) // 2 if p == "same" else (0 if p == "valid" else p)
+            for k, d, p in zip(kernel, dilation, padding, strict=True)
+        ]
         new = tuple(
             f.grow(d * (k - 1) + 1, s, b)
             for f, k, s, b, d in zip(fields, kernel, stride, before, dilation, strict=True)
@@ -211,8 +229,11 @@ def _step(name: str, module: nn.Module, shape: tuple[int, ...], fields) -> tuple
         if isinstance(module, nn.Conv2d) and module.groups != 1:
             raise ValueError("grouped convolutions are not covered here")
         shape, fields, kernel, stride, padding = _spatial(module, shape, fields)
-        return shape, fields, LayerRow(output_shape=shape, kernel=kernel, stride=stride, padding=padding,
-                                       field=fields, **common)  # fmt: skip
+        return (
+            shape,
+            fields,
+            LayerRow(output_shape=shape, kernel=kernel, stride=stride, padding=padding, field=fields, **common),
+        )
     if isinstance(module, nn.Flatten):
         if (module.start_dim, module.end_dim) != (1, -1):
             raise ValueError("only Flatten() over everything but the batch is covered")

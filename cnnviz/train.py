@@ -362,22 +362,40 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         history = train(
-            model, train_data, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-            optimizer=args.optimizer, schedule=args.schedule, augment=args.augment, device=dev,
-            seed=args.seed, on_step=report, eval_data=test_data,
-        )  # fmt: skip
+            model,
+            train_data,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            optimizer=args.optimizer,
+            schedule=args.schedule,
+            augment=args.augment,
+            device=dev,
+            seed=args.seed,
+            on_step=report,
+            eval_data=test_data,
+        )
     except Diverged as exc:
         parser.exit(1, f"training stopped: {exc}\n")
     final = history.epochs[-1]
     if args.out:
         meta = {
-            "architecture": args.model, "dataset": args.dataset, "epochs": len(history.epochs),
-            "batch_size": args.batch_size, "optimizer": args.optimizer, "lr": args.lr,
-            "schedule": args.schedule, "augment": args.augment, "seed": args.seed,
-            "test_top1": final["test_top1"], "test_top5": final["test_top5"], "test_loss": final["test_loss"],
-            "torch_version": torch.__version__, "device": history.device,
+            "architecture": args.model,
+            "dataset": args.dataset,
+            "epochs": len(history.epochs),
+            "batch_size": args.batch_size,
+            "optimizer": args.optimizer,
+            "lr": args.lr,
+            "schedule": args.schedule,
+            "augment": args.augment,
+            "seed": args.seed,
+            "test_top1": final["test_top1"],
+            "test_top5": final["test_top5"],
+            "test_loss": final["test_loss"],
+            "torch_version": torch.__version__,
+            "device": history.device,
             "seconds": round(history.seconds, 1),
-        }  # fmt: skip
+        }
         save_checkpoint(model, args.out, meta)
         print(f"saved {args.out}: test top-1 {final['test_top1']:.2%}, top-5 {final['test_top5']:.2%}")
 

@@ -28,8 +28,9 @@ _TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="
 
 def number_input(label: str, key: str, value: float, help: str | None = None) -> float:
     """A number box that accepts anything (0, -1, 2.5, 10,000), so the library can explain what is wrong."""
-    return st.number_input(label, value=float(value), step=1.0, format="%g", key=key, help=help,
-                           persist_state="session")
+    return st.number_input(
+        label, value=float(value), step=1.0, format="%g", key=key, help=help, persist_state="session"
+    )
 
 
 def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation: int) -> int | None:
@@ -71,21 +72,31 @@ def diagram_html(
         pad = f"padding top/bottom {rows.pad_before}/{rows.pad_after}, left/right {cols.pad_before}/{cols.pad_after}"
     data = {
         "mode": "pool" if values is not None else "conv",
-        "H": height, "W": width, "pt": rows.pad_before, "pb": rows.pad_after, "pl": cols.pad_before,
-        "pr": cols.pad_after, "eff": rows.effective_kernel, "dilation": rows.dilation,
-        "outH": out_h, "outW": out_w, "cell": int(np.clip(1000 // max(side, 1), 18, 44)),
+        "H": height,
+        "W": width,
+        "pt": rows.pad_before,
+        "pb": rows.pad_after,
+        "pl": cols.pad_before,
+        "pr": cols.pad_after,
+        "eff": rows.effective_kernel,
+        "dilation": rows.dilation,
+        "outH": out_h,
+        "outW": out_w,
+        "cell": int(np.clip(1000 // max(side, 1), 18, 44)),
         "delay": int(np.clip(6000 / max(out_h * out_w, 1), 120, 700)),
         "taps": [grid.taps(i, j) for i in range(out_h) for j in range(out_w)],
-        "never": grid.never_read().tolist(), "anyUnused": bool(rows.leftover or cols.leftover or rows.dilation > 1),
-        "inputTitle": f"Input {height} x {width}", "inputSub": pad if (rows.padded, cols.padded) != (height, width)
-        else "no padding",
+        "never": grid.never_read().tolist(),
+        "anyUnused": bool(rows.leftover or cols.leftover or rows.dilation > 1),
+        "inputTitle": f"Input {height} x {width}",
+        "inputSub": pad if (rows.padded, cols.padded) != (height, width) else "no padding",
         "kernelTitle": f"{'Window' if values is not None else 'Kernel'} {rows.kernel} x {rows.kernel}",
         "kernelSub": f"stride {rows.stride}" + (dilated if rows.dilation > 1 else ""),
-        "outputTitle": f"Output {out_h} x {out_w}", "outputSub": "hover or click a cell",
+        "outputTitle": f"Output {out_h} x {out_w}",
+        "outputSub": "hover or click a cell",
         "values": None if values is None else values.tolist(),
         "outValues": None if pooled is None else pooled.tolist(),
         "winners": None if winners is None else winners.tolist(),
-    }  # fmt: skip
+    }
     return _TEMPLATE.replace("__DATA__", json.dumps(data))
 
 
@@ -115,8 +126,12 @@ def show_receptive_field(name: str, summary: Summary, measured: Callable) -> Non
         return
     # Per network (a row index means another layer in another net), and it comes back after a visit to
     # another network or page (``lasting_args``: Streamlit forgets a control that is not drawn).
-    upto = st.select_slider("Layer", spatial, format_func=lambda i: rows[i].name,
-                            **lasting_args(f"ar_rf_l_{name}", spatial.__contains__, spatial[-1]))
+    upto = st.select_slider(
+        "Layer",
+        spatial,
+        format_func=lambda i: rows[i].name,
+        **lasting_args(f"ar_rf_l_{name}", spatial.__contains__, spatial[-1]),
+    )
     out_h, out_w = rows[upto].output_shape[1:]
     c1, c2 = st.columns(2)
     unit = (
@@ -143,23 +158,29 @@ def show_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: object, 
     args = (rows.kernel, rows.stride, padding, rows.dilation)
     shape = (drawable_size(rows.size, *args), drawable_size(cols.size, *args))
     if None in shape:
-        st.info(f"The diagram is drawn for inputs up to {DIAGRAM_LIMIT} x {DIAGRAM_LIMIT} cells, padding "
-                f"included; {too_big_to_draw(rows)}. The numbers above hold at any size.")  # fmt: skip
+        st.info(
+            f"The diagram is drawn for inputs up to {DIAGRAM_LIMIT} x {DIAGRAM_LIMIT} cells, padding "
+            f"included; {too_big_to_draw(rows)}. The numbers above hold at any size."
+        )
         return
     if pooling and rows.pad_before:
         st.info("The pooling diagram is drawn without padding; set Padding to 0 to see it.")
         return
     if shape != (rows.size, cols.size):
-        st.caption(f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram "
-                   f"uses a {shape[0]} x {shape[1]} input: the window moves exactly the same way.")  # fmt: skip
+        st.caption(
+            f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram "
+            f"uses a {shape[0]} x {shape[1]} input: the window moves exactly the same way."
+        )
     grid = window_grid(*shape, *args)
     values = pooled = winners = None
     if pooling:
         values = LECTURE_POOL_INPUT if shape == (4, 4) else np.random.default_rng(7).integers(0, 10, shape)
         pooled, winners = max_pool_with_winners(values, rows.kernel, rows.stride)
-    st.caption("One channel shown. Pooling works on each channel on its own: C channels in, the same C out."
-               if pooling else "One channel shown. With C_in channels the kernel is F x F x C_in, one per output "
-               "channel.")  # fmt: skip
+    st.caption(
+        "One channel shown. Pooling works on each channel on its own: C channels in, the same C out."
+        if pooling
+        else "One channel shown. With C_in channels the kernel is F x F x C_in, one per output channel."
+    )
     st.iframe(diagram_html(grid, values, pooled, winners), height="content")
 
 
@@ -216,12 +237,20 @@ def summary_frame(summary: Summary) -> pd.DataFrame:
     records = []
     for row in summary.rows:
         field, jump = _field_text(row.field)
-        records.append({
-            "Layer": row.name, "Type": row.kind + (f" + {row.activation}" if row.activation else ""),
-            "Output shape (H, W, C)": _shape_text(row.keras_shape), "Param #": f"{row.params:,}",
-            "= formula": row.params_formula, "Kernel": row.kernel, "Stride": row.stride, "Padding": row.padding,
-            "Receptive field": field, "Jump": jump,
-        })  # fmt: skip
+        records.append(
+            {
+                "Layer": row.name,
+                "Type": row.kind + (f" + {row.activation}" if row.activation else ""),
+                "Output shape (H, W, C)": _shape_text(row.keras_shape),
+                "Param #": f"{row.params:,}",
+                "= formula": row.params_formula,
+                "Kernel": row.kernel,
+                "Stride": row.stride,
+                "Padding": row.padding,
+                "Receptive field": field,
+                "Jump": jump,
+            }
+        )
     return pd.DataFrame(records)
 
 
@@ -245,10 +274,17 @@ def specs_frame(specs: list[LayerSpec]) -> pd.DataFrame:
     for s in specs:
         spatial, conv = s.kind in ("conv", "max pool", "avg pool"), s.kind == "conv"
         stride = s.stride or s.kernel
-        rows.append([
-            s.kind, s.width if s.kind in ("conv", "dense") else None, s.kernel if spatial else None,
-            stride if spatial else None, str(s.padding) if spatial else None, s.dilation if conv else None, s.relu,
-        ])  # fmt: skip
+        rows.append(
+            [
+                s.kind,
+                s.width if s.kind in ("conv", "dense") else None,
+                s.kernel if spatial else None,
+                stride if spatial else None,
+                str(s.padding) if spatial else None,
+                s.dilation if conv else None,
+                s.relu,
+            ]
+        )
     # Float columns: an integer column's cell takes no decimal point, so a typed 2.5 became 25, not an explanation.
     return pd.DataFrame(rows, columns=BUILDER_COLUMNS).astype({c: "float64" for c in NUMBER_COLUMNS})
 
@@ -270,11 +306,17 @@ def specs_from_frame(frame: pd.DataFrame) -> list[LayerSpec]:
             return default if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
         pooling = kind in ("max pool", "avg pool")
-        specs.append(LayerSpec(
-            kind, get("filters / units", 32 if kind == "conv" else 64), get("kernel", 2 if pooling else 3),
-            get("stride", 0 if pooling else 1), get("padding", "0" if pooling else "valid"), get("dilation", 1),
-            bool(get("ReLU", kind in ("conv", "dense"))),
-        ))  # fmt: skip
+        specs.append(
+            LayerSpec(
+                kind,
+                get("filters / units", 32 if kind == "conv" else 64),
+                get("kernel", 2 if pooling else 3),
+                get("stride", 0 if pooling else 1),
+                get("padding", "0" if pooling else "valid"),
+                get("dilation", 1),
+                bool(get("ReLU", kind in ("conv", "dense"))),
+            )
+        )
     return specs
 
 
@@ -288,19 +330,37 @@ def receptive_figure(gradient: np.ndarray, windows: list[tuple[str, tuple[int, i
     """
     height, width = gradient.shape
     shown = np.where(gradient > 0, gradient / gradient.max(), np.nan)
-    fig = go.Figure(go.Heatmap(
-        z=shown, colorscale=[[0, "#fff7ed"], [1, "#c2410c"]], zmin=0, zmax=1, showscale=False, hoverongaps=False,
-        hovertemplate="input row %{y}, column %{x}<br>influence %{z:.2f} of the maximum<extra></extra>",
-    ))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=shown,
+            colorscale=[[0, "#fff7ed"], [1, "#c2410c"]],
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            hoverongaps=False,
+            hovertemplate="input row %{y}, column %{x}<br>influence %{z:.2f} of the maximum<extra></extra>",
+        )
+    )
     for (_, (r0, r1), (c0, c1)), (label, colour) in zip(windows, window_legend(windows), strict=True):
-        fig.add_trace(go.Scatter(
-            x=[c0 - 0.5, c1 + 0.5, c1 + 0.5, c0 - 0.5, c0 - 0.5], y=[r0 - 0.5, r0 - 0.5, r1 + 0.5, r1 + 0.5, r0 - 0.5],
-            mode="lines", name=label, hoverinfo="name", line=dict(color=colour, width=3.5 if colour == INK else 2),
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[c0 - 0.5, c1 + 0.5, c1 + 0.5, c0 - 0.5, c0 - 0.5],
+                y=[r0 - 0.5, r0 - 0.5, r1 + 0.5, r1 + 0.5, r0 - 0.5],
+                mode="lines",
+                name=label,
+                hoverinfo="name",
+                line=dict(color=colour, width=3.5 if colour == INK else 2),
+            )
+        )
     fig.add_shape(type="rect", x0=-0.5, x1=width - 0.5, y0=-0.5, y1=height - 0.5, line=dict(color="#9ca3af", width=1))
     # The axes' labels in fixed margins (no automargin), so that ``show_picture`` can give the plot the input's shape.
-    fig.update_yaxes(range=[height - 0.5, -0.5], showgrid=False, zeroline=False, title="input row",  # row 0 on top
-                     automargin=False)  # fmt: skip
+    fig.update_yaxes(
+        range=[height - 0.5, -0.5],
+        showgrid=False,
+        zeroline=False,
+        title="input row",  # row 0 on top
+        automargin=False,
+    )
     fig.update_xaxes(showgrid=False, zeroline=False, title="input column", automargin=False, range=[-0.5, width - 0.5])
     fig.update_layout(height=520, margin=dict(l=55, r=10, t=10, b=50), plot_bgcolor="#ffffff", showlegend=False)
     return fig
@@ -309,8 +369,10 @@ def receptive_figure(gradient: np.ndarray, windows: list[tuple[str, tuple[int, i
 def window_legend(windows: list[tuple[str, tuple[int, int], tuple[int, int]]]) -> list[tuple[str, str]]:
     """(label, colour) of each layer's window: "conv2: 5 x 5" in its own colour, the chosen layer's in ink."""
     palette = ["#2563eb", "#7c3aed", "#0d9488", "#db2777", "#65a30d", "#0891b2", "#4f46e5", "#475569"]
-    return [(f"{name}: {r1 - r0 + 1} x {c1 - c0 + 1}", INK if index == len(windows) - 1 else palette[index % 8])
-            for index, (name, (r0, r1), (c0, c1)) in enumerate(windows)]  # fmt: skip
+    return [
+        (f"{name}: {r1 - r0 + 1} x {c1 - c0 + 1}", INK if index == len(windows) - 1 else palette[index % 8])
+        for index, (name, (r0, r1), (c0, c1)) in enumerate(windows)
+    ]
 
 
 def field_caption(row: LayerRow, unit: tuple[int, int], windows: list, gradient: np.ndarray) -> str:
@@ -328,14 +390,17 @@ def field_caption(row: LayerRow, unit: tuple[int, int], windows: list, gradient:
     if reached == area:
         text += f" Backprop from this unit reaches exactly these **{reached:,}** pixels."
     else:
-        text += (f" Backprop reaches **{reached:,}** of those {area:,} pixels: gaps from dilation or from a stride "
-                 "larger than the kernel, or windows hanging over padding, skip the rest.")  # fmt: skip
+        text += (
+            f" Backprop reaches **{reached:,}** of those {area:,} pixels: gaps from dilation or from a stride "
+            "larger than the kernel, or windows hanging over padding, skip the rest."
+        )
     return text + " Central pixels feed the unit through more paths (darker): its *effective* field is smaller."
 
 
 def builder_columns() -> dict:
     """Column settings of the layer builder's data editor (any number allowed, so mistakes get explained:
     2.5 filters is refused in words, not read as 25)."""
+
     def number(label: str, help: str) -> st.column_config.NumberColumn:  # noqa: A002 - Streamlit's name
         return st.column_config.NumberColumn(label, help=help, format="%g")
 

@@ -32,8 +32,10 @@ from cnnviz_ui.plots import ACCENT, INK, MUTED
 BLUE, GREY = ACCENT, "#9ca3af"
 STEP_PX = 120  # side of each preprocessing picture: six fit a laptop-width row at their own size
 # Why a dot or a scribble still gets "0, 99.8% sure": there is no "not a digit" answer.
-SOFTMAX_NOTE = ("The ten probabilities add up to 100% (softmax): the network always picks one of the ten digits, "
-                "even for a scribble or a dot.")  # fmt: skip
+SOFTMAX_NOTE = (
+    "The ten probabilities add up to 100% (softmax): the network always picks one of the ten digits, "
+    "even for a scribble or a dot."
+)
 HEADING = "<h3 style='font-size:1.5rem;font-weight:600;margin:1.4rem 0 0.8rem'>{}</h3>"
 # While Classify recomputes for more than half a second (thirty uploads at once on a lecture server), the answer
 # says so in words, "Working on it…" in a small label on its corner, instead of Streamlit dimming everything
@@ -173,9 +175,7 @@ def note(text: str) -> str:
     )
 
 
-def details_block(
-    steps: str, predicted: int, grad_cam_png: bytes | None, grad_cam_note: str, answers: str
-) -> str:
+def details_block(steps: str, predicted: int, grad_cam_png: bytes | None, grad_cam_note: str, answers: str) -> str:
     """Below the prediction: the preprocessing steps, then Grad-CAM beside every model's answer.
 
     ``steps`` and ``answers`` come from ``steps_strip`` and ``model_cards``; without a Grad-CAM picture the
@@ -214,8 +214,9 @@ def model_cards(answers: Sequence[tuple[str, Sequence[tuple[int, float]]]], invi
 MISTAKE_PX = 84  # each misclassified digit's picture: ten cards fit a laptop row, four a phone's
 
 
-def mistake_grid(mistakes: Sequence[tuple[bytes, int, Sequence[tuple[int, float]], str, int]],
-                 names: Sequence[str] | None = None) -> str:  # fmt: skip
+def mistake_grid(
+    mistakes: Sequence[tuple[bytes, int, Sequence[tuple[int, float]], str, int]], names: Sequence[str] | None = None
+) -> str:
     """Misclassified images as cards in rank order, as many to a row as the width holds (a CSS grid).
 
     Each item: (picture PNG, true label, top-5 ranking, the answer's probability as shown, test-set index);
@@ -227,8 +228,9 @@ def mistake_grid(mistakes: Sequence[tuple[bytes, int, Sequence[tuple[int, float]
     cards = []
     name = (lambda c: escape(names[c])) if names is not None else str
     for png, label, ranking, sure, index in mistakes:
-        top5 = (", " if names is not None else " ").join(f"<b>{name(c)}</b>" if c == label else name(c)
-                                                          for c, _ in ranking)  # fmt: skip
+        top5 = (", " if names is not None else " ").join(
+            f"<b>{name(c)}</b>" if c == label else name(c) for c, _ in ranking
+        )
         cards.append(
             f"<div class='cnnviz-mistake' data-rank='{len(cards)}'>"
             f"<img src='{data_uri(png)}' alt='test image #{index}' width='{MISTAKE_PX}' height='{MISTAKE_PX}' "

@@ -50,10 +50,20 @@ def _drawing() -> DigitInput | None:
     except Exception:  # noqa: BLE001 - any import failure means: no canvas, the other sources still work
         st.warning("The drawing canvas is not available here; upload a photo or pick an MNIST test digit instead.")
         return None
-    pixels = lasting_canvas("classify_canvas", stroke_width=22, stroke_color="#111111", background_color="#ffffff",
-                            height=CANVAS_SIDE, width=CANVAS_SIDE, drawing_mode="freedraw", update_streamlit=True)
-    st.caption("Draw one digit, big, with the mouse or a finger: the prediction updates when you lift the pen. "
-               "Point at the box (or touch it) and arrows above it undo or redo a stroke; **Clear** empties it.")
+    pixels = lasting_canvas(
+        "classify_canvas",
+        stroke_width=22,
+        stroke_color="#111111",
+        background_color="#ffffff",
+        height=CANVAS_SIDE,
+        width=CANVAS_SIDE,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+    )
+    st.caption(
+        "Draw one digit, big, with the mouse or a finger: the prediction updates when you lift the pen. "
+        "Point at the box (or touch it) and arrows above it undo or redo a stroke; **Clear** empties it."
+    )
     if pixels is None:
         st.info("Draw a digit in the white box to see what the network makes of it.")
         return None
@@ -62,8 +72,17 @@ def _drawing() -> DigitInput | None:
 
 def _test_digit() -> DigitInput:
     images, labels = dataset("MNIST", "test")
-    index = int(st.number_input("MNIST test digit (0-9999)", min_value=0, max_value=len(images) - 1, value=0,
-                                step=1, key="classify_test_index", persist_state="session"))  # fmt: skip
+    index = int(
+        st.number_input(
+            "MNIST test digit (0-9999)",
+            min_value=0,
+            max_value=len(images) - 1,
+            value=0,
+            step=1,
+            key="classify_test_index",
+            persist_state="session",
+        )
+    )
     label = int(labels[index])
     image = images[index].numpy().astype(np.float32) / 255.0
     step = PreprocessStep("MNIST test digit", image, "already centred 28 x 28: no preprocessing needed")
@@ -72,8 +91,15 @@ def _test_digit() -> DigitInput:
 
 def source_picker() -> str:
     """The radio over ``SOURCES``: where the digit comes from."""
-    return st.radio("Digit source", SOURCES, key="classify_source", persist_state="session", horizontal=True,
-                    on_change=renew_canvas, args=("classify_canvas",))
+    return st.radio(
+        "Digit source",
+        SOURCES,
+        key="classify_source",
+        persist_state="session",
+        horizontal=True,
+        on_change=renew_canvas,
+        args=("classify_canvas",),
+    )
 
 
 def digit_source(source: str) -> DigitInput | None:
@@ -83,8 +109,11 @@ def digit_source(source: str) -> DigitInput | None:
     if source == SOURCES[3]:
         return _test_digit()
     if source == SOURCES[2]:
-        shot = st.camera_input("Take a photo of a digit written on paper", key="classify_camera",
-                               help="Fill most of the picture with the digit; dark ink on light paper works best.")
+        shot = st.camera_input(
+            "Take a photo of a digit written on paper",
+            key="classify_camera",
+            help="Fill most of the picture with the digit; dark ink on light paper works best.",
+        )
         if shot is None:
             return None
         try:
@@ -92,8 +121,11 @@ def digit_source(source: str) -> DigitInput | None:
         except ValueError as exc:
             st.error(f"The camera photo cannot be read: {message_text(exc)}")
             return None
-    picked = upload_image("classify_upload", "Upload a photo of a digit",
-                          hint="One digit per photo; dark ink on light paper or a light digit on dark works.")
+    picked = upload_image(
+        "classify_upload",
+        "Upload a photo of a digit",
+        hint="One digit per photo; dark ink on light paper or a light digit on dark works.",
+    )
     return None if picked is None else _preprocess(picked.pixels, picked.caption)
 
 
@@ -140,22 +172,53 @@ def confusion_figure(matrix: np.ndarray, height: int = 480, names: Sequence[str]
     off = matrix.copy()
     np.fill_diagonal(off, 0)
     classes = list(names) if names is not None else [str(c) for c in range(len(matrix))]
-    figure = go.Figure(go.Heatmap(z=matrix, x=classes, y=classes, zmin=0, zmax=max(int(off.max()), 1),
-                                  colorscale="Blues", texttemplate="%{z}", textfont={"size": 11}, xgap=1, ygap=1,
-                                  hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
-                                  colorbar={"title": {"text": "images", "side": "right"}, "thickness": 10,
-                                            "orientation": "h", "y": -0.04, "yanchor": "top", "len": 0.8}))  # fmt: skip
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=classes,
+            y=classes,
+            zmin=0,
+            zmax=max(int(off.max()), 1),
+            colorscale="Blues",
+            texttemplate="%{z}",
+            textfont={"size": 11},
+            xgap=1,
+            ygap=1,
+            hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
+            colorbar={
+                "title": {"text": "images", "side": "right"},
+                "thickness": 10,
+                "orientation": "h",
+                "y": -0.04,
+                "yanchor": "top",
+                "len": 0.8,
+            },
+        )
+    )
     # The colour bar lies under the matrix, so on a phone the ten columns get the whole width (a 4-digit
     # diagonal count needs ~26 px per cell at 11 px).
-    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
-                         dragmode=False)  # fmt: skip
+    figure.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white", dragmode=False
+    )
     # Square cells by shrinking the plot area to the matrix ("domain"), not by widening an axis: in a wide
     # column the labels stayed far from the rows, with grid lines across the empty space. Named classes
     # (Fashion-MNIST) are slanted at a fixed angle so neighbouring names do not run into each other.
-    figure.update_xaxes(title_text="predicted class", side="top", type="category", showgrid=False,
-                        constrain="domain", tickangle=-45 if names is not None else 0)  # fmt: skip
-    figure.update_yaxes(title_text="true class", autorange="reversed", type="category", scaleanchor="x",
-                        showgrid=False, constrain="domain")  # fmt: skip
+    figure.update_xaxes(
+        title_text="predicted class",
+        side="top",
+        type="category",
+        showgrid=False,
+        constrain="domain",
+        tickangle=-45 if names is not None else 0,
+    )
+    figure.update_yaxes(
+        title_text="true class",
+        autorange="reversed",
+        type="category",
+        scaleanchor="x",
+        showgrid=False,
+        constrain="domain",
+    )
     return figure
 
 
@@ -171,15 +234,27 @@ def per_class_figure(accuracy: np.ndarray, height: int = 480, names: Sequence[st
     classes = list(names) if names is not None else [str(c) for c in range(len(accuracy))]
     low = max(0.0, float(np.nanmin(accuracy)) - 0.05)
     short = (np.nan_to_num(accuracy, nan=low) - low) < 0.25 * (1.0 - low)
-    figure = go.Figure(go.Bar(x=accuracy, y=classes, orientation="h", marker_color=colours,
-                              text=[f"{a:.1%}" for a in accuracy],
-                              textposition=["outside" if s else "inside" for s in short], insidetextanchor="end",
-                              insidetextfont={"color": "white"}, outsidetextfont={"color": INK}, cliponaxis=False,
-                              hovertemplate="class %{y}: %{x:.2%}<extra></extra>"))  # fmt: skip
-    figure.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white",
-                         dragmode=False)  # fmt: skip
-    figure.update_xaxes(range=[low, 1.0], tickformat=".0%", gridcolor="#eee", title_text="accuracy (the axis starts "
-                        f"at {low:.0%})")  # fmt: skip
+    figure = go.Figure(
+        go.Bar(
+            x=accuracy,
+            y=classes,
+            orientation="h",
+            marker_color=colours,
+            text=[f"{a:.1%}" for a in accuracy],
+            textposition=["outside" if s else "inside" for s in short],
+            insidetextanchor="end",
+            insidetextfont={"color": "white"},
+            outsidetextfont={"color": INK},
+            cliponaxis=False,
+            hovertemplate="class %{y}: %{x:.2%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white", dragmode=False
+    )
+    figure.update_xaxes(
+        range=[low, 1.0], tickformat=".0%", gridcolor="#eee", title_text=f"accuracy (the axis starts at {low:.0%})"
+    )
     figure.update_yaxes(title_text="true class", autorange="reversed", type="category")
     return figure
 
@@ -187,8 +262,10 @@ def per_class_figure(accuracy: np.ndarray, height: int = 480, names: Sequence[st
 def grad_cam_picture(model: nn.Module, model_label: str, image: np.ndarray, target: int) -> tuple[bytes | None, str]:
     """(Grad-CAM on the last conv layer over the digit as a 224 px PNG, its caption), or (None, why there is none)."""
     if not feature_map_layers(model):
-        return None, (f"The {model_label} has no convolution layers, so there are no feature maps for Grad-CAM to "
-                      "weigh: each of its hidden units looks at all 784 pixels at once.")  # fmt: skip
+        return None, (
+            f"The {model_label} has no convolution layers, so there are no feature maps for Grad-CAM to "
+            "weigh: each of its hidden units looks at all 784 pixels at once."
+        )
     try:
         heat = explanation(run_key(model, image), "Grad-CAM", target, model, image)
     except ValueError as exc:

@@ -192,8 +192,9 @@ def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
     st.markdown("<div style='height:2.2rem'></div>", unsafe_allow_html=True)  # the toolbar is drawn over this
     with st.container(key=f"{key}__box"):
         st.html(_canvas_fit_css(f"st-key-{key}__box", f"st-key-{widget}", int(options.get("width", 600))))
-        canvas = st_canvas(initial_drawing=None if start is None else start[0], return_image_data=True, key=widget,
-                           **options)  # fmt: skip
+        canvas = st_canvas(
+            initial_drawing=None if start is None else start[0], return_image_data=True, key=widget, **options
+        )
     objects = (canvas.json_data or {}).get("objects") or []
     pixels = canvas.image_data
     if pixels is None and start is not None and objects == start[0].get("objects"):
@@ -210,8 +211,10 @@ def lasting_canvas(key: str, **options: object) -> np.ndarray | None:
 
     st.button("Clear", key=f"{key}__clear", on_click=clear, disabled=not objects, help="Empty the box and start again")
     if start is not None and objects:
-        st.caption("Your drawing from before is back. The bin above the box (point at the box to see it) goes back "
-                   "to it; **Clear** empties it.")
+        st.caption(
+            "Your drawing from before is back. The bin above the box (point at the box to see it) goes back "
+            "to it; **Clear** empties it."
+        )
     return st.session_state[kept][1] if drawn else None
 
 
@@ -224,8 +227,10 @@ def _canvas_fit_css(box: str, canvas: str, width: int) -> str:
     """
     rules = [f".{box} {{ container-type: inline-size; }}"]
     for zoom in np.arange(0.95, 0.54, -0.05):
-        rules.append(f"@container (max-width: {width * (zoom + 0.05) - 0.01:.2f}px) {{ .{box} .{canvas} "
-                     f"{{ zoom: {zoom:.2f}; }} }}")  # fmt: skip
+        rules.append(
+            f"@container (max-width: {width * (zoom + 0.05) - 0.01:.2f}px) {{ .{box} .{canvas} "
+            f"{{ zoom: {zoom:.2f}; }} }}"
+        )
     return "<style>" + "\n".join(rules) + "</style>"
 
 
@@ -241,8 +246,10 @@ def wrapping_columns(spec: int | list[float], key: str, min_px: int, **options: 
     row = f".st-key-{key} > [data-testid='stLayoutWrapper'] > [data-testid='stHorizontalBlock']"
     if isinstance(spec, int):
         tracks = f"repeat(auto-fit, minmax({min_px}px, 1fr))"
-        css = (f"{row} {{ display: grid !important; grid-template-columns: {tracks}; }}"
-               f" {row} > [data-testid='stColumn'] {{ width: auto !important; min-width: 0; }}")  # fmt: skip
+        css = (
+            f"{row} {{ display: grid !important; grid-template-columns: {tracks}; }}"
+            f" {row} > [data-testid='stColumn'] {{ width: auto !important; min-width: 0; }}"
+        )
     else:
         css = f"{row} {{ flex-wrap: wrap; }} {row} > [data-testid='stColumn'] {{ min-width: {min_px}px; }}"
     box = st.container(key=key)
@@ -259,7 +266,7 @@ def show_picture(column, figure, key: str, shape: tuple[int, int], config: dict 
 
 
 def a_digit(digit: int) -> str:
-    """"a 7", but "an 8" (and "an 11", "an 18" for class numbers beyond the digits)."""
+    """ "a 7", but "an 8" (and "an 11", "an 18" for class numbers beyond the digits)."""
     return f"an {digit}" if str(digit).startswith("8") or digit in (11, 18) else f"a {digit}"
 
 

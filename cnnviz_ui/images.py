@@ -93,8 +93,10 @@ def upload_image(key: str, label: str = "Upload an image", hint: str = "") -> Pi
         help=f"PNG, JPEG, BMP, GIF, WebP or TIFF, up to {UPLOAD_LIMIT_MB} MB. "
         f"Images longer than {MAX_SIDE} px are downsized.",
     )
-    limits = (f"PNG, JPEG, BMP, GIF, WebP or TIFF · up to {UPLOAD_LIMIT_MB} MB · "
-              f"pictures over {MAX_SIDE} px are shrunk to fit")  # fmt: skip
+    limits = (
+        f"PNG, JPEG, BMP, GIF, WebP or TIFF · up to {UPLOAD_LIMIT_MB} MB · "
+        f"pictures over {MAX_SIDE} px are shrunk to fit"
+    )
     st.caption(f"{limits}  \n{hint}" if hint else limits)
     if upload is None:
         return _kept_upload(key, kept, restored)
@@ -137,27 +139,39 @@ def image_input(
     unknown = set(sources) - set(SOURCES)
     if unknown:
         raise ValueError(f"unknown image sources {sorted(unknown)}; choose from {SOURCES}")
-    source = st.radio("Image source", list(sources), key=f"{key_prefix}_source",
-                      persist_state="session", horizontal=True)
+    source = st.radio(
+        "Image source", list(sources), key=f"{key_prefix}_source", persist_state="session", horizontal=True
+    )
     if source == "Sample photo":
         name = st.selectbox(
             "Sample photo",
             SAMPLE_PHOTOS,
             index=SAMPLE_PHOTOS.index(default_photo),
-            key=f"{key_prefix}_photo", persist_state="session",
+            key=f"{key_prefix}_photo",
+            persist_state="session",
             format_func=str.capitalize,
             help="Photos that ship with scikit-image: nothing is downloaded.",
         )
         return PickedImage(_sample_photo(name), f"photo:{name}", f"scikit-image sample: {name}")
     if source == "MNIST digit":
         index = st.number_input(
-            "MNIST test image (0-9999)", 0, 9999, 0, key=f"{key_prefix}_digit",
-            persist_state="session", help="28 x 28 pixels"
+            "MNIST test image (0-9999)",
+            0,
+            9999,
+            0,
+            key=f"{key_prefix}_digit",
+            persist_state="session",
+            help="28 x 28 pixels",
         )
         pixels, label = _mnist_digit(int(index))
         return PickedImage(pixels, f"mnist:{index}", f"MNIST test image {index} ({a_digit(label)})")
     if source == "Test pattern":
-        kind = st.selectbox("Test pattern", TEST_PATTERNS, key=f"{key_prefix}_pattern",
-                            persist_state="session", format_func=PATTERN_LABELS.get)
+        kind = st.selectbox(
+            "Test pattern",
+            TEST_PATTERNS,
+            key=f"{key_prefix}_pattern",
+            persist_state="session",
+            format_func=PATTERN_LABELS.get,
+        )
         return PickedImage(draw_test_pattern(kind, 256), f"pattern:{kind}", PATTERN_LABELS[kind])
     return upload_image(f"{key_prefix}_upload")

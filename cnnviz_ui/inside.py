@@ -76,25 +76,32 @@ def _test_image(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
     names = class_names(dataset_name)
     thing, kind = test_item(names), ("Digit class" if names is None else "Class")
     count = len(images)
-    how = st.radio(f"Choose the test {thing}", PICK_BY, key=f"{prefix}_pick_by", persist_state="session",
-                   horizontal=True)  # fmt: skip
+    how = st.radio(
+        f"Choose the test {thing}", PICK_BY, key=f"{prefix}_pick_by", persist_state="session", horizontal=True
+    )
     if how == "By index":
         # No help icon: its "Help for ..." label would make the widget's label ambiguous for browser tests.
         index = st.number_input(f"Test {thing} index", value=0, step=1, key=f"{prefix}_index", persist_state="session")
         if not 0 <= index < count:
-            st.error(f"Test {thing} index must be between 0 and {count - 1:,} (the test set has {count:,} {thing}s); "
-                     f"got {int(index):,}.")  # fmt: skip
+            st.error(
+                f"Test {thing} index must be between 0 and {count - 1:,} (the test set has {count:,} {thing}s); "
+                f"got {int(index):,}."
+            )
             return None
     elif how == "By class":
-        chosen = st.selectbox(kind, range(10), key=f"{prefix}_class", persist_state="session",
-                              format_func=lambda c: class_name(c, names))  # fmt: skip
+        chosen = st.selectbox(
+            kind, range(10), key=f"{prefix}_class", persist_state="session", format_func=lambda c: class_name(c, names)
+        )
         shown = class_name(chosen, names)
         of_class = torch.nonzero(labels == chosen).flatten()
-        nth = st.number_input(f"Which {shown} (1 to {len(of_class):,})", value=1, step=1, key=f"{prefix}_nth",
-                              persist_state="session")
+        nth = st.number_input(
+            f"Which {shown} (1 to {len(of_class):,})", value=1, step=1, key=f"{prefix}_nth", persist_state="session"
+        )
         if not 1 <= nth <= len(of_class):
-            st.error(f"There are {len(of_class):,} test {thing}s labelled {shown}: choose 1 to {len(of_class):,}, "
-                     f"got {int(nth):,}.")  # fmt: skip
+            st.error(
+                f"There are {len(of_class):,} test {thing}s labelled {shown}: choose 1 to {len(of_class):,}, "
+                f"got {int(nth):,}."
+            )
             return None
         index = int(of_class[int(nth) - 1])
     else:
@@ -133,11 +140,20 @@ def digit_input(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
     all), so an uploaded photo would show the network something unlike what it learnt.
     """
     if dataset_name != "MNIST":
-        st.caption(f"{dataset_name} test images only: photos and drawings go through MNIST's digit preprocessing, "
-                   "which a model trained on clothes never saw.")  # fmt: skip
+        st.caption(
+            f"{dataset_name} test images only: photos and drawings go through MNIST's digit preprocessing, "
+            "which a model trained on clothes never saw."
+        )
         return _test_image(f"{prefix}_{dataset_name.lower().replace('-', '_')}", dataset_name)
-    source = st.radio("Input", INPUTS, key=f"{prefix}_source", persist_state="session", horizontal=True,
-                      on_change=renew_canvas, args=(f"{prefix}_canvas",))  # a canvas taken down starts anew
+    source = st.radio(
+        "Input",
+        INPUTS,
+        key=f"{prefix}_source",
+        persist_state="session",
+        horizontal=True,
+        on_change=renew_canvas,
+        args=(f"{prefix}_canvas",),
+    )  # a canvas taken down starts anew
     if source == "Test digit":
         return _test_image(prefix)
     if source == "Upload an image":
@@ -145,8 +161,15 @@ def digit_input(prefix: str, dataset_name: str = "MNIST") -> Digit | None:
 
         picked = upload_image(f"{prefix}_upload", "Upload a photo of one digit")
         return None if picked is None else _to_mnist(picked.pixels, picked.caption)
-    pixels = lasting_canvas(f"{prefix}_canvas", stroke_width=18, stroke_color="#ffffff", background_color="#000000",
-                            height=224, width=224, drawing_mode="freedraw")
+    pixels = lasting_canvas(
+        f"{prefix}_canvas",
+        stroke_width=18,
+        stroke_color="#ffffff",
+        background_color="#000000",
+        height=224,
+        width=224,
+        drawing_mode="freedraw",
+    )
     st.caption("Draw one digit, large, in the middle of the box (**Clear** empties it).")
     if pixels is None or pixels[..., :3].max() == 0:
         st.info("Draw a digit in the black box to see how the network reacts.")
@@ -215,10 +238,12 @@ def show_layer(key: str, name: str, maps: np.ndarray, limit: float, per_map: boo
     filter's weights, one 3x3 slice per input map) or "weight images" (a dense layer's weights as pictures).
     """
     count, h, w = maps.shape
-    help_text = (f"Output shape ({count}, {h}, {w}): {count} feature maps (channels), each {h}×{w} values."
-                 if what == "maps" else f"Weights ({count}, {h}, {w}): {count} {what}, each {h}×{w} weights.")
-    st.markdown(f"**{name}** · {count} {what} of {h}×{w} · values {maps.min():.2f} … {maps.max():.2f}",
-                help=help_text)  # fmt: skip
+    help_text = (
+        f"Output shape ({count}, {h}, {w}): {count} feature maps (channels), each {h}×{w} values."
+        if what == "maps"
+        else f"Weights ({count}, {h}, {w}): {count} {what}, each {h}×{w} weights."
+    )
+    st.markdown(f"**{name}** · {count} {what} of {h}×{w} · values {maps.min():.2f} … {maps.max():.2f}", help=help_text)
     columns = 8 if count <= 64 else 16
     native = columns * (w + 1) - 1
     # Small maps (conv3 is 3x3) would be blown up to the column's width: cap them at 14 px per value.
@@ -267,18 +292,33 @@ def probability_chart(
     across = names is not None
     values = {"x": probabilities, "y": classes, "orientation": "h"} if across else {"x": classes, "y": probabilities}
     hover = "%{y}: %{x:.2%}<extra></extra>" if across else "class %{x}: %{y:.2%}<extra></extra>"
-    figure = go.Figure(go.Bar(**values, marker_color=colours, text=[bar_label(p) for p in probabilities],
-                              textposition="outside", textfont={"size": 12}, constraintext="none", cliponaxis=False,
-                              hovertemplate=hover))  # fmt: skip
-    figure.update_layout(title={"text": title, "font": {"size": 14}}, height=height + (40 if across else 0),
-                         dragmode=False, margin={"l": 10, "r": 30 if across else 10, "t": 36 if title else 10,
-                                                 "b": 10}, plot_bgcolor="white")  # fmt: skip
-    share, classes_axis = (figure.update_xaxes, figure.update_yaxes) if across else (figure.update_yaxes,
-                                                                                     figure.update_xaxes)
+    figure = go.Figure(
+        go.Bar(
+            **values,
+            marker_color=colours,
+            text=[bar_label(p) for p in probabilities],
+            textposition="outside",
+            textfont={"size": 12},
+            constraintext="none",
+            cliponaxis=False,
+            hovertemplate=hover,
+        )
+    )
+    figure.update_layout(
+        title={"text": title, "font": {"size": 14}},
+        height=height + (40 if across else 0),
+        dragmode=False,
+        margin={"l": 10, "r": 30 if across else 10, "t": 36 if title else 10, "b": 10},
+        plot_bgcolor="white",
+    )
+    share, classes_axis = (
+        (figure.update_xaxes, figure.update_yaxes) if across else (figure.update_yaxes, figure.update_xaxes)
+    )
     share(range=[0, 1.15], tickformat=".0%", gridcolor="#eee")
     # Every class named, however narrow (dtick 1); the first class on top when they are listed down.
-    classes_axis(type="category", dtick=1, title_text=None if across else "class",
-                 autorange="reversed" if across else None)  # fmt: skip
+    classes_axis(
+        type="category", dtick=1, title_text=None if across else "class", autorange="reversed" if across else None
+    )
     return figure
 
 

@@ -58,25 +58,34 @@ class Sliding:
 
 def kernel_controls() -> tuple[np.ndarray, str]:
     """Draw the kernel builder; return (kernel, its name). Raises ValueError for impossible settings."""
-    kind = st.radio("Kernel", ["Preset", "Gaussian", "Box", "Custom"], key="kernels_kind",
-                    persist_state="session", horizontal=True)
+    kind = st.radio(
+        "Kernel", ["Preset", "Gaussian", "Box", "Custom"], key="kernels_kind", persist_state="session", horizontal=True
+    )
     if kind == "Preset":
         name = st.selectbox("Kernel preset", list(PRESETS), key="kernels_preset", persist_state="session", index=1)
         st.caption(PRESET_NOTES[name])
         kernel = PRESETS[name]
     elif kind == "Gaussian":
         size = st.slider("Gaussian size", 1, MAX_CUSTOM, 5, step=2, key="kernels_gauss_size", persist_state="session")
-        sigma = st.slider("Gaussian sigma (px)", 0.2, 8.0, 1.0, step=0.1, key="kernels_gauss_sigma",
-                          persist_state="session")
+        sigma = st.slider(
+            "Gaussian sigma (px)", 0.2, 8.0, 1.0, step=0.1, key="kernels_gauss_sigma", persist_state="session"
+        )
         kernel, name = gaussian_kernel(size, sigma), f"Gaussian {size}x{size}, sigma {sigma:g}"
     elif kind == "Box":
-        size = int(st.number_input("Box size", value=3, step=1, key="kernels_box_size",
-                                   persist_state="session", help="1 to 99 px; lecture: 15"))
+        size = int(
+            st.number_input(
+                "Box size",
+                value=3,
+                step=1,
+                key="kernels_box_size",
+                persist_state="session",
+                help="1 to 99 px; lecture: 15",
+            )
+        )
         kernel, name = box_kernel(size), f"Box blur {size}x{size}"
     else:
         kernel, name = _custom_kernel(), "Custom kernel"
-    if st.checkbox("Normalise to sum 1", key="kernels_normalise",
-                   persist_state="session", help=_NORMALISE_HELP):
+    if st.checkbox("Normalise to sum 1", key="kernels_normalise", persist_state="session", help=_NORMALISE_HELP):
         kernel = normalise_kernel(kernel)
     return kernel, name
 
@@ -88,8 +97,9 @@ _NORMALISE_HELP += "their positive weights are scaled to sum to 1 instead."
 def _custom_kernel() -> np.ndarray:
     left, right = st.columns(2)
     rows = int(left.number_input("Custom rows", value=3, step=1, key="kernels_custom_rows", persist_state="session"))
-    cols = int(right.number_input("Custom columns", value=3, step=1, key="kernels_custom_cols",
-                                  persist_state="session"))
+    cols = int(
+        right.number_input("Custom columns", value=3, step=1, key="kernels_custom_cols", persist_state="session")
+    )
     if not (1 <= rows <= MAX_CUSTOM and 1 <= cols <= MAX_CUSTOM):
         raise ValueError(f"a custom kernel has 1 to {MAX_CUSTOM} rows and columns, got {rows} x {cols}")
     start = np.zeros((rows, cols))
@@ -112,21 +122,32 @@ def _custom_kernel() -> np.ndarray:
 
 def sliding_controls() -> Sliding:
     """Stride, padding, boundary and the 180-degree rotation toggle."""
-    stride = int(st.number_input("Stride", value=1, step=1, key="kernels_stride",
-                                 persist_state="session", help="Pixels per step, S"))
-    choice = st.selectbox("Padding", list(PADDING_CHOICES), format_func=PADDING_CHOICES.get, key="kernels_padding",
-                          persist_state="session")
+    stride = int(
+        st.number_input(
+            "Stride", value=1, step=1, key="kernels_stride", persist_state="session", help="Pixels per step, S"
+        )
+    )
+    choice = st.selectbox(
+        "Padding",
+        list(PADDING_CHOICES),
+        format_func=PADDING_CHOICES.get,
+        key="kernels_padding",
+        persist_state="session",
+    )
     st.caption(PADDING_NOTES[choice])
     padding: int | str = choice
     if choice == "number":
-        padding = int(st.number_input("Padding pixels (P)", value=1, step=1, key="kernels_padding_px",
-                                      persist_state="session"))
-    boundary = st.selectbox("Boundary", list(BOUNDARY_MODES), index=2, key="kernels_boundary",
-                            persist_state="session", help=BOUNDARY_HELP)
+        padding = int(
+            st.number_input("Padding pixels (P)", value=1, step=1, key="kernels_padding_px", persist_state="session")
+        )
+    boundary = st.selectbox(
+        "Boundary", list(BOUNDARY_MODES), index=2, key="kernels_boundary", persist_state="session", help=BOUNDARY_HELP
+    )
     flip = st.toggle(
         "Rotate 180°",  # a longer label is cut off at 1024 px; the caption says what it means
         value=True,
-        key="kernels_flip", persist_state="session",
+        key="kernels_flip",
+        persist_state="session",
         help="On: convolution, as scipy.signal.convolve2d and the lecture. Off: cross-correlation, "
         "what a CNN's conv layer computes. For symmetric kernels (blur, Laplacian) both are the same.",
     )
@@ -137,12 +158,8 @@ def sliding_controls() -> Sliding:
 def show_formula(image_shape: tuple[int, ...], kernel: np.ndarray, sliding: Sliding) -> None:
     """The lecture's output-size formula with this image's numbers, one line per axis."""
     pads = padding_amounts(kernel.shape, sliding.padding, sliding.flip)
-    height, width = (
-        output_size_formula(image_shape[i], kernel.shape[i], sliding.stride, pads[i]) for i in range(2)
-    )
-    st.markdown(
-        f"**Output size** `W_out = floor((W - F + 2P)/S) + 1` · height `{height}` · width `{width}`"
-    )
+    height, width = (output_size_formula(image_shape[i], kernel.shape[i], sliding.stride, pads[i]) for i in range(2))
+    st.markdown(f"**Output size** `W_out = floor((W - F + 2P)/S) + 1` · height `{height}` · width `{width}`")
 
 
 def resolved_view(output: np.ndarray, view: str, kernel: np.ndarray | None = None) -> str:
@@ -187,7 +204,7 @@ def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | N
 
 
 def saturation_note(output: np.ndarray, view: str, colorbar: tuple | None) -> str:
-    """" · …" when some output values lie beyond the colour bar's ends (say so, or the bar contradicts the
+    """ " · …" when some output values lie beyond the colour bar's ends (say so, or the bar contradicts the
     value range printed beside it), else "". A signed bar ends at the 99.5th percentile of |value|, so a
     few extreme pixels do not wash every other edge out to white; |x| is compared with its 0-255 bar; a
     rescaled picture has nothing beyond its bar. ``view``: resolved, as for ``output_picture``."""
@@ -225,8 +242,12 @@ def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) ->
     half_y, half_x = max(sy / 2 + 1, 4.5), max(sx / 2 + 1, 4.5)
     top, bottom = max(0, int(centre_y - half_y)), min(picture.shape[0], int(np.ceil(centre_y + half_y)))
     left, right = max(0, int(centre_x - half_x)), min(picture.shape[1], int(np.ceil(centre_x + half_x)))
-    for rows, cols in ((slice(top, top + 2), slice(left, right)), (slice(bottom - 2, bottom), slice(left, right)),
-                       (slice(top, bottom), slice(left, left + 2)), (slice(top, bottom), slice(right - 2, right))):
+    for rows, cols in (
+        (slice(top, top + 2), slice(left, right)),
+        (slice(bottom - 2, bottom), slice(left, right)),
+        (slice(top, bottom), slice(left, left + 2)),
+        (slice(top, bottom), slice(right - 2, right)),
+    ):
         picture[rows, cols] = MARK
     return picture
 
@@ -276,11 +297,20 @@ def _pick_widget(pixels: np.ndarray, row: int, col: int) -> None:
     # column it would be cut off. A portrait one keeps its size, at most the column's width: stretched to the
     # column, a 1024 x 68 output's 320 x 48 picture was 2,500 px tall.
     fit = "stretch" if picture.shape[1] >= picture.shape[0] else "content"
-    streamlit_image_coordinates(picture, key="kernels_inspect_click", width=fit, cursor="crosshair",
-                                image_format="JPEG" if shrunk else "PNG", jpeg_quality=90, png_compression_level=6)
+    streamlit_image_coordinates(
+        picture,
+        key="kernels_inspect_click",
+        width=fit,
+        cursor="crosshair",
+        image_format="JPEG" if shrunk else "PNG",
+        jpeg_quality=90,
+        png_compression_level=6,
+    )
     stretched = "" if is_to_scale(picture, pixels) else " (stretched on its short side so you can click it)"
-    st.caption(f"The output, {pixels.shape[0]} x {pixels.shape[1]}{stretched}: click a pixel. The red square is "
-               "the one explained here.")
+    st.caption(
+        f"The output, {pixels.shape[0]} x {pixels.shape[1]}{stretched}: click a pixel. The red square is "
+        "the one explained here."
+    )
 
 
 def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixels: np.ndarray) -> None:

@@ -33,8 +33,18 @@ PICTURE_MAX_HEIGHT = 560  # px: a fitted figure on a very wide screen stops grow
 TITLE_CHARS = 22  # a title wraps onto a second line beyond this: a figure may be 150 px wide (three at 150% zoom)
 BAR_ROOM = 40  # px between every figure's title and its plot, where an image's colour bar lies
 # A colour bar across the top of the plot, in the room ``layout`` keeps for it.
-BAR = {"orientation": "h", "thickness": 10, "len": 0.8, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "bottom",
-       "ypad": 6, "ticklabelposition": "outside top", "tickangle": 0}
+BAR = {
+    "orientation": "h",
+    "thickness": 10,
+    "len": 0.8,
+    "x": 0.5,
+    "xanchor": "center",
+    "y": 1.0,
+    "yanchor": "bottom",
+    "ypad": 6,
+    "ticklabelposition": "outside top",
+    "tickangle": 0,
+}
 
 
 def colour_bar(low: float, high: float, number_format: str = ".3g") -> dict:
@@ -114,8 +124,17 @@ def image_figure(
     figure = layout(figure, title, height)
     # A thin frame: white parts of a picture otherwise melt into the white page (a half-white 5 x 5 upload
     # looked like a black bar; QA). Drawn round the plot area, which ``show_picture`` gives the picture's shape.
-    figure.add_shape(type="rect", xref="paper", yref="paper", x0=0, y0=0, x1=1, y1=1,
-                     line={"color": "#d1d5db", "width": 1}, layer="above")  # fmt: skip
+    figure.add_shape(
+        type="rect",
+        xref="paper",
+        yref="paper",
+        x0=0,
+        y0=0,
+        x1=1,
+        y1=1,
+        line={"color": "#d1d5db", "width": 1},
+        layer="above",
+    )
     return figure
 
 
@@ -200,12 +219,28 @@ def layout(figure: go.Figure, title: str, height: int) -> go.Figure:
         dragmode=False,
     )
     if title:  # an annotation, not a plotly title: a title of two lines is anchored by its first line
-        figure.add_annotation(text="<br>".join(map(plotly_literal, lines)), x=0.5, y=1, xref="paper", yref="paper",
-                              xanchor="center", yanchor="bottom", yshift=BAR_ROOM, showarrow=False,
-                              font={"size": 14, "weight": 600})  # fmt: skip
+        figure.add_annotation(
+            text="<br>".join(map(plotly_literal, lines)),
+            x=0.5,
+            y=1,
+            xref="paper",
+            yref="paper",
+            xanchor="center",
+            yanchor="bottom",
+            yshift=BAR_ROOM,
+            showarrow=False,
+            font={"size": 14, "weight": 600},
+        )
     figure.update_xaxes(showgrid=False, zeroline=False, constrain="range", showticklabels=False, ticks="")
-    figure.update_yaxes(showgrid=False, zeroline=False, scaleanchor="x", constrain="range", constraintoward="top",
-                        showticklabels=False, ticks="")  # fmt: skip
+    figure.update_yaxes(
+        showgrid=False,
+        zeroline=False,
+        scaleanchor="x",
+        constrain="range",
+        constraintoward="top",
+        showticklabels=False,
+        ticks="",
+    )
     return figure
 
 
@@ -224,9 +259,11 @@ def fitted_height_css(box: str, chart: str, figure: go.Figure, shape: tuple[int,
     across, down = (margin.l or 0) + (margin.r or 0), (margin.t or 0) + (margin.b or 0)
     width = f"max(100cqw, {CHART_MIN_WIDTH}px)"  # Streamlit draws a chart at least this wide, even in a narrower column
     fitted = f"calc(({width} - {across}px) * {rows / max(cols, 1):.4f} + {down}px)"
-    return (f"<style>.{box} {{ container-type: inline-size; }} "
-            f".{box} .{chart} {{ height: min({fitted}, {PICTURE_MAX_HEIGHT}px) !important; flex: none !important; }}"
-            f"{_labels_fit_css(box, figure, cols, across, width)}</style>")  # fmt: skip
+    return (
+        f"<style>.{box} {{ container-type: inline-size; }} "
+        f".{box} .{chart} {{ height: min({fitted}, {PICTURE_MAX_HEIGHT}px) !important; flex: none !important; }}"
+        f"{_labels_fit_css(box, figure, cols, across, width)}</style>"
+    )
 
 
 def _labels_fit_css(box: str, figure: go.Figure, cols: int, across: int, width: str) -> str:
@@ -241,8 +278,10 @@ def _labels_fit_css(box: str, figure: go.Figure, cols: int, across: int, width: 
     largest = labelled[0].textfont.size or 12
     cell = f"(({width} - {across}px) / {cols})"
     hide_below = across + cols * ems * LABEL_MIN_PX  # the box width at which the font reaches LABEL_MIN_PX
-    return (f".{box} g.heatmap-label text {{ font-size: min({largest}px, calc({cell} / {ems:g})) !important; }}"
-            f"@container (max-width: {hide_below:.0f}px) {{ .{box} g.heatmap-label {{ display: none; }} }}")
+    return (
+        f".{box} g.heatmap-label text {{ font-size: min({largest}px, calc({cell} / {ems:g})) !important; }}"
+        f"@container (max-width: {hide_below:.0f}px) {{ .{box} g.heatmap-label {{ display: none; }} }}"
+    )
 
 
 def plotly_literal(text: str) -> str:
@@ -258,6 +297,9 @@ def legend_html(entries: Sequence[tuple[str, str]]) -> str:
     one legend per chart says the same thing twice; this wraps like text. Names are escaped (a model's
     name can be an uploaded file's).
     """
-    items = [f"<span style='white-space:nowrap'><span style='color:{colour};font-size:1.2em'>●</span> "
-             f"{html.escape(name)}</span>" for name, colour in entries]  # fmt: skip
+    items = [
+        f"<span style='white-space:nowrap'><span style='color:{colour};font-size:1.2em'>●</span> "
+        f"{html.escape(name)}</span>"
+        for name, colour in entries
+    ]
     return "<div style='font-size:0.9rem;line-height:1.6'>" + " &nbsp; ".join(items) + "</div>"

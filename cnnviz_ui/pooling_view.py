@@ -17,12 +17,29 @@ from cnnviz_ui.inside import WINNER, ZOOM, figure_once
 from cnnviz_ui.plots import DIVERGING, colour_bar, layout
 
 
-def map_figure(values: np.ndarray, title: str, limit: float, numbers: bool = False, height: int = 330,
-               scale: bool = True, gap: int = 1) -> go.Figure:  # fmt: skip
+def map_figure(
+    values: np.ndarray,
+    title: str,
+    limit: float,
+    numbers: bool = False,
+    height: int = 330,
+    scale: bool = True,
+    gap: int = 1,
+) -> go.Figure:
     """One feature map as a hoverable heatmap on the shared blue-white-red scale."""
-    figure = go.Figure(go.Heatmap(z=values, colorscale=DIVERGING, zmin=-limit, zmax=limit, xgap=gap, ygap=gap,
-                                  hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
-                                  showscale=scale, colorbar=colour_bar(-limit, limit)))  # fmt: skip
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            colorscale=DIVERGING,
+            zmin=-limit,
+            zmax=limit,
+            xgap=gap,
+            ygap=gap,
+            hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
+            showscale=scale,
+            colorbar=colour_bar(-limit, limit),
+        )
+    )
     if numbers:
         figure.data[0].update(texttemplate="%{z:.2f}", textfont={"size": 11})
     return square_layout(figure, title, height)
@@ -35,8 +52,9 @@ def square_layout(figure: go.Figure, title: str, height: int) -> go.Figure:
     return figure
 
 
-def _window_lines(figure: go.Figure, top: int, left: int, rows: int, cols: int, k: int, colour: str,
-                  width: float) -> None:  # fmt: skip
+def _window_lines(
+    figure: go.Figure, top: int, left: int, rows: int, cols: int, k: int, colour: str, width: float
+) -> None:
     """Lines around every k x k pooling window of a region (cell centres at integer coordinates)."""
     xs, ys = [], []
     for r in range(0, rows + 1, k):
@@ -45,8 +63,9 @@ def _window_lines(figure: go.Figure, top: int, left: int, rows: int, cols: int, 
     for c in range(0, cols + 1, k):
         xs += [left + c - 0.5] * 2 + [None]
         ys += [top - 0.5, top + rows - 0.5, None]
-    figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width},
-                                hoverinfo="skip", showlegend=False))  # fmt: skip
+    figure.add_trace(
+        go.Scatter(x=xs, y=ys, mode="lines", line={"color": colour, "width": width}, hoverinfo="skip", showlegend=False)
+    )
 
 
 def _fit_axes(figure: go.Figure, top: int, left: int, rows: int, cols: int) -> None:
@@ -57,8 +76,14 @@ def _fit_axes(figure: go.Figure, top: int, left: int, rows: int, cols: int) -> N
 
 
 def draw_box(figure: go.Figure, row: float, col: float, size: float, colour: str = ZOOM, width: int = 3) -> None:
-    figure.add_shape(type="rect", x0=col - 0.5, x1=col + size - 0.5, y0=row - 0.5, y1=row + size - 0.5,
-                     line={"color": colour, "width": width})  # fmt: skip
+    figure.add_shape(
+        type="rect",
+        x0=col - 0.5,
+        x1=col + size - 0.5,
+        y0=row - 0.5,
+        y1=row + size - 0.5,
+        line={"color": colour, "width": width},
+    )
 
 
 def dropped_note(name: str, shape: tuple[int, int], pooled: PoolingWindows) -> str | None:
@@ -68,17 +93,23 @@ def dropped_note(name: str, shape: tuple[int, int], pooled: PoolingWindows) -> s
     lost = []
     for axis, size, covered in zip(("row", "column"), shape, pooled.covered, strict=True):
         if covered < size:
-            lost.append(f"the last {axis} ({axis} {covered}, counting from 0)" if size - covered == 1
-                        else f"the last {size - covered} {axis}s ({axis}s {covered}-{size - 1}, counting from 0)")
+            lost.append(
+                f"the last {axis} ({axis} {covered}, counting from 0)"
+                if size - covered == 1
+                else f"the last {size - covered} {axis}s ({axis}s {covered}-{size - 1}, counting from 0)"
+            )
     if not lost:
         return None
-    return (f"{name} is {shape[0]}×{shape[1]}, but only floor(({shape[0]} - {k}) / {s}) + 1 = "
-            f"{pooled.output.shape[0]} windows fit per side: {' and '.join(lost)} lie in no window and are dropped, "
-            "as the output-size formula's floor says (PyTorch's MaxPool2d does the same).")  # fmt: skip
+    return (
+        f"{name} is {shape[0]}×{shape[1]}, but only floor(({shape[0]} - {k}) / {s}) + 1 = "
+        f"{pooled.output.shape[0]} windows fit per side: {' and '.join(lost)} lie in no window and are dropped, "
+        "as the output-size formula's floor says (PyTorch's MaxPool2d does the same)."
+    )
 
 
-def pooling_figures(feature_map: np.ndarray, pooled: PoolingWindows, region: tuple[int, int, int], limit: float,
-                    names: tuple[str, str]) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:  # fmt: skip
+def pooling_figures(
+    feature_map: np.ndarray, pooled: PoolingWindows, region: tuple[int, int, int], limit: float, names: tuple[str, str]
+) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:
     """Before/after pooling for the whole map, and a zoomed region with every number printed.
 
     ``region`` = (first window row, first window column, windows per side) of the zoom, outlined in orange.
@@ -89,19 +120,40 @@ def pooling_figures(feature_map: np.ndarray, pooled: PoolingWindows, region: tup
     winners = pooled.winners.reshape(-1, 2)
     positive = pooled.output.reshape(-1) > 0
     height = 440
-    overview = map_figure(feature_map, f"{names[0]} ({feature_map.shape[0]}×{feature_map.shape[1]})", limit,
-                          height=height, scale=False, gap=0)  # fmt: skip
+    overview = map_figure(
+        feature_map,
+        f"{names[0]} ({feature_map.shape[0]}×{feature_map.shape[1]})",
+        limit,
+        height=height,
+        scale=False,
+        gap=0,
+    )
     _window_lines(overview, 0, 0, pooled.output.shape[0] * s, pooled.output.shape[1] * s, s, "#9ca3af", 0.6)
-    overview.add_trace(go.Scatter(x=winners[positive, 1], y=winners[positive, 0], mode="markers", showlegend=False,
-                                  hoverinfo="skip", marker={"size": 4, "color": "black"}))  # fmt: skip
+    overview.add_trace(
+        go.Scatter(
+            x=winners[positive, 1],
+            y=winners[positive, 0],
+            mode="markers",
+            showlegend=False,
+            hoverinfo="skip",
+            marker={"size": 4, "color": "black"},
+        )
+    )
     top, left, side = w_row * s, w_col * s, (n - 1) * s + k
     draw_box(overview, top, left, side)
     _fit_axes(overview, 0, 0, *feature_map.shape)
-    after = map_figure(pooled.output, f"{names[1]} ({pooled.output.shape[0]}×{pooled.output.shape[1]})", limit,
-                       height=height)  # fmt: skip
+    after = map_figure(
+        pooled.output, f"{names[1]} ({pooled.output.shape[0]}×{pooled.output.shape[1]})", limit, height=height
+    )
     draw_box(after, w_row, w_col, n)
-    zoom = map_figure(feature_map[top : top + side, left : left + side], f"zoom on {names[0]}: {side}×{side} values",
-                      limit, numbers=True, height=height, scale=False)  # fmt: skip
+    zoom = map_figure(
+        feature_map[top : top + side, left : left + side],
+        f"zoom on {names[0]}: {side}×{side} values",
+        limit,
+        numbers=True,
+        height=height,
+        scale=False,
+    )
     zoom.data[0].update(x=np.arange(left, left + side), y=np.arange(top, top + side))
     zoom.data[0].textfont.size = 15
     _window_lines(zoom, top, left, side, side, s, "black", 2.5)
@@ -110,8 +162,13 @@ def pooling_figures(feature_map: np.ndarray, pooled: PoolingWindows, region: tup
             win_r, win_c = pooled.winners[r, c]
             draw_box(zoom, win_r, win_c, 1, WINNER, 4)
     _fit_axes(zoom, top, left, side, side)
-    zoom_out = map_figure(pooled.output[w_row : w_row + n, w_col : w_col + n], f"{names[1]}: the {n}×{n} maxima",
-                          limit, numbers=True, height=height)  # fmt: skip
+    zoom_out = map_figure(
+        pooled.output[w_row : w_row + n, w_col : w_col + n],
+        f"{names[1]}: the {n}×{n} maxima",
+        limit,
+        numbers=True,
+        height=height,
+    )
     zoom_out.data[0].update(x=np.arange(w_col, w_col + n), y=np.arange(w_row, w_row + n))
     zoom_out.data[0].textfont.size = 15
     return overview, after, zoom, zoom_out
@@ -124,29 +181,43 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     if not pools:
         return
     st.header("Max pooling, window by window")
-    st.markdown("Each 2×2 window (grey lines) keeps only its largest value (black dot): the map halves in size, "
-                "and a feature that moves by a pixel inside its window still gives the same output.")  # fmt: skip
+    st.markdown(
+        "Each 2×2 window (grey lines) keeps only its largest value (black dot): the map halves in size, "
+        "and a feature that moves by a pixel inside its window still gives the same output."
+    )
     c1, c2, c3, c4 = wrapping_columns(4, "fm_pool_controls", 120)  # 3 + 1 rows at 150% zoom, not "relu1 → poo"
     choices = {f"{before} → {after}": (before, after) for before, after in pools}
-    source, pool = choices[c1.selectbox("Pooling layer", list(choices),
-                                        **lasting_args("fm_pool_layer", choices.__contains__, 0, "index"))]
+    source, pool = choices[
+        c1.selectbox("Pooling layer", list(choices), **lasting_args("fm_pool_layer", choices.__contains__, 0, "index"))
+    ]
     maps = acts[source]
     count = maps.shape[0]
     strongest = int(maps.reshape(count, -1).max(1).argmax())
-    index = c2.slider("Map to pool", 0, count - 1,
-                      **lasting_args(f"fm_pool_map_{pool}", lambda v: v < count, strongest))  # fmt: skip
+    index = c2.slider(
+        "Map to pool", 0, count - 1, **lasting_args(f"fm_pool_map_{pool}", lambda v: v < count, strongest)
+    )
     layer = getattr(model, pool)
     pooled = net_inspect.pooling_windows(maps[index], layer.kernel_size, layer.stride)
     out_h, out_w = pooled.output.shape
     n = min(3, out_h, out_w)
     best_r, best_c = np.unravel_index(pooled.output.argmax(), pooled.output.shape)
-    row = c3.slider("Zoom: row", 0, out_h - n, **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n,
-                                                                      int(np.clip(best_r - 1, 0, out_h - n))))
-    col = c4.slider("Zoom: column", 0, out_w - n, **lasting_args(f"fm_pool_col_{pool}",
-                    lambda v: v <= out_w - n, int(np.clip(best_c - 1, 0, out_w - n))))  # fmt: skip
+    row = c3.slider(
+        "Zoom: row",
+        0,
+        out_h - n,
+        **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n, int(np.clip(best_r - 1, 0, out_h - n))),
+    )
+    col = c4.slider(
+        "Zoom: column",
+        0,
+        out_w - n,
+        **lasting_args(f"fm_pool_col_{pool}", lambda v: v <= out_w - n, int(np.clip(best_c - 1, 0, out_w - n))),
+    )
     limit = float(np.abs(maps[index]).max()) or 1.0
-    figures = figure_once((key, "pool", pool, index, row, col), lambda: pooling_figures(
-        maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}")))
+    figures = figure_once(
+        (key, "pool", pool, index, row, col),
+        lambda: pooling_figures(maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}")),
+    )
     overview, after, zoom, zoom_out = figures
     left, right = st.columns(2)
     show_picture(left, overview, "fm_pool_before", maps[index].shape)
@@ -154,13 +225,17 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     dropped = dropped_note(source, maps[index].shape, pooled)
     if dropped:
         st.caption(dropped)
-    st.markdown(f"**Zoom** (the orange square): black lines are the {pooled.kernel}×{pooled.kernel} windows; the "
-                ":green[green box] in each marks the number that survives.")  # fmt: skip
+    st.markdown(
+        f"**Zoom** (the orange square): black lines are the {pooled.kernel}×{pooled.kernel} windows; the "
+        ":green[green box] in each marks the number that survives."
+    )
     left, right = st.columns(2)
     show_picture(left, zoom, "fm_pool_zoom", zoom.data[0].z.shape)
     show_picture(right, zoom_out, "fm_pool_zoom_out", zoom_out.data[0].z.shape)
     kept = pooled.output[row : row + n, col : col + n]
     per_window = pooled.kernel * pooled.kernel
-    st.caption(f"These {n * n} windows keep {', '.join(f'{v:.2f}' for v in kept.ravel())}; the other "
-               f"{n * n * (per_window - 1)} values are thrown away. In an all-zero window every cell ties; like "
-               "PyTorch, the first one in reading order counts as the winner.")  # fmt: skip
+    st.caption(
+        f"These {n * n} windows keep {', '.join(f'{v:.2f}' for v in kept.ravel())}; the other "
+        f"{n * n * (per_window - 1)} values are thrown away. In an all-zero window every cell ties; like "
+        "PyTorch, the first one in reading order counts as the winner."
+    )

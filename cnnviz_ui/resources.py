@@ -109,8 +109,9 @@ def model_picker(
         st.error("No model is available. Recreate the shipped checkpoints with `make train-shipped`.")
         return None
     names = list(models)
-    choice = st.selectbox(label, names, index=names.index(default) if default in names else 0, key=key,
-                          persist_state="session")
+    choice = st.selectbox(
+        label, names, index=names.index(default) if default in names else 0, key=key, persist_state="session"
+    )
     if len(choice) > NAME_FITS:
         st.caption(f"Picked: {literal(choice)}")
     model, meta = models[choice]
@@ -126,8 +127,14 @@ def test_set_picker(key: str, label: str = "Test set") -> str:
     trained = {trained_on(meta) for _, meta in available_models()[0].values()}
     if len(trained) <= 1:
         return next(iter(trained), "MNIST")
-    return st.radio(label, sorted(trained, key=lambda name: (name != "MNIST", name)), key=key, horizontal=True,
-                    format_func=lambda name: f"{name}: {TEST_SETS.get(name, 'images')}", persist_state="session")
+    return st.radio(
+        label,
+        sorted(trained, key=lambda name: (name != "MNIST", name)),
+        key=key,
+        horizontal=True,
+        format_func=lambda name: f"{name}: {TEST_SETS.get(name, 'images')}",
+        persist_state="session",
+    )
 
 
 def class_names(dataset_name: str) -> tuple[str, ...] | None:

@@ -16,14 +16,25 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
     figure = go.Figure()
     for (name, values), colour in zip(curves.items(), (CONV_COLOUR, DENSE_COLOUR), strict=False):
         name = plotly_literal(name)
-        figure.add_trace(go.Scatter(x=steps, y=values, name=name, mode="lines+markers", line={"color": colour},
-                                    showlegend=False,  # one legend for both charts: curve_legend
-                                    hovertemplate=f"{axis}=%{{x}}: %{{y:.1%}}<extra>{name}</extra>"))  # fmt: skip
+        figure.add_trace(
+            go.Scatter(
+                x=steps,
+                y=values,
+                name=name,
+                mode="lines+markers",
+                line={"color": colour},
+                showlegend=False,  # one legend for both charts: curve_legend
+                hovertemplate=f"{axis}=%{{x}}: %{{y:.1%}}<extra>{name}</extra>",
+            )
+        )
     figure.add_vline(x=current, line={"color": "#6b7280", "dash": "dot"})
-    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10}, plot_bgcolor="white",
-                         title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}",
-                                "font": {"size": 14}},
-                         dragmode=False)  # fmt: skip
+    figure.update_layout(
+        height=300,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        plot_bgcolor="white",
+        title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}", "font": {"size": 14}},
+        dragmode=False,
+    )
     figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee")
     figure.update_xaxes(title_text=f"{axis} (pixels)", gridcolor="#eee", zeroline=False)
     return figure
@@ -36,9 +47,18 @@ def curve_legend(names: list[str]) -> str:
 
 def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:
     """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed."""
-    figure = go.Figure(go.Heatmap(x=steps, y=steps, z=values, zmin=0, zmax=1, colorscale="Viridis",
-                                  colorbar=colour_bar(0.0, 1.0, ".0%"),
-                                  hovertemplate="dx=%{x}, dy=%{y}: %{z:.1%}<extra></extra>"))  # fmt: skip
+    figure = go.Figure(
+        go.Heatmap(
+            x=steps,
+            y=steps,
+            z=values,
+            zmin=0,
+            zmax=1,
+            colorscale="Viridis",
+            colorbar=colour_bar(0.0, 1.0, ".0%"),
+            hovertemplate="dx=%{x}, dy=%{y}: %{z:.1%}<extra></extra>",
+        )
+    )
     draw_box(figure, current[1], current[0], 1, "white", 3)
     figure = square_layout(figure, title, 430)
     # Shown at its own fixed height with tick labels (not ``show_picture``): shrink the plot, not widen the axes.

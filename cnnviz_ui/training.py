@@ -28,19 +28,39 @@ def curves_figures(snap: Snapshot) -> tuple[go.Figure, go.Figure]:
     steps = [r["step"] for r in train_points]
     tested = [e for e in snap.epochs if e.get("test_top1") is not None]
     figures = []
-    for title, train_key, test_key, number_format in (("Loss (cross-entropy)", "loss", "test_loss", None),
-                                                      ("Accuracy", "acc", "test_top1", ".0%")):  # fmt: skip
+    for title, train_key, test_key, number_format in (
+        ("Loss (cross-entropy)", "loss", "test_loss", None),
+        ("Accuracy", "acc", "test_top1", ".0%"),
+    ):
         # cliponaxis off: the last point of either curve sits on the right edge and would be cut in half
-        figure = go.Figure(go.Scatter(x=steps, y=[r[train_key] for r in train_points], name="training batches",
-                                      line={"color": TRAIN_COLOUR}, cliponaxis=False))  # fmt: skip
+        figure = go.Figure(
+            go.Scatter(
+                x=steps,
+                y=[r[train_key] for r in train_points],
+                name="training batches",
+                line={"color": TRAIN_COLOUR},
+                cliponaxis=False,
+            )
+        )
         if tested:
-            figure.add_trace(go.Scatter(x=[e["step"] for e in tested], y=[e[test_key] for e in tested],
-                                        name=TEST_NAME, mode="lines+markers", line={"color": TEST_COLOUR},
-                                        cliponaxis=False))  # fmt: skip
+            figure.add_trace(
+                go.Scatter(
+                    x=[e["step"] for e in tested],
+                    y=[e[test_key] for e in tested],
+                    name=TEST_NAME,
+                    mode="lines+markers",
+                    line={"color": TEST_COLOUR},
+                    cliponaxis=False,
+                )
+            )
         figure.update_xaxes(title_text="training step (batches)", range=[0, max(snap.total, 1)])
         figure.update_yaxes(tickformat=number_format)
-        figure.update_layout(title={"text": title, "font": {"size": 14}}, height=300, showlegend=False,
-                             margin={"t": 40, "b": 40, "l": 50, "r": 20})  # fmt: skip
+        figure.update_layout(
+            title={"text": title, "font": {"size": 14}},
+            height=300,
+            showlegend=False,
+            margin={"t": 40, "b": 40, "l": 50, "r": 20},
+        )
         figures.append(figure)
     return figures[0], figures[1]
 
@@ -49,20 +69,34 @@ def show_progress(snap: Snapshot, key: str, stopping: bool = False) -> None:
     """Progress bar, headline figures and the live curves of one job (``stopping``: Stop was pressed)."""
     fraction = snap.step / snap.total if snap.total else 0.0
     last = snap.steps[-1] if snap.steps else {}  # the latest point of the curves
-    label = {"running": "Stopping…" if stopping else "Training…", "done": "Finished", "stopped": "Stopped",
-             "failed": "Failed"}[snap.state]  # fmt: skip
+    label = {
+        "running": "Stopping…" if stopping else "Training…",
+        "done": "Finished",
+        "stopped": "Stopped",
+        "failed": "Failed",
+    }[snap.state]
     st.progress(min(fraction, 1.0), text=f"{label} step {snap.step:,} of {snap.total:,}")
     cols = wrapping_columns(4, f"{key}_numbers", 120)  # two by two on a phone, not one number per row
     cols[0].metric("Epoch", f"{last.get('epoch', 0)}")
-    cols[1].metric("Train loss", f"{last['loss']:.4f}" if "loss" in last else "–",
-                   help="Mean cross-entropy of the batches since the curve's previous point.")  # fmt: skip
+    cols[1].metric(
+        "Train loss",
+        f"{last['loss']:.4f}" if "loss" in last else "–",
+        help="Mean cross-entropy of the batches since the curve's previous point.",
+    )
     test = next((e["test_top1"] for e in reversed(snap.epochs) if e.get("test_top1") is not None), None)
-    cols[2].metric("Test accuracy", f"{test:.2%}" if test is not None else "–",
-                   help="On the 10,000 test images, measured at the end of each epoch.")  # fmt: skip
-    cols[3].metric("Images/s", f"{snap.images_per_s:,.0f}" if snap.images_per_s else "–",
-                   help="Training speed over a whole epoch: shown once the first epoch ends.")  # fmt: skip
+    cols[2].metric(
+        "Test accuracy",
+        f"{test:.2%}" if test is not None else "–",
+        help="On the 10,000 test images, measured at the end of each epoch.",
+    )
+    cols[3].metric(
+        "Images/s",
+        f"{snap.images_per_s:,.0f}" if snap.images_per_s else "–",
+        help="Training speed over a whole epoch: shown once the first epoch ends.",
+    )
     if snap.steps or snap.epochs:
         st.html(LEGEND)
-        for column, figure, which in zip(wrapping_columns(2, f"{key}_row", 250), curves_figures(snap),
-                                         ("loss", "accuracy"), strict=True):  # fmt: skip
+        for column, figure, which in zip(
+            wrapping_columns(2, f"{key}_row", 250), curves_figures(snap), ("loss", "accuracy"), strict=True
+        ):
             column.plotly_chart(figure, key=f"{key}_{which}", width="stretch")

@@ -34,8 +34,10 @@ page_header(
 with st.sidebar:
     st.header("Image")
     picked = image_input("kernels")
-    greyscale = st.radio("Process as", ["Greyscale", "Colour (per channel)"], key="kernels_colour",
-                         persist_state="session") == "Greyscale"
+    greyscale = (
+        st.radio("Process as", ["Greyscale", "Colour (per channel)"], key="kernels_colour", persist_state="session")
+        == "Greyscale"
+    )
 if picked is None:
     st.info("Choose a sample image or upload your own in the sidebar.")
     st.stop()
@@ -65,11 +67,14 @@ def kernel_lab() -> None:
     with sliding_column:
         sliding = guarded(sliding_controls)
     with view_column:
-        view = st.radio("Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view",
-                        persist_state="session")
-        st.caption("Edge kernels (weights adding up to 0) give negative *and* positive numbers, but a picture "
-                   "needs 0-255: signed colours keep the sign, |x| keeps the strength, clipping drops the "
-                   "negatives. Blur and sharpen (weights adding up to 1) give a picture.")
+        view = st.radio(
+            "Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view", persist_state="session"
+        )
+        st.caption(
+            "Edge kernels (weights adding up to 0) give negative *and* positive numbers, but a picture "
+            "needs 0-255: signed colours keep the sign, |x| keeps the strength, clipping drops the "
+            "negatives. Blur and sharpen (weights adding up to 1) give a picture."
+        )
     if built is None or sliding is None:
         return  # the reason is already on screen
     kernel, kernel_name = built
@@ -80,35 +85,61 @@ def kernel_lab() -> None:
         elapsed = time.perf_counter() - started
         shown = resolved_view(output, view, kernel)
         if shown == "signed" and output.ndim == 3:  # said, and the pictures stay (an error took them all away)
-            st.warning("Signed colours need one channel: shown as |x| in each colour instead. Set 'Process as' "
-                       "to Greyscale to see the signs in blue and red.")  # fmt: skip
+            st.warning(
+                "Signed colours need one channel: shown as |x| in each colour instead. Set 'Process as' "
+                "to Greyscale to see the signs in blue and red."
+            )
             shown = "absolute"
         pixels, colorbar = output_picture(output, shown)
         left, middle, right = wrapping_columns(3, "kernels_figures", CHART_MIN_WIDTH)
         input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
-        show_picture(left, image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
-                     "kernels_input_plot", image.shape[:2])
+        show_picture(
+            left,
+            image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
+            "kernels_input_plot",
+            image.shape[:2],
+        )
         size = f"{kernel.shape[0]}x{kernel.shape[1]}"
-        show_picture(middle, heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
-                     "kernels_kernel_plot", kernel.shape)
+        show_picture(
+            middle,
+            heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
+            "kernels_kernel_plot",
+            kernel.shape,
+        )
         if sliding.flip and not np.array_equal(kernel, kernel[::-1, ::-1]):
-            middle.caption("The kernel as written. Convolution turns it 180° before multiplying (the pixel "
-                           "inspector shows it as applied); switch the rotation off for cross-correlation.")
-        show_picture(right, image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
-                     "kernels_output_plot", output.shape[:2])
+            middle.caption(
+                "The kernel as written. Convolution turns it 180° before multiplying (the pixel "
+                "inspector shows it as applied); switch the rotation off for cross-correlation."
+            )
+        show_picture(
+            right,
+            image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
+            "kernels_output_plot",
+            output.shape[:2],
+        )
         shown_as = ""
         if view == "auto":  # say what "Automatic" chose: for a colour output it is not the signed colours
             shown_as = f" · shown as: {VIEWS[shown].split(':')[0]}"
-        st.caption(f"Output values from {output.min():.4g} to {output.max():.4g}{shown_as}"
-                   f"{saturation_note(output, shown, colorbar)} · {output.size:,} multiply-and-sums done in "
-                   f"{elapsed * 1000:.0f} ms")  # fmt: skip
-        st.download_button("Download output (PNG)", lambda: encode_png(pixels), file_name="kernel_output.png",
-                           mime="image/png", key="kernels_download", on_click="ignore")
+        st.caption(
+            f"Output values from {output.min():.4g} to {output.max():.4g}{shown_as}"
+            f"{saturation_note(output, shown, colorbar)} · {output.size:,} multiply-and-sums done in "
+            f"{elapsed * 1000:.0f} ms"
+        )
+        st.download_button(
+            "Download output (PNG)",
+            lambda: encode_png(pixels),
+            file_name="kernel_output.png",
+            mime="image/png",
+            key="kernels_download",
+            on_click="ignore",
+        )
         if st.toggle("Show the Sobel edge magnitude sqrt(gx² + gy²)", key="kernels_sobel", persist_state="session"):
             sobel_view()
         st.subheader("Pixel inspector")
-        st.caption("Click a pixel of the output (or type its row and column) and see exactly which numbers "
-                   "were multiplied and added to make it.")
+        st.caption(
+            "Click a pixel of the output (or type its row and column) and see exactly which numbers "
+            "were multiplied and added to make it."
+        )
         inspector(kernel, sliding, pixels)
 
 
@@ -120,22 +151,31 @@ def sobel_view() -> None:
     for column, values, name in zip(columns[:2], (gx, gy), ("gx", "gy"), strict=True):
         rgb, limit = diverging_rgb(values)
         title = f"{name} = Sobel {name[1]}"
-        show_picture(column, image_figure(rgb, title, colorbar=(-limit, limit, DIVERGING)), f"kernels_sobel_{name}",
-                     grey.shape)
-    show_picture(columns[2], image_figure(to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)",
-                                          colorbar=(0, float(magnitude.max()), GREYS)),
-                 "kernels_sobel_magnitude", grey.shape)
-    st.caption("gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction. The gx "
-               "and gy colour bars stop at the 99.5th percentile of |value|; the few stronger pixels get the end "
-               "colours.")  # fmt: skip
+        show_picture(
+            column, image_figure(rgb, title, colorbar=(-limit, limit, DIVERGING)), f"kernels_sobel_{name}", grey.shape
+        )
+    show_picture(
+        columns[2],
+        image_figure(
+            to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)", colorbar=(0, float(magnitude.max()), GREYS)
+        ),
+        "kernels_sobel_magnitude",
+        grey.shape,
+    )
+    st.caption(
+        "gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction. The gx "
+        "and gy colour bars stop at the 99.5th percentile of |value|; the few stronger pixels get the end "
+        "colours."
+    )
 
 
 @st.fragment
 def inspector(kernel: np.ndarray, sliding, pixels: np.ndarray) -> None:
     channel = 0
     if image.ndim == 3:
-        channel = st.radio("Channel", [0, 1, 2], format_func="RGB".__getitem__, horizontal=True,
-                           key="kernels_inspect_channel")
+        channel = st.radio(
+            "Channel", [0, 1, 2], format_func="RGB".__getitem__, horizontal=True, key="kernels_inspect_channel"
+        )
     with friendly_errors():
         show_inspector(image if image.ndim == 2 else image[..., channel], kernel, sliding, pixels)
 

@@ -32,12 +32,16 @@ def measured_field(name: str, upto: int, hw: tuple[int, int], unit: tuple[int, i
 # The open tab is remembered in a plain session value, so a visit to another page comes back to it.
 layer_tab, nets_tab, build_tab, field_tab = st.tabs(
     ["One layer", "Whole networks", "Build your own", "Receptive field"],
-    key="ar_tab", on_change=keep_choice, args=("ar_tab",), default=st.session_state.get("ar_tab__kept"),
+    key="ar_tab",
+    on_change=keep_choice,
+    args=("ar_tab",),
+    default=st.session_state.get("ar_tab__kept"),
 )
 
 with layer_tab:
-    pooling = st.segmented_control("Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode",
-                                   persist_state="session")
+    pooling = st.segmented_control(
+        "Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode", persist_state="session"
+    )
     pooling = pooling == "Max pooling"
     m = "pool" if pooling else "conv"  # separate widgets, so pooling starts at the lecture's 4 x 4 example
     cols = st.columns(4)
@@ -48,13 +52,17 @@ with layer_tab:
         kernel = ui.number_input("Kernel size", f"ar_{m}_k", 2 if pooling else 3, "F: the window is F x F")
         stride = ui.number_input("Stride", f"ar_{m}_s", 2 if pooling else 1, "S: how far the window moves")
     with cols[2]:
-        padding = st.text_input("Padding", "0", key=f"ar_{m}_p",
-                                persist_state="session", help="P zeros on each side, or valid or same")
+        padding = st.text_input(
+            "Padding", "0", key=f"ar_{m}_p", persist_state="session", help="P zeros on each side, or valid or same"
+        )
         dilation = 1.0 if pooling else ui.number_input("Dilation", "ar_conv_d", 1, "d: gap between kernel taps")
     with cols[3]:
         in_ch = ui.number_input("Input channels", f"ar_{m}_cin", 1 if pooling else 1, "C_in")
-        out_ch = in_ch if pooling else ui.number_input("Filters", "ar_conv_cout", 32,
-                                                       "C_out: output channels, one per filter")
+        out_ch = (
+            in_ch
+            if pooling
+            else ui.number_input("Filters", "ar_conv_cout", 32, "C_out: output channels, one per filter")
+        )
     with friendly_errors():
         in_ch = whole_number("input channels", in_ch, 1, "an image has at least one channel")
         out_ch = whole_number("filters", out_ch, 1, "a conv layer has at least one filter")
@@ -66,15 +74,18 @@ with layer_tab:
             pool_output_size(cols.size, cols.kernel, cols.stride, cols.pad_before)
         ui.show_layer(rows, cols, in_ch, out_ch, pooling)
         if parse_padding(padding) == "same" and rows.stride > 1:
-            st.info(f"PyTorch's `nn.Conv2d` refuses `padding='same'` with a stride above 1; these are the numbers "
-                    f"Keras and TensorFlow use (output ceil(W / S), the odd pixel of padding at the end). In PyTorch, "
-                    f"pad explicitly: `nn.ZeroPad2d(({cols.pad_before}, {cols.pad_after}, {rows.pad_before}, "
-                    f"{rows.pad_after}))` before a conv with `padding=0`.")  # fmt: skip
+            st.info(
+                f"PyTorch's `nn.Conv2d` refuses `padding='same'` with a stride above 1; these are the numbers "
+                f"Keras and TensorFlow use (output ceil(W / S), the odd pixel of padding at the end). In PyTorch, "
+                f"pad explicitly: `nn.ZeroPad2d(({cols.pad_before}, {cols.pad_after}, {rows.pad_before}, "
+                f"{rows.pad_after}))` before a conv with `padding=0`."
+            )
         ui.show_diagram(rows, cols, padding, pooling)
 
 with nets_tab:
-    name = st.selectbox("Network", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_preset",
-                        persist_state="session")
+    name = st.selectbox(
+        "Network", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_preset", persist_state="session"
+    )
     preset = PRESETS[name]
     st.markdown(f"{preset.note} Input: {preset.input_shape[1]} x {preset.input_shape[2]} x {preset.input_shape[0]}.")
     separate = st.toggle("Show activations as their own rows", key="ar_separate_act", persist_state="session")
@@ -102,9 +113,13 @@ with build_tab:
     with c3:
         size["channels"] = ui.number_input("Image channels", "ar_b_c", shape[0])
     edited = lasting_data_editor(
-        ui.specs_frame(specs), num_rows="dynamic", hide_index=True, key=f"ar_builder_{start}",
-        column_config=ui.builder_columns(), placeholder="",
-    )  # fmt: skip
+        ui.specs_frame(specs),
+        num_rows="dynamic",
+        hide_index=True,
+        key=f"ar_builder_{start}",
+        column_config=ui.builder_columns(),
+        placeholder="",
+    )
     with friendly_errors():
         in_shape = tuple(whole_number(f"image {n}", size[n], 1) for n in ("channels", "height", "width"))
         specs = ui.specs_from_frame(edited)
@@ -116,14 +131,18 @@ with build_tab:
             st.dataframe(ui.summary_frame(summary.folded()), hide_index=True, height="content")
         if failure:
             stops = "The table stops there." if failure.index else "Nothing to summarise before it."
-            st.error(f"**Row {failure.index + 1} ({failure.name}) goes invalid:** {message_text(failure.reason)}. "
-                     f"{stops}")  # fmt: skip
+            st.error(
+                f"**Row {failure.index + 1} ({failure.name}) goes invalid:** {message_text(failure.reason)}. {stops}"
+            )
         else:
             st.markdown(ui.totals_text(summary))
 
 with field_tab:
     name = st.selectbox(
-        "Network to look into", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset",
-        persist_state="session"
+        "Network to look into",
+        list(PRESETS),
+        format_func=lambda n: PRESETS[n].title,
+        key="ar_rf_preset",
+        persist_state="session",
     )
     ui.show_receptive_field(name, summarize(preset_model(name), PRESETS[name].input_shape), measured_field)

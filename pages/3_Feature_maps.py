@@ -53,33 +53,52 @@ with verdict:
     chart = inside.figure_once((key, "probs", names), lambda: inside.probability_chart(probs, names=names))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
 with seen:  # under the input: which of its pixels decide
-    method = st.radio("Which pixels decide?", ["Saliency", "Grad-CAM"], key="fm_explain",
-                      persist_state="session", horizontal=True,
-                      help="Saliency: how much each pixel changes the class score (SmoothGrad, 16 noisy copies). "
-                      "Grad-CAM: which regions the last conv layer's maps use for the class.")  # fmt: skip
+    method = st.radio(
+        "Which pixels decide?",
+        ["Saliency", "Grad-CAM"],
+        key="fm_explain",
+        persist_state="session",
+        horizontal=True,
+        help="Saliency: how much each pixel changes the class score (SmoothGrad, 16 noisy copies). "
+        "Grad-CAM: which regions the last conv layer's maps use for the class.",
+    )
     # Keyed by the input, so a new digit starts at its own top class instead of keeping the last choice.
-    target = st.selectbox("Class to explain", range(10), index=top, key=f"fm_target_{key}", persist_state="session",
-                          format_func=lambda c: class_name(c, names))  # fmt: skip
+    target = st.selectbox(
+        "Class to explain",
+        range(10),
+        index=top,
+        key=f"fm_target_{key}",
+        persist_state="session",
+        format_func=lambda c: class_name(c, names),
+    )
     layers = net_inspect.feature_map_layers(model)
     if method == "Grad-CAM" and not layers:
-        st.info(f"Grad-CAM weighs the maps of the last conv layer, and the {literal(label)} has no conv layers. "
-                "Saliency works for any model.")  # fmt: skip
+        st.info(
+            f"Grad-CAM weighs the maps of the last conv layer, and the {literal(label)} has no conv layers. "
+            "Saliency works for any model."
+        )
     else:
         with friendly_errors():
             heat = inside.explanation(key, method, target, model, image)
-            st.image(inside.heat_overlay_png(image, heat), width=210,
-                     caption=f"{method} for class {class_name(target, names)}: yellow = decides most")  # fmt: skip
+            st.image(
+                inside.heat_overlay_png(image, heat),
+                width=210,
+                caption=f"{method} for class {class_name(target, names)}: yellow = decides most",
+            )
 
 if not layers:
-    st.info(f"{literal(label)} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels "
-            "at once. Its 256 fc1 weight images below are the closest thing it has to filters.")  # fmt: skip
+    st.info(
+        f"{literal(label)} has no conv layers, so no feature maps: each of its fc1 units looks at all 784 pixels "
+        "at once. Its 256 fc1 weight images below are the closest thing it has to filters."
+    )
     weights = model.fc1.weight.detach().numpy().reshape(-1, 28, 28)
     inside.show_layer(key, "fc1 weights", weights, float(np.abs(weights).max()), per_map=True, what="weight images")
     st.stop()
 
 st.header("Every layer, map by map")
-per_map = st.toggle("Stretch each map to its own range (shows the shape of weak maps)", key="fm_per_map",
-                    persist_state="session")
+per_map = st.toggle(
+    "Stretch each map to its own range (shows the shape of weak maps)", key="fm_per_map", persist_state="session"
+)
 blocks: list[list[str]] = []
 for name in layers:  # a block starts at each conv: conv -> relu -> pool share one colour scale
     if name.startswith("conv") or not blocks:
@@ -98,13 +117,17 @@ for block in blocks:
                     peak = float(np.abs(filters).max())
                     inside.show_layer(key, "conv1 filters", filters, peak, per_map=False, what="filters")
                     count, rows, cols = filters.shape
-                    st.caption(f"The {count} learned {rows}×{cols} filters of conv1 (own colour scale). Filter k "
-                               "makes map k: same place in the grid.")  # fmt: skip
+                    st.caption(
+                        f"The {count} learned {rows}×{cols} filters of conv1 (own colour scale). Filter k "
+                        "makes map k: same place in the grid."
+                    )
                 else:
                     inside.show_layer(key, name, acts[name], limit, per_map)
 flat = [name for name in acts if acts[name].ndim == 1]
-st.caption(f"Then {' → '.join(flat)}: {acts[flat[0]].size} numbers become {acts[flat[-1]].size} class scores "
-           f"(the bar chart above, after softmax).")  # fmt: skip
+st.caption(
+    f"Then {' → '.join(flat)}: {acts[flat[0]].size} numbers become {acts[flat[-1]].size} class scores "
+    f"(the bar chart above, after softmax)."
+)
 
 
 @st.fragment
@@ -123,15 +146,27 @@ def one_map() -> None:
     peak = float(np.abs(weights).max())
     with figures[0]:
         if len(weights) == 1:
-            show_picture(st, inside.figure_once((key, "filter", conv, index), lambda: pooling_view.map_figure(
-                weights[0], f"filter {index}", peak, numbers=True)), "fm_zoom_filter", weights[0].shape)  # fmt: skip
+            show_picture(
+                st,
+                inside.figure_once(
+                    (key, "filter", conv, index),
+                    lambda: pooling_view.map_figure(weights[0], f"filter {index}", peak, numbers=True),
+                ),
+                "fm_zoom_filter",
+                weights[0].shape,
+            )
         else:
             inside.show_layer(key, f"{conv} filter {index}", weights, peak, per_map=False, what="slices")
             st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
     for column, name in zip(figures[1:], block, strict=True):
-        figure = inside.figure_once((key, name, index), lambda name=name: pooling_view.map_figure(
-            acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]))  # fmt: skip
+        figure = inside.figure_once(
+            (key, name, index),
+            lambda name=name: pooling_view.map_figure(
+                acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]
+            ),
+        )
         show_picture(column, figure, f"fm_zoom_{name}", acts[name][index].shape)
+
 
 one_map()
 pooling_view.pooling_section(key, model, acts, layers)

@@ -58,8 +58,10 @@ with st.container(key="classify_pickers"):
     # On a phone the two stack 1rem apart, not the 4rem of the "large" gap that lines them up with the
     # digit and results columns below them on a wide screen.
     st.html(cards.WORKING_CSS)
-    st.html("<style>@media (max-width: 640px) { .st-key-classify_pickers [data-testid='stHorizontalBlock'] { "
-            "row-gap: 1rem; } }</style>")
+    st.html(
+        "<style>@media (max-width: 640px) { .st-key-classify_pickers [data-testid='stHorizontalBlock'] { "
+        "row-gap: 1rem; } }</style>"
+    )
     source_side, model_side = st.columns(COLUMNS, gap="large")
     with source_side:
         chosen_source = classify.source_picker()

@@ -41,9 +41,17 @@ rows = []
 for name, (model, _meta) in models.items():
     probs = classify.model_scores(name, model, test_set)
     top1, top5 = topk_accuracy(probs, labels, 1), topk_accuracy(probs, labels, 5)
-    rows.append({"Model": name, "Parameters": count_parameters(model), "Top-1 accuracy": top1,
-                 "Top-1 error": 1 - top1, "Top-5 accuracy": top5, "Top-5 error": 1 - top5,
-                 "Mistakes": int(round((1 - top1) * len(labels)))})  # fmt: skip
+    rows.append(
+        {
+            "Model": name,
+            "Parameters": count_parameters(model),
+            "Top-1 accuracy": top1,
+            "Top-1 error": 1 - top1,
+            "Top-5 accuracy": top5,
+            "Top-5 error": 1 - top5,
+            "Mistakes": int(round((1 - top1) * len(labels))),
+        }
+    )
 if rows:
     # A plain table, not st.dataframe: its cells wrap, so every column shows on a projector and a phone
     # (the data grid cut Top-5 and the mistakes off at 1280 px, and was 7 tab stops for a keyboard; QA).
@@ -51,14 +59,19 @@ if rows:
     # accuracy is 100% minus the error beside it, which the caption says. Their positions come from the frame.
     percents = dict.fromkeys(("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error"), "{:.2%}")
     frame = pd.DataFrame(rows)
-    hidden = ", ".join(f":nth-child({list(frame.columns).index(name) + 1})" for name in ("Top-1 accuracy",
-                                                                                         "Top-5 accuracy"))
+    hidden = ", ".join(
+        f":nth-child({list(frame.columns).index(name) + 1})" for name in ("Top-1 accuracy", "Top-5 accuracy")
+    )
     with st.container(key="evaluate_models"):
-        st.html(f"<style>@media (max-width: 640px) {{ .st-key-evaluate_models table :is(th, td):is({hidden}) {{ "
-                "display: none; } }</style>")
+        st.html(
+            f"<style>@media (max-width: 640px) {{ .st-key-evaluate_models table :is(th, td):is({hidden}) {{ "
+            "display: none; } }</style>"
+        )
         st.table(frame.style.format({"Parameters": "{:,}", "Mistakes": "{:,}"} | percents).hide(axis="index"))
-        st.caption("Accuracy = 100% − error: the share of test images whose true class is the top-1 guess (or "
-                   "among the top-5). Mistakes: the images the top-1 guess gets wrong.")
+        st.caption(
+            "Accuracy = 100% − error: the share of test images whose true class is the top-1 guess (or "
+            "among the top-5). Mistakes: the images the top-1 guess gets wrong."
+        )
 
 with st.columns([1, 1.4])[0]:
     picked = model_picker("Model to look at in detail", key=f"evaluate_model_{test_set}", dataset_name=test_set)
@@ -74,42 +87,63 @@ accuracy = per_class_accuracy(matrix)
 # 150% zoom) the matrix's 4-digit counts spilled out of its cells; stacked, each takes the page's width.
 matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
 with matrix_col:
-    st.markdown(f"**Confusion matrix** of the {literal(label)}: row = true {kind}, "
-                "column = the network's answer")
-    st.plotly_chart(classify.confusion_figure(matrix, names=names), key="evaluate_confusion",
-                    config={"displayModeBar": False})  # fmt: skip
+    st.markdown(f"**Confusion matrix** of the {literal(label)}: row = true {kind}, column = the network's answer")
+    st.plotly_chart(
+        classify.confusion_figure(matrix, names=names), key="evaluate_confusion", config={"displayModeBar": False}
+    )
     off = matrix - np.diag(np.diag(matrix))
     true_c, pred_c = np.unravel_index(int(off.argmax()), off.shape)
-    st.caption(f"Colours stop at the largest mistake so errors stand out. Most common mistake: "
-               f"**{class_name(true_c)} read as {class_name(pred_c)}** ({off[true_c, pred_c]} times).")  # fmt: skip
+    st.caption(
+        f"Colours stop at the largest mistake so errors stand out. Most common mistake: "
+        f"**{class_name(true_c)} read as {class_name(pred_c)}** ({off[true_c, pred_c]} times)."
+    )
 with class_col:
     st.markdown(f"**Accuracy per {kind}**")
-    st.plotly_chart(classify.per_class_figure(accuracy, names=names), key="evaluate_per_class",
-                    config={"displayModeBar": False})  # fmt: skip
+    st.plotly_chart(
+        classify.per_class_figure(accuracy, names=names), key="evaluate_per_class", config={"displayModeBar": False}
+    )
     worst = int(np.nanargmin(accuracy))
-    st.caption(f"Hardest {kind} for this model: **{class_name(worst)}** "
-               f"({accuracy[worst]:.1%} of its {int(matrix[worst].sum()):,} test images right).")  # fmt: skip
+    st.caption(
+        f"Hardest {kind} for this model: **{class_name(worst)}** "
+        f"({accuracy[worst]:.1%} of its {int(matrix[worst].sum()):,} test images right)."
+    )
 
 st.subheader("The mistakes, most confident first")
 wrong = mistakes(probs, labels)
 f1, f2, f3 = st.columns([1, 1, 2])
 choices = ["any", *range(10)]
 # Each test set has its own filters: a "Bag → Trouser" filter must not silently become "8 → 1" (QA).
-true_filter = f1.selectbox(f"True {kind}", choices, key=f"evaluate_true_{test_set}",
-                           persist_state="session", format_func=class_name)  # fmt: skip
-pred_filter = f2.selectbox("Predicted as", choices, key=f"evaluate_predicted_{test_set}", persist_state="session",
-                           format_func=class_name)  # fmt: skip
+true_filter = f1.selectbox(
+    f"True {kind}", choices, key=f"evaluate_true_{test_set}", persist_state="session", format_func=class_name
+)
+pred_filter = f2.selectbox(
+    "Predicted as", choices, key=f"evaluate_predicted_{test_set}", persist_state="session", format_func=class_name
+)
 if true_filter != "any":
     wrong = wrong[labels[wrong] == true_filter]
 if pred_filter != "any":
     wrong = wrong[predicted[wrong] == pred_filter]
 shown = wrong[:30]
-f3.caption(f"{len(wrong):,} misclassified test {thing}s match; showing {len(shown)}. Under each: **true → answer** "
-           "with the answer's probability, then the top-5 classes (the true one in bold, if it made the top-5) "
-           "and the test image's index.")  # fmt: skip
+f3.caption(
+    f"{len(wrong):,} misclassified test {thing}s match; showing {len(shown)}. Under each: **true → answer** "
+    "with the answer's probability, then the top-5 classes (the true one in bold, if it made the top-5) "
+    "and the test image's index."
+)
 if len(shown) == 0:
     st.info(f"No mistakes match these filters: pick another pair of {'digits' if names is None else 'classes'}.")
 rankings = top_k_batch(probs[shown], 5)
-st.html(cards.mistake_grid([(inside.grey_png(images[index].numpy() / 255.0, cards.MISTAKE_PX), int(labels[index]),
-                             ranking, inside.bar_label(ranking[0][1]), int(index))
-                            for index, ranking in zip(shown, rankings, strict=True)], names))  # fmt: skip
+st.html(
+    cards.mistake_grid(
+        [
+            (
+                inside.grey_png(images[index].numpy() / 255.0, cards.MISTAKE_PX),
+                int(labels[index]),
+                ranking,
+                inside.bar_label(ranking[0][1]),
+                int(index),
+            )
+            for index, ranking in zip(shown, rankings, strict=True)
+        ],
+        names,
+    )
+)

@@ -32,8 +32,11 @@ if len(models) < 2:
     st.info("Pick two different models to compare them.")
 image = torch.from_numpy(digit.image)
 keys = {name: inside.run_key(model, digit.image) for name, model in models.items()}
-target = digit.label if digit.label is not None else int(inside.run_network(keys[conv_pick[0]], conv_pick[1],
-                                                                             digit.image)[1].argmax())  # fmt: skip
+target = (
+    digit.label
+    if digit.label is not None
+    else int(inside.run_network(keys[conv_pick[0]], conv_pick[1], digit.image)[1].argmax())
+)
 
 
 @st.cache_data(max_entries=64, show_spinner="Shifting the digit 441 ways…")
@@ -60,8 +63,10 @@ def shifted_view() -> None:
         picture.image(inside.grey_png(moved, 196), width=196)
         picture.caption(f"{literal(digit.caption)}, shifted by dx={dx}, dy={dy}")
         if digit.label is None:
-            picture.caption(f"Your digit has no true label: the page follows class {target}, what the "
-                            f"{literal(conv_pick[0])} says about it unshifted.")  # fmt: skip
+            picture.caption(
+                f"Your digit has no true label: the page follows class {target}, what the "
+                f"{literal(conv_pick[0])} says about it unshifted."
+            )
         # Each chart named in markdown above it, which wraps a long name (a plotly title cuts it off); the
         # columns hang from the bottom so the two charts stay level when only one name takes two lines.
         for column, (name, grid) in zip(st.columns(2, vertical_alignment="bottom"), grids.items(), strict=False):
@@ -72,8 +77,9 @@ def shifted_view() -> None:
             else:  # no true label: the class followed is the convnet's unshifted answer
                 verdict = f":green[still {a_digit(target)}]" if top == target else f":red[no longer {a_digit(target)}]"
             verdicts.markdown(f"**{literal(name)}**: says **{top}** ({percent(probs[top])}) {verdict}")
-            chart = inside.figure_once((keys[name], "shift", dx, dy),
-                                       lambda p=probs: inside.probability_chart(p, height=240))
+            chart = inside.figure_once(
+                (keys[name], "shift", dx, dy), lambda p=probs: inside.probability_chart(p, height=240)
+            )
             column.markdown(f"**{literal(name)}**")
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
         st.markdown(f"**How sure is each network that it is {a_digit(target)}?**")
@@ -82,17 +88,21 @@ def shifted_view() -> None:
         along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
         run = (*keys.items(), target, dx, dy)  # the names too: a copy of a model has its weights, not its name
-        c1.plotly_chart(inside.figure_once((*run, "x"), lambda: shift_curves(steps, along_x, dx, "dx", target)),
-                        key="ti_curve_x")  # fmt: skip
-        c2.plotly_chart(inside.figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)),
-                        key="ti_curve_y")  # fmt: skip
+        c1.plotly_chart(
+            inside.figure_once((*run, "x"), lambda: shift_curves(steps, along_x, dx, "dx", target)), key="ti_curve_x"
+        )
+        c2.plotly_chart(
+            inside.figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)), key="ti_curve_y"
+        )
     st.subheader(f"Every shift at once: where in the frame is it still {a_digit(target)}?")
     st.caption(f"Each cell is P({target}) with the digit moved by (dx, dy); the white box is the shift above.")
     # Each figure's title is the model's name alone: "…: P(7) for every shift" took three lines for the dense
     # baseline and two for the convnet, so the two grids came out of different sizes (QA).
     for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
-        figure = inside.figure_once((keys[name], name, target, dx, dy, "grid"), lambda g=grid, n=name: shift_grid(
-            steps, g[..., target], n, (dx, dy)))  # fmt: skip
+        figure = inside.figure_once(
+            (keys[name], name, target, dx, dy, "grid"),
+            lambda g=grid, n=name: shift_grid(steps, g[..., target], n, (dx, dy)),
+        )
         column.plotly_chart(figure, key=f"ti_grid_{name}")
     conv_name, conv_model = conv_pick[0], conv_pick[1]
     layers = [n for n in ("pool1", "pool2") if hasattr(conv_model, n)]
@@ -110,9 +120,11 @@ def shifted_view() -> None:
             inside.show_layer(keys[conv_name], f"{name}", still[name], limit, per_map=False)
         with b:
             inside.show_layer(shifted_key, f"{name} shifted by ({dx}, {dy})", shifted[name], limit, per_map=False)
-        st.caption(f"{name} changed by {change:.0%} (relative L2 distance). The maps move with the digit: the same "
-                   "responses in other places, which this distance counts as change. Pooling absorbs a move only "
-                   "while a response stays inside its window.")  # fmt: skip
+        st.caption(
+            f"{name} changed by {change:.0%} (relative L2 distance). The maps move with the digit: the same "
+            "responses in other places, which this distance counts as change. Pooling absorbs a move only "
+            "while a response stays inside its window."
+        )
 
 
 shifted_view()
@@ -125,8 +137,11 @@ def accuracy_curve(key: str, _model: torch.nn.Module) -> np.ndarray:
 
 
 st.subheader("Not just this digit")
-if st.toggle("Measure accuracy against horizontal shift on 1,000 test digits (a few seconds)", key="ti_many",
-             persist_state="session"):
+if st.toggle(
+    "Measure accuracy against horizontal shift on 1,000 test digits (a few seconds)",
+    key="ti_many",
+    persist_state="session",
+):
     curves = {name: accuracy_curve(key.split(":")[0], models[name]) for name, key in keys.items()}
     figure = shift_curves(np.arange(-8, 9), curves, 0, "dx", target)
     figure.update_layout(title_text="Top-1 accuracy on 1,000 test digits against horizontal shift")

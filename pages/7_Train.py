@@ -24,17 +24,24 @@ st.caption(f"Compute device: **{compute_device_name()}**. One training runs at a
 with st.form("train_settings", border=True):
     c1, c2, c3 = st.columns(3)
     # The short name in the box (a full description was cut off in a third of the page), the layers in its help.
-    model = c1.selectbox("Model", list(MODEL_DESCRIPTIONS), format_func=lambda m: MODEL_DESCRIPTIONS[m].split(":")[0],
-                         key="train_model", persist_state="session",
-                         help="\n\n".join(f"**{d.replace(':', ':**', 1)}" for d in MODEL_DESCRIPTIONS.values()))
+    model = c1.selectbox(
+        "Model",
+        list(MODEL_DESCRIPTIONS),
+        format_func=lambda m: MODEL_DESCRIPTIONS[m].split(":")[0],
+        key="train_model",
+        persist_state="session",
+        help="\n\n".join(f"**{d.replace(':', ':**', 1)}" for d in MODEL_DESCRIPTIONS.values()),
+    )
     dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset", persist_state="session")
     optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", persist_state="session")
-    lr = c2.number_input("Learning rate", value=0.003, format="%g", step=0.0005, key="train_lr",
-                         persist_state="session")
+    lr = c2.number_input(
+        "Learning rate", value=0.003, format="%g", step=0.0005, key="train_lr", persist_state="session"
+    )
     schedule = c2.selectbox(
         "Learning-rate schedule",
         ["onecycle", "constant"],
-        key="train_schedule", persist_state="session",
+        key="train_schedule",
+        persist_state="session",
         help="OneCycle warms the rate up, then anneals it to zero: faster, better.",
     )
     epochs = c3.number_input("Epochs", value=1, step=1, key="train_epochs", persist_state="session")
@@ -43,18 +50,28 @@ with st.form("train_settings", border=True):
         "Training images (0 = all 60,000)",
         value=0,
         step=1000,
-        key="train_limit", persist_state="session",
+        key="train_limit",
+        persist_state="session",
         help="A subset trains in seconds; the full set takes about 20 s per epoch on 2 CPU cores.",
     )
-    augment = st.checkbox("Augment: shift each image by up to 2 pixels at random", key="train_augment",
-                          persist_state="session")
+    augment = st.checkbox(
+        "Augment: shift each image by up to 2 pixels at random", key="train_augment", persist_state="session"
+    )
     start = st.form_submit_button("Start training", type="primary")
 
 if start:
     with friendly_errors("Cannot start: "):
-        config = TrainConfig(model=model, dataset=dataset, epochs=int(epochs), batch_size=int(batch_size),
-                             lr=float(lr), optimizer=optimizer, schedule=schedule, augment=augment,
-                             limit=int(limit))  # fmt: skip
+        config = TrainConfig(
+            model=model,
+            dataset=dataset,
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            lr=float(lr),
+            optimizer=optimizer,
+            schedule=schedule,
+            augment=augment,
+            limit=int(limit),
+        )
         job = slot.try_start(config, owner=st.session_state.get("_session_label", ""))
         running = slot.current()
         if job is None and running is not None and running.id == st.session_state.get("train_job"):
@@ -66,9 +83,11 @@ if start:
 
 with st.expander("Load a checkpoint you saved earlier (.pt)"):
     upload = st.file_uploader(
-        "Checkpoint file", type=["pt"], key="train_checkpoint_upload",
+        "Checkpoint file",
+        type=["pt"],
+        key="train_checkpoint_upload",
         help="A file from the download button below. Only weights are read (weights_only): a file cannot run code.",
-    )  # fmt: skip
+    )
     if upload is not None:
         with friendly_errors("This checkpoint was refused: "):
             loaded, meta = load_checkpoint(upload.getvalue(), name=upload.name)
@@ -76,9 +95,11 @@ with st.expander("Load a checkpoint you saved earlier (.pt)"):
             add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {**meta, "dataset": dataset})
             shown = literal(upload.name)
             if dataset != "MNIST":
-                st.success(f"Loaded {shown} ({loaded.name}), trained on {dataset}: Evaluate and Feature maps "
-                           f"show it the {dataset} test set. Classify and Translation invariance leave it out (its "
-                           "classes are not digits).")  # fmt: skip
+                st.success(
+                    f"Loaded {shown} ({loaded.name}), trained on {dataset}: Evaluate and Feature maps "
+                    f"show it the {dataset} test set. Classify and Translation invariance leave it out (its "
+                    "classes are not digits)."
+                )
             else:
                 st.success(f"Loaded {shown} ({loaded.name}); pick it in the model menus of the other pages.")
 
@@ -129,7 +150,10 @@ elif snap.state in ("done", "stopped") and job.model is not None:
     where = "in the other pages" if cfg.dataset == "MNIST" else "on Evaluate and Feature maps"
     if c2.button(f"Use this model {where}", key="train_use"):
         add_session_model(label, job.model, {**job.meta, "dataset": cfg.dataset})
-        c2.success("Added for this browser session: pick it in the model menus. The shipped model is unchanged."
-                   if cfg.dataset == "MNIST" else  # its classes are clothes: the digit pages leave it out
-                   f"Added for this browser session: Evaluate and Feature maps show it the {cfg.dataset} test set, "
-                   "with the classes' names. Classify and Translation invariance leave it out.")  # fmt: skip
+        c2.success(
+            "Added for this browser session: pick it in the model menus. The shipped model is unchanged."
+            if cfg.dataset == "MNIST"
+            # its classes are clothes: the digit pages leave it out
+            else f"Added for this browser session: Evaluate and Feature maps show it the {cfg.dataset} test set, "
+            "with the classes' names. Classify and Translation invariance leave it out."
+        )

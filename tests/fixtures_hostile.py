@@ -86,7 +86,7 @@ def hostile_files() -> list[HostileFile]:
         HostileFile("empty.png", b"", "image/png", True, "empty"),
         HostileFile(
             "notes.png", b"hello, I am a text file renamed photo.png\n" * 20, "image/png", True, "not an image"
-        ),  # fmt: skip
+        ),
         HostileFile("truncated.png", png[: len(png) // 2], "image/png", True, "truncated|damaged"),
         HostileFile("truncated.jpg", jpeg[: len(jpeg) // 2], "image/jpeg", True, "truncated|damaged"),
         HostileFile("bomb.png", png_header_only(30_000, 30_000), "image/png", True, "30,000 x 30,000|megapixels"),
@@ -100,5 +100,5 @@ def hostile_files() -> list[HostileFile]:
             "image/gif",
             False,
             "3 frames",
-        ),  # fmt: skip
+        ),
     ]

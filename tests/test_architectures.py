@@ -156,11 +156,26 @@ def random_stack(draw):
     specs = []
     for _ in range(draw(st.integers(1, 5))):
         if draw(st.booleans()):
-            specs.append(conv(draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3)),
-                              draw(st.sampled_from([0, 1, 2, "same", "valid"])), draw(st.integers(1, 2))))  # fmt: skip
+            specs.append(
+                conv(
+                    draw(st.integers(1, 4)),
+                    draw(st.integers(1, 4)),
+                    draw(st.integers(1, 3)),
+                    draw(st.sampled_from([0, 1, 2, "same", "valid"])),
+                    draw(st.integers(1, 2)),
+                )
+            )
         else:
-            specs.append(LayerSpec(draw(st.sampled_from(["max pool", "avg pool"])), 0, draw(st.integers(1, 3)),
-                                   draw(st.integers(0, 3)), draw(st.integers(0, 1)), relu=False))  # fmt: skip
+            specs.append(
+                LayerSpec(
+                    draw(st.sampled_from(["max pool", "avg pool"])),
+                    0,
+                    draw(st.integers(1, 3)),
+                    draw(st.integers(0, 3)),
+                    draw(st.integers(0, 1)),
+                    relu=False,
+                )
+            )
     if draw(st.booleans()):
         specs += [flatten(), dense(draw(st.integers(1, 5)))]
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 24)), draw(st.integers(1, 24)))

@@ -49,8 +49,11 @@ def png(pixels: np.ndarray) -> bytes:
 
 def test_bars_are_as_long_as_the_probabilities_best_first():
     page = parse(cards.top5_bars(RANKING))
-    widths = [float(re.search(r"width:([0-9.]+)%", a["style"]).group(1)) for t, a in page.starts
-              if a.get("class") == "cnnviz-bar"]  # fmt: skip
+    widths = [
+        float(re.search(r"width:([0-9.]+)%", a["style"]).group(1))
+        for t, a in page.starts
+        if a.get("class") == "cnnviz-bar"
+    ]
     np.testing.assert_allclose(widths, [p * 100 for _, p in RANKING], atol=0.005)
     text = " ".join(page.text)
     assert [int(t) for t in page.text if t.isdigit()] == [c for c, _ in RANKING]

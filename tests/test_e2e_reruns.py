@@ -11,7 +11,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 E2E = Path(__file__).parent / "e2e"
-FLAKY_TEST = '''
+FLAKY_TEST = """
 from pathlib import Path
 
 def test_fails_the_first_time():
@@ -19,7 +19,7 @@ def test_fails_the_first_time():
     if not mark.exists():
         mark.write_text("once")
         assert 2 + 2 == 5, "a race lost on the first try"
-'''
+"""
 
 
 @pytest.fixture
@@ -37,12 +37,14 @@ def test_a_rerun_that_passes_still_reports_its_first_failure(pytester: pytest.Py
     result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider")
     assert result.ret == 0
     assert result.parseoutcomes() == {"passed": 1, "rerun": 1}
-    result.stdout.fnmatch_lines([
-        "*browser tests rerun: why the first try failed*",
-        "tests/e2e/test_flaky.py::test_fails_the_first_time (call): test_flaky.py:*: AssertionError: "
-        "a race lost on the first try",
-        "whole reports: artifacts/reruns.log",
-    ])  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*browser tests rerun: why the first try failed*",
+            "tests/e2e/test_flaky.py::test_fails_the_first_time (call): test_flaky.py:*: AssertionError: "
+            "a race lost on the first try",
+            "whole reports: artifacts/reruns.log",
+        ]
+    )
     log = (pytester.path / "artifacts" / "reruns.log").read_text(encoding="utf-8")
     assert "===== tests/e2e/test_flaky.py::test_fails_the_first_time (call, try 1)" in log
     assert "assert 2 + 2 == 5" in log  # the whole report, source line included

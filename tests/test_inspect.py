@@ -120,8 +120,13 @@ def test_pooling_the_lecture_example():
 
 
 @settings(max_examples=60, deadline=None)
-@given(h=st.integers(1, 15), w=st.integers(1, 15), kernel=st.integers(1, 4), stride=st.integers(1, 4),
-       seed=st.integers(0, 10_000))  # fmt: skip
+@given(
+    h=st.integers(1, 15),
+    w=st.integers(1, 15),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+)
 def test_pooling_windows_match_torch_max_pool(h, w, kernel, stride, seed):
     if kernel > min(h, w):
         return
@@ -144,12 +149,15 @@ def test_pooling_ties_go_to_the_first_maximum_like_torch():
     np.testing.assert_array_equal(result.winners[..., 0] * 4 + result.winners[..., 1], indices[0, 0].numpy())
 
 
-@pytest.mark.parametrize(("values", "kernel", "stride", "message"), [
-    (np.zeros((2, 4, 4)), 2, None, "one feature map"),
-    (np.zeros((4, 4)), 0, None, "pooling window must be at least 1"),
-    (np.zeros((4, 4)), 2, 0, "stride must be at least 1"),
-    (np.zeros((3, 3)), 4, None, "larger than"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("values", "kernel", "stride", "message"),
+    [
+        (np.zeros((2, 4, 4)), 2, None, "one feature map"),
+        (np.zeros((4, 4)), 0, None, "pooling window must be at least 1"),
+        (np.zeros((4, 4)), 2, 0, "stride must be at least 1"),
+        (np.zeros((3, 3)), 4, None, "larger than"),
+    ],
+)
 def test_pooling_windows_errors(values, kernel, stride, message):
     with pytest.raises(ValueError, match=message):
         net_inspect.pooling_windows(values, kernel, stride)
@@ -167,10 +175,13 @@ def test_conv_filters_are_a_copy_of_the_weights(fresh):
     assert net_inspect.conv_filters(fresh, "conv2").shape == (64, 32, 3, 3)
 
 
-@pytest.mark.parametrize(("layer", "message"), [
-    ("relu1", "relu1 is a ReLU layer: filters exist only in conv layers; choose one of: conv1, conv2, conv3"),
-    ("conv9", "no layer called 'conv9'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ("relu1", "relu1 is a ReLU layer: filters exist only in conv layers; choose one of: conv1, conv2, conv3"),
+        ("conv9", "no layer called 'conv9'"),
+    ],
+)
 def test_conv_filters_errors(fresh, layer, message):
     with pytest.raises(ValueError, match=message):
         net_inspect.conv_filters(fresh, layer)
@@ -246,12 +257,19 @@ def test_grad_cam_places_conv3_units_at_their_receptive_field_centres(fresh):
     assert net_inspect._grid_geometry(build_model("lenet"), "conv2") == (0.5, 2.0)  # pool1 unit 0 covers pixels 0 and 1
 
 
-@pytest.mark.parametrize(("model", "layer", "message"), [
-    ("dense", "fc1", "this model has none, it has no conv layers"),
-    ("convnet", "fc1", "before the flatten\\): choose one of conv1, relu1, pool1, conv2, relu2, pool2, conv3, relu3$"),
-    ("convnet", "relu4", "choose one of conv1"),
-    ("convnet", "conv7", "no layer called 'conv7'"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("model", "layer", "message"),
+    [
+        ("dense", "fc1", "this model has none, it has no conv layers"),
+        (
+            "convnet",
+            "fc1",
+            "before the flatten\\): choose one of conv1, relu1, pool1, conv2, relu2, pool2, conv3, relu3$",
+        ),
+        ("convnet", "relu4", "choose one of conv1"),
+        ("convnet", "conv7", "no layer called 'conv7'"),
+    ],
+)
 def test_grad_cam_errors(model, layer, message):
     with pytest.raises(ValueError, match=message):
         net_inspect.grad_cam(build_model(model), torch.rand(28, 28), 3, layer=layer)
@@ -279,11 +297,14 @@ def test_tile_maps_with_more_columns_than_maps():
     assert net_inspect.tile_maps(np.zeros((2, 4, 4)), columns=8, gap=0).shape == (4, 8)
 
 
-@pytest.mark.parametrize(("maps", "kwargs", "message"), [
-    (np.zeros((4, 4)), {}, "stack of maps"),
-    (np.zeros((2, 4, 4)), {"columns": 0}, "columns must be at least 1"),
-    (np.zeros((2, 4, 4)), {"gap": -1}, "gap must be at least 0"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("maps", "kwargs", "message"),
+    [
+        (np.zeros((4, 4)), {}, "stack of maps"),
+        (np.zeros((2, 4, 4)), {"columns": 0}, "columns must be at least 1"),
+        (np.zeros((2, 4, 4)), {"gap": -1}, "gap must be at least 0"),
+    ],
+)
 def test_tile_maps_errors(maps, kwargs, message):
     with pytest.raises(ValueError, match=message):
         net_inspect.tile_maps(maps, **kwargs)

@@ -40,11 +40,14 @@ def test_shift_keeps_batch_axes_and_dtype():
     assert torch.equal(shift_image(images, 0, 0), images)
 
 
-@pytest.mark.parametrize(("dx", "dy", "message"), [
-    (28, 0, "shift dx of 28 pixels moves the whole image out of its 28-pixel frame"),
-    (0, -30, "shift dy of -30 pixels"),
-    (1.5, 0, "dx must be a whole number"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("dx", "dy", "message"),
+    [
+        (28, 0, "shift dx of 28 pixels moves the whole image out of its 28-pixel frame"),
+        (0, -30, "shift dy of -30 pixels"),
+        (1.5, 0, "dx must be a whole number"),
+    ],
+)
 def test_shift_errors(dx, dy, message):
     with pytest.raises(ValueError, match=message):
         shift_image(torch.zeros(28, 28), dx, dy)
@@ -98,8 +101,10 @@ def test_accuracy_at_no_shift_is_the_plain_accuracy(model):
         accuracy_vs_shift(model, images, labels[:5], [(0, 0)])
 
 
-@pytest.mark.skipif(not (ASSETS / "mnist_dense.pt").is_file() or not (ASSETS / "mnist_convnet.pt").is_file(),
-                    reason="the shipped checkpoints are not in assets/")  # fmt: skip
+@pytest.mark.skipif(
+    not (ASSETS / "mnist_dense.pt").is_file() or not (ASSETS / "mnist_convnet.pt").is_file(),
+    reason="the shipped checkpoints are not in assets/",
+)
 def test_the_shipped_convnet_copes_with_shifts_better_than_the_dense_baseline():
     images, labels = load_mnist("test")
     images, labels = images[:1000], labels[:1000]

@@ -15,8 +15,20 @@ def test_convnet_matches_the_lecture():
     params = layer_params(model)
     assert [params[k] for k in ("conv1", "conv2", "conv3", "fc1", "fc2")] == [320, 18_496, 36_928, 36_928, 650]
     assert count_parameters(model) == 93_322
-    assert list(params) == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3",
-                            "flatten", "fc1", "relu4", "fc2"]  # fmt: skip
+    assert list(params) == [
+        "conv1",
+        "relu1",
+        "pool1",
+        "conv2",
+        "relu2",
+        "pool2",
+        "conv3",
+        "relu3",
+        "flatten",
+        "fc1",
+        "relu4",
+        "fc2",
+    ]
     assert model.fc1.in_features == 576
 
 

@@ -209,8 +209,15 @@ def test_lecture_table_rows():
     at = _fresh()
     table = at.dataframe[0].value
     assert list(table["Output shape (H, W, C)"]) == [
-        "(26, 26, 32)", "(13, 13, 32)", "(11, 11, 64)", "(5, 5, 64)", "(3, 3, 64)", "(576)", "(64)", "(10)",
-    ]  # fmt: skip
+        "(26, 26, 32)",
+        "(13, 13, 32)",
+        "(11, 11, 64)",
+        "(5, 5, 64)",
+        "(3, 3, 64)",
+        "(576)",
+        "(64)",
+        "(10)",
+    ]
     assert list(table["Param #"]) == ["320", "0", "18,496", "0", "36,928", "0", "36,928", "650"]
     assert list(table["Receptive field"])[:5] == ["3 x 3", "4 x 4", "8 x 8", "10 x 10", "18 x 18"]
 
@@ -219,8 +226,9 @@ def test_builder_marks_first_invalid_layer():
     at = _fresh()
     at.selectbox(key="ar_build_start").set_value("Too deep for 28x28 (goes invalid)").run()
     assert not at.exception
-    assert any("Row 7 (conv) goes invalid" in e.value and "larger than the padded input (1 px)" in e.value
-               for e in at.error)  # fmt: skip
+    assert any(
+        "Row 7 (conv) goes invalid" in e.value and "larger than the padded input (1 px)" in e.value for e in at.error
+    )
 
 
 def test_a_first_row_that_is_already_invalid_shows_no_empty_table():

@@ -23,8 +23,9 @@ def png(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
 
 def digit_photo(digit: int = 3) -> bytes:
     image = Image.new("RGB", (400, 300), (235, 232, 220))  # off-white paper
-    ImageDraw.Draw(image).text((200, 150), str(digit), fill=(30, 30, 40), anchor="mm",
-                               font=ImageFont.load_default(size=200))  # fmt: skip
+    ImageDraw.Draw(image).text(
+        (200, 150), str(digit), fill=(30, 30, 40), anchor="mm", font=ImageFont.load_default(size=200)
+    )
     return png(image, "JPEG", quality=85)
 
 
@@ -167,7 +168,9 @@ def test_models_trained_on_fashion_mnist_are_left_out_of_the_digit_pages():
     at.radio(key="classify_source").set_value("MNIST test digit").run()
     assert not at.exception
     assert at.selectbox(key="classify_model").options == [
-        "Shipped convnet", "Shipped dense baseline", "Your dense net (MNIST)"
+        "Shipped convnet",
+        "Shipped dense baseline",
+        "Your dense net (MNIST)",
     ]
     assert "Your dense net (MNIST)" in texts(at) and "Fashion" not in texts(at)
     assert "Your own model appears here" not in texts(at)  # it has: no need to say how

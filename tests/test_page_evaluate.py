@@ -85,8 +85,10 @@ def test_a_fashion_mnist_model_is_tested_on_fashion_mnist_with_the_classes_names
     at.radio(key="evaluate_dataset").set_value("MNIST").run()
     assert at.selectbox(key="evaluate_true_MNIST").value == at.selectbox(key="evaluate_predicted_MNIST").value == "any"
     at.radio(key="evaluate_dataset").set_value("Fashion-MNIST").run()
-    assert (at.selectbox(key="evaluate_true_Fashion-MNIST").value, at.selectbox(key="evaluate_predicted_Fashion-MNIST")
-            .value) == (8, 1)  # fmt: skip
+    assert (
+        at.selectbox(key="evaluate_true_Fashion-MNIST").value,
+        at.selectbox(key="evaluate_predicted_Fashion-MNIST").value,
+    ) == (8, 1)
 
 
 def test_every_mistake_card_reads_true_answer_then_probability_then_top5_in_rank_order():

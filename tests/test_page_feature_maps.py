@@ -24,9 +24,15 @@ def app() -> AppTest:
 def test_first_launch_shows_every_layer_and_the_prediction(app):
     assert not app.exception and not app.error
     text = page_text(app)
-    for heading in ("**conv1** · 32 maps of 26×26", "**pool1** · 32 maps of 13×13", "**conv2** · 64 maps of 11×11",
-                    "**pool2** · 64 maps of 5×5", "**conv3** · 64 maps of 3×3", "**conv1 filters** · 32 filters of 3×3",
-                    "Prediction: 7"):
+    for heading in (
+        "**conv1** · 32 maps of 26×26",
+        "**pool1** · 32 maps of 13×13",
+        "**conv2** · 64 maps of 11×11",
+        "**pool2** · 64 maps of 5×5",
+        "**conv3** · 64 maps of 3×3",
+        "**conv1 filters** · 32 filters of 3×3",
+        "Prediction: 7",
+    ):
         assert heading in text
     assert "Max pooling, window by window" in text
 
@@ -61,8 +67,11 @@ def test_grad_cam_pooling_and_zoom_widgets(app):
     app.selectbox(key="fm_pool_layer").set_value("relu2 → pool2").run()
     assert not app.exception and not app.error
     assert "**conv2 filter" in page_text(app)
-    assert any("the last row (row 10, counting from 0) and the last column (column 10, counting from 0) lie in no "
-               "window" in c.value for c in app.caption)  # relu2 is 11x11
+    assert any(
+        "the last row (row 10, counting from 0) and the last column (column 10, counting from 0) lie in no "
+        "window" in c.value
+        for c in app.caption
+    )  # relu2 is 11x11
 
 
 def test_the_dense_baseline_has_no_feature_maps_and_says_so(app):
@@ -160,8 +169,9 @@ def test_the_rows_said_to_be_dropped_by_pooling_are_the_ones_torch_ignores(size,
 
 
 # Under CI=true a missing Fashion-MNIST is a failure (make test installs it), never a skip.
-FASHION = pytest.mark.skipif(not data.FASHION_DIR.is_dir() and os.environ.get("CI") != "true",
-                             reason="apt-get install dataset-fashion-mnist")
+FASHION = pytest.mark.skipif(
+    not data.FASHION_DIR.is_dir() and os.environ.get("CI") != "true", reason="apt-get install dataset-fashion-mnist"
+)
 
 
 @FASHION
@@ -219,8 +229,9 @@ def test_a_missing_fashion_test_set_is_explained_on_both_pages(tmp_path, monkeyp
     try:
         for page, key in ((PAGE, "fm_dataset"), (str(Path(PAGE).with_name("5_Evaluate.py")), "evaluate_dataset")):
             at = AppTest.from_file(page, default_timeout=120)
-            at.session_state[SESSION_MODELS_KEY] = {"Shoes (Fashion-MNIST)": (build_model("dense").eval(),
-                                                                              {"dataset": "Fashion-MNIST"})}
+            at.session_state[SESSION_MODELS_KEY] = {
+                "Shoes (Fashion-MNIST)": (build_model("dense").eval(), {"dataset": "Fashion-MNIST"})
+            }
             at.run()
             at.radio(key=key).set_value("Fashion-MNIST").run()
             assert not at.exception

@@ -82,7 +82,7 @@ def test_custom_kernel_shows_the_grid_editor():
         ({"kernels_kind": "Custom", "kernels_custom_cols": 16}, "1 to 15 rows"),
         ({"kernels_kind": "Box", "kernels_box_size": 29, "kernels_padding": "valid"}, "does not fit"),
     ],
-)  # fmt: skip
+)
 def test_invalid_settings_are_explained_not_raised(state, words):
     app = run_page(**state)
     assert words in errors(app)
@@ -92,8 +92,13 @@ def test_invalid_settings_are_explained_not_raised(state, words):
 def test_signed_colours_on_a_colour_output_fall_back_to_magnitudes_and_keep_the_pictures():
     """Blue-white-red needs one channel. The error it raised took the input, the kernel and the output off the
     page (browser QA); now the output is drawn as |x| per channel and a warning says why and what to change."""
-    app = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="astronaut",
-                   kernels_preset="Vertical edge (lecture)", kernels_view="signed")  # fmt: skip
+    app = run_page(
+        kernels_colour="Colour (per channel)",
+        kernels_source="Sample photo",
+        kernels_photo="astronaut",
+        kernels_preset="Vertical edge (lecture)",
+        kernels_view="signed",
+    )
     assert_clean(app)
     assert "Signed colours need one channel: shown as |x| in each colour" in app.warning[0].value
     charts = {c.proto.id.split("-")[-1] for c in app.get("plotly_chart")}
@@ -195,9 +200,15 @@ def test_a_click_moves_the_inspector_and_a_repeated_click_does_not_override_typi
     assert "Output pixel (row 3, column 4)" in " ".join(m.value for m in app.markdown)
 
 
-@pytest.mark.parametrize("click", [{"x": "left", "y": 3, "width": 280, "height": 280, "unix_time": 2},
-                                   {"x": float("nan"), "y": 3, "width": 280, "height": 280, "unix_time": 3},
-                                   {"y": 3, "unix_time": 4}, "not a click"])  # fmt: skip
+@pytest.mark.parametrize(
+    "click",
+    [
+        {"x": "left", "y": 3, "width": 280, "height": 280, "unix_time": 2},
+        {"x": float("nan"), "y": 3, "width": 280, "height": 280, "unix_time": 3},
+        {"y": 3, "unix_time": 4},
+        "not a click",
+    ],
+)
 def test_a_malformed_click_leaves_the_inspected_pixel_alone(click):
     app = run_page()
     app.session_state["kernels_inspect_click"] = click
@@ -220,8 +231,12 @@ def test_an_asymmetric_kernel_is_said_to_be_turned_round_by_convolution(state, s
 def test_automatic_view_says_what_it_chose():
     """A signed colour output cannot be blue-white-red per channel; "Automatic" then shows |x| and now says so
     (it did silently). A greyscale photo processed "in colour" is said to have one channel."""
-    colour = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="astronaut",
-                      kernels_preset="Vertical edge (lecture)")  # fmt: skip
+    colour = run_page(
+        kernels_colour="Colour (per channel)",
+        kernels_source="Sample photo",
+        kernels_photo="astronaut",
+        kernels_preset="Vertical edge (lecture)",
+    )
     assert_clean(colour)
     assert any("shown as: Absolute value |x|" in c.value for c in colour.caption)
     grey = run_page(kernels_preset="Vertical edge (lecture)")

@@ -121,12 +121,18 @@ def test_the_curves_have_one_legend_entry_per_colour():
     epochs = [{"step": 3, "test_loss": 0.4, "test_top1": 0.9}]
     loss, accuracy = curves_figures(Snapshot("done", 3, 3, steps, epochs))
     for figure, train, test in ((loss, [1.0, 0.5, 1 / 3], 0.4), (accuracy, [0.5] * 3, 0.9)):
-        assert [(trace.line.color, list(trace.y)) for trace in figure.data] == [(TRAIN_COLOUR, train),
-                                                                               (TEST_COLOUR, [test])]
+        assert [(trace.line.color, list(trace.y)) for trace in figure.data] == [
+            (TRAIN_COLOUR, train),
+            (TEST_COLOUR, [test]),
+        ]
         assert figure.layout.showlegend is False
         # The last point of both curves lies on the right edge of the x range: drawn whole, not cut in half.
         assert figure.layout.xaxis.range[1] == 3 and all(trace.cliponaxis is False for trace in figure.data)
     assert accuracy.layout.yaxis.tickformat == ".0%" and loss.layout.yaxis.tickformat is None
     test_name = "10,000 test images (each epoch, and at a stop)"
-    assert LEGEND.index(TRAIN_COLOUR) < LEGEND.index("training batches") < LEGEND.index(TEST_COLOUR) \
+    assert (
+        LEGEND.index(TRAIN_COLOUR)
+        < LEGEND.index("training batches")
+        < LEGEND.index(TEST_COLOUR)
         < LEGEND.index(test_name)
+    )

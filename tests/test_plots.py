@@ -74,7 +74,16 @@ def test_compact_labels_are_short_close_and_never_a_false_zero(value):
 
 def test_compact_labels_of_the_lectures_kernels():
     assert [compact(v) for v in (0.00297, 0.0133, 0.0983, 0.162, 1 / 9, -1, 5, 255, 113.4)] == [
-        "0.003", "0.013", "0.098", "0.162", "0.111", "-1", "5", "255", "113.4"]  # fmt: skip
+        "0.003",
+        "0.013",
+        "0.098",
+        "0.162",
+        "0.111",
+        "-1",
+        "5",
+        "255",
+        "113.4",
+    ]
     assert compact(1.97e-5) == "2e-05" and compact(-0.0) == "0" and compact(123456.7) == "123457"
     assert compact(-0.125) == "-0.125" and compact(-0.0039) == "-0.004"
 
@@ -101,5 +110,12 @@ def test_a_picture_has_a_thin_frame_round_its_plot_area():
     """A white part of a picture melted into the white page (a half-white 5 x 5 upload looked like a black bar)."""
     frame = image_figure(np.full((5, 5), 255, np.uint8), "Input · 5 x 5").layout.shapes[0]
     assert (frame.type, frame.xref, frame.yref, frame.x0, frame.y0, frame.x1, frame.y1) == (
-        "rect", "paper", "paper", 0, 0, 1, 1)  # fmt: skip
+        "rect",
+        "paper",
+        "paper",
+        0,
+        0,
+        1,
+        1,
+    )
     assert frame.line.color == "#d1d5db" and frame.line.width == 1

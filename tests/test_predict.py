@@ -110,12 +110,14 @@ def test_metric_errors():
 
 
 def test_metrics_on_a_hand_made_example():
-    probs = np.array([
-        [0.7, 0.2, 0.1],  # true 0: right
-        [0.5, 0.3, 0.2],  # true 1: wrong (second)
-        [0.1, 0.6, 0.3],  # true 2: wrong (second)
-        [0.2, 0.3, 0.5],  # true 2: right
-    ])  # fmt: skip
+    probs = np.array(
+        [
+            [0.7, 0.2, 0.1],  # true 0: right
+            [0.5, 0.3, 0.2],  # true 1: wrong (second)
+            [0.1, 0.6, 0.3],  # true 2: wrong (second)
+            [0.2, 0.3, 0.5],  # true 2: right
+        ]
+    )
     labels = np.array([0, 1, 2, 2])
     assert topk_accuracy(probs, labels, 1) == 0.5
     assert topk_accuracy(probs, labels, 2) == 1.0

@@ -82,7 +82,6 @@ def test_a_table_comes_back_as_it_was_last_edited():
     assert [m.value for m in at.markdown] == ["sum=43"]
 
 
-
 def test_an_uploaded_image_is_still_there_after_another_page():
     from fixtures_hostile import gradient_png
 

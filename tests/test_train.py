@@ -46,8 +46,16 @@ def test_curve_points_are_means_of_their_own_batches_and_add_up_to_the_epoch(sma
     """Each reported point averages the batches since the previous one (no reset jump at a new epoch):
     weighted by their batches, an epoch's points give exactly the epoch's own mean."""
     reports = []
-    history = train(build_model("dense"), small_data[0], epochs=2, batch_size=50, lr=1e-3, seed=0,
-                     on_step=lambda s, t, m: reports.append((s, m)), report_every=7)  # fmt: skip
+    history = train(
+        build_model("dense"),
+        small_data[0],
+        epochs=2,
+        batch_size=50,
+        lr=1e-3,
+        seed=0,
+        on_step=lambda s, t, m: reports.append((s, m)),
+        report_every=7,
+    )
     points = [(s, m) for s, m in reports if "seconds" not in m]
     assert [s for s, _ in points] == [7, 14, 21, 28, 35, 40, 42, 49, 56, 63, 70, 77, 80]
     assert [(p["step"], p["loss"]) for p in history.steps] == [(s, m["loss"]) for s, m in points]
@@ -77,10 +85,20 @@ def test_a_diverging_run_stops_with_the_reason(small_data):
     """SGD at learning rate 10 blows the convnet's weights up within a few steps: ``train`` stops at the first
     report whose loss is not a number, says why, and the curve holds only finite points."""
     reports = []
-    with pytest.raises(Diverged, match=r"loss became (not a number \(NaN\)|infinite) by step \d+.*learning rate "
-                                       r"of 10 is too large for sgd.*e\.g\. 1\)"):  # fmt: skip
-        train(build_model("convnet"), small_data[0], epochs=2, lr=10, optimizer="sgd", report_every=2,
-              on_step=lambda step, total, metrics: reports.append(metrics["loss"]))  # fmt: skip
+    with pytest.raises(
+        Diverged,
+        match=r"loss became (not a number \(NaN\)|infinite) by step \d+.*learning rate "
+        r"of 10 is too large for sgd.*e\.g\. 1\)",
+    ):
+        train(
+            build_model("convnet"),
+            small_data[0],
+            epochs=2,
+            lr=10,
+            optimizer="sgd",
+            report_every=2,
+            on_step=lambda step, total, metrics: reports.append(metrics["loss"]),
+        )
     assert all(torch.isfinite(torch.tensor(reports)))
     assert len(reports) < 16  # 16 steps in an epoch of 2000 images: it stopped in the first epoch
 
@@ -159,10 +177,14 @@ def test_device_selection():
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"epochs": 0}, "epochs must be at least 1"), ({"batch_size": 0}, "batch size"),
-     ({"lr": 0.0}, "learning rate"), ({"optimizer": "adagrad"}, "optimizer must be one of"),
-     ({"schedule": "cosine"}, "schedule")],
-)  # fmt: skip
+    [
+        ({"epochs": 0}, "epochs must be at least 1"),
+        ({"batch_size": 0}, "batch size"),
+        ({"lr": 0.0}, "learning rate"),
+        ({"optimizer": "adagrad"}, "optimizer must be one of"),
+        ({"schedule": "cosine"}, "schedule"),
+    ],
+)
 def test_bad_settings_raise_clear_errors(small_data, kwargs, message):
     with pytest.raises(ValueError, match=message):
         train(build_model("dense"), small_data[0], **kwargs)

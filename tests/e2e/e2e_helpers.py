@@ -15,9 +15,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
 
@@ -27,8 +32,11 @@ def app_pages() -> list[tuple[str, str]]:
     Read from the source, not imported: importing app.py runs the app.
     """
     source = (ROOT / "app.py").read_text(encoding="utf-8")
-    pages = next(node.value for node in ast.parse(source).body
-                 if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES")  # fmt: skip
+    pages = next(
+        node.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES"
+    )
     return [(url, title) for _, url, _, title, _ in ast.literal_eval(pages)]
 
 

@@ -15,7 +15,7 @@ from e2e_helpers import (
     upload,
     visit,
     wait_idle,
-)  # fmt: skip
+)
 from fixtures_hostile import digit_photo
 from PIL import Image
 
@@ -73,18 +73,23 @@ def test_nothing_spins_while_a_photo_uploads(page):
     choose_source(page, "Upload a photo")
     network = page.context.new_cdp_session(page)
     network.send("Network.enable")
-    network.send("Network.emulateNetworkConditions",
-                 {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1500})  # fmt: skip
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 1500},
+    )
     data, label = digit_photo(2)  # about 6 kB: four seconds in flight
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
-        {"name": "slow_digit.png", "mimeType": "image/png", "buffer": data})
+        {"name": "slow_digit.png", "mimeType": "image/png", "buffer": data}
+    )
     name = page.locator('[data-testid="stFileChipName"]')
     name.wait_for()
     assert page.locator('[data-testid="stFileChipIconSpinner"]').count() == 1  # still uploading
     assert name.evaluate(CHIP_NOTE_JS) == '" · uploading…"'
     assert page.evaluate(RUNNING_LOOPS_JS) == []
-    network.send("Network.emulateNetworkConditions",
-                 {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})  # fmt: skip
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     wait_idle(page)
     assert prediction(page) == label
     assert name.evaluate(CHIP_NOTE_JS) == "none"  # uploaded: the note has gone with the spinner
@@ -135,8 +140,7 @@ def test_a_slow_answer_says_working_on_it_and_nothing_dims(page):
     box = '[data-testid="stElementContainer"]'
     assert page.evaluate(MARK_JS, ["running", "true", box]) == "1"  # dims here, but not at once:
     assert page.locator(box).first.evaluate("(e) => getComputedStyle(e).transition") == "opacity 0s linear 0.5s"
-    page.wait_for_function(f"() => getComputedStyle(document.querySelector('{box}')).opacity === '0.33'",
-                           timeout=2000)  # fmt: skip
+    page.wait_for_function(f"() => getComputedStyle(document.querySelector('{box}')).opacity === '0.33'", timeout=2000)
 
 
 def card(page) -> tuple[int, str]:
@@ -152,8 +156,11 @@ def test_the_model_picker_and_an_upload_rerun_the_right_parts(page):
     answers checked against ``top_k`` with each model."""
     models = {name: load_checkpoint(path)[0] for name, path in SHIPPED.items()}
     photos = [digit_photo(index)[0] for index in (20, 149)]
-    answers = {(name, i): top_k(model, to_mnist(load_image(photo)), k=1)[0][0]
-               for name, model in models.items() for i, photo in enumerate(photos)}  # fmt: skip
+    answers = {
+        (name, i): top_k(model, to_mnist(load_image(photo)), k=1)[0][0]
+        for name, model in models.items()
+        for i, photo in enumerate(photos)
+    }
     assert all(answers["Shipped convnet", i] != answers["Shipped dense baseline", i] for i in (0, 1))
     open_page(page, "Classify")
     choose_source(page, "Upload a photo")
@@ -189,12 +196,15 @@ def test_draw_a_one_and_a_seven(page):
 def canvas_ink(page) -> float:
     """The share of the drawing's pixels that differ from its top-left pixel (the paper), on the canvas
     layer with the most ink (the component stacks a background, a drawing and a pointer layer)."""
-    return max(canvas.evaluate("""(canvas) => {
+    return max(
+        canvas.evaluate("""(canvas) => {
         const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
         let ink = 0;
         for (let i = 0; i < data.length; i += 4) ink += data[i] !== data[0] ? 1 : 0;
         return ink / (data.length / 4);
-    }""") for canvas in page.locator("canvas").all())
+    }""")
+        for canvas in page.locator("canvas").all()
+    )
 
 
 def test_a_drawing_outlives_a_visit_to_another_page(page):
@@ -261,9 +271,13 @@ def test_take_a_photo_of_a_digit_with_the_camera(browser, app_url, tmp_path):
     y4m_video(frame, video)
     camera = browser.browser_type.launch(
         executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-              f"--use-file-for-fake-video-capture={video}"],
-    )  # fmt: skip
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
     try:
         context = camera.new_context(viewport={"width": 1440, "height": 1000}, permissions=["camera"])
         context.set_default_timeout(60_000)

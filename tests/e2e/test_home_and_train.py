@@ -16,7 +16,8 @@ def test_home_lists_pages_and_model(page):
     # Every card of a row is as tall as the row: Classify's shorter blurb left a shorter card (QA).
     cards = page.locator(".st-key-home_cards [data-testid='stPageLink']").evaluate_all(
         "links => links.map(l => { const b = l.closest('[data-testid=stLayoutWrapper]').firstElementChild"
-        ".getBoundingClientRect(); return [Math.round(b.top), Math.round(b.height)]; })")
+        ".getBoundingClientRect(); return [Math.round(b.top), Math.round(b.height)]; })"
+    )
     rows = {}
     for top, height in cards:
         rows.setdefault(top, set()).add(height)

@@ -55,9 +55,11 @@ def test_thirty_students_server_side(app_url):
         students = [WireStudent(f"{app_url}/Classify") for _ in range(30)]
         try:
             await asyncio.gather(*(student.open() for student in students))
-            await asyncio.gather(*(  # each waits for its own label: a mixed-up answer would time out
-                student.classify(f"s{i}.png", *photos[i % len(photos)]) for i, student in enumerate(students)
-            ))  # fmt: skip
+            await asyncio.gather(
+                *(  # each waits for its own label: a mixed-up answer would time out
+                    student.classify(f"s{i}.png", *photos[i % len(photos)]) for i, student in enumerate(students)
+                )
+            )
             return [error for student in students for error in student.session.exceptions]
         finally:
             await asyncio.gather(*(student.close() for student in students))

@@ -139,8 +139,9 @@ FITTED_PICTURES_JS = f"""() => [...document.querySelectorAll('{FITTED}')].map(pl
 }})"""
 
 
-@pytest.mark.parametrize(("path", "charts", "rerun"), [("Kernels", 9, "Show the Sobel edge magnitude"),
-                                                        ("Feature_maps", 8, None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "charts", "rerun"), [("Kernels", 9, "Show the Sobel edge magnitude"), ("Feature_maps", 8, None)]
+)
 def test_pictures_fill_their_figures_at_1024_px(browser, app_url, path, charts, rerun):
     """Side-by-side pictures at 1024 x 768 fill their figure: no white band under them (a fixed-height figure
     left ~110 px under a picture in a narrow column) and they are as wide as the column. After a rerun
@@ -183,11 +184,14 @@ CONTRAST_JS = """(selector) => [...document.querySelectorAll(selector)].slice(0,
 })"""
 
 
-@pytest.mark.parametrize(("path", "selector"), [
-    ("Kernels", '[data-testid="stCaptionContainer"]'),
-    ("Kernels", ".stPlotlyChart .annotation-text"),
-    ("Evaluate", ".stPlotlyChart .xtick text"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "selector"),
+    [
+        ("Kernels", '[data-testid="stCaptionContainer"]'),
+        ("Kernels", ".stPlotlyChart .annotation-text"),
+        ("Evaluate", ".stPlotlyChart .xtick text"),
+    ],
+)
 def test_captions_and_chart_labels_are_readable_from_the_back_of_the_hall(page, path, selector):
     """Captions hold much of the teaching, but Streamlit draws them at 60% opacity (3.9:1 on white) and plotly
     its labels in light grey (3.7:1): WCAG AA asks at least 4.5:1 (QA)."""
@@ -195,8 +199,11 @@ def test_captions_and_chart_labels_are_readable_from_the_back_of_the_hall(page, 
     page.locator(selector).first.wait_for()
     # Measured at a moment when nothing is being recomputed: a rerun that outlasts half a second dims what it
     # recomputes (data-stale), which a late rerun (a component reporting its first value) could otherwise show.
-    ratios = page.wait_for_function(f"""(selector) => document.querySelector('[data-stale="true"]') ? null
-        : ({CONTRAST_JS})(selector)""", arg=selector).json_value()
+    ratios = page.wait_for_function(
+        f"""(selector) => document.querySelector('[data-stale="true"]') ? null
+        : ({CONTRAST_JS})(selector)""",
+        arg=selector,
+    ).json_value()
     assert ratios and min(ratios) >= 4.5, ratios
 
 
@@ -210,11 +217,14 @@ OVERLAPS_JS = """(selector) => {
 }"""
 
 
-@pytest.mark.parametrize(("path", "selector"), [
-    ("Feature_maps", '[class*="fm_zoom_"][class*="__box"] svg.main-svg:first-of-type'),  # the drawing, not its clip
-    ("Kernels", '[class*="kernels_"][class*="__box"] svg.main-svg:first-of-type'),
-    ("", '[data-testid="stPageLink"] p'),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("path", "selector"),
+    [
+        ("Feature_maps", '[class*="fm_zoom_"][class*="__box"] svg.main-svg:first-of-type'),  # the drawing, not its clip
+        ("Kernels", '[class*="kernels_"][class*="__box"] svg.main-svg:first-of-type'),
+        ("", '[data-testid="stPageLink"] p'),
+    ],
+)
 def test_a_projector_at_150_percent_zoom_cuts_nothing_off(browser, app_url, path, selector):
     """1280 x 720 at 150% browser zoom is 853 px with the sidebar open: four 150 px figures in 120 px columns
     covered each other and ran off the screen, and the Home cards cut "Conv arithmetic" to "Conv arithmeti"
@@ -229,8 +239,9 @@ def test_a_projector_at_150_percent_zoom_cuts_nothing_off(browser, app_url, path
         seen = projector.evaluate(OVERLAPS_JS, selector)
         assert seen["right"] <= seen["width"] and not seen["clash"], seen
         if not path:  # every card title whole
-            cut = projector.locator(selector).evaluate_all("ps => ps.filter(p => p.scrollWidth > p.clientWidth + 1)"
-                                                           ".map(p => p.textContent)")  # fmt: skip
+            cut = projector.locator(selector).evaluate_all(
+                "ps => ps.filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent)"
+            )
             assert not cut, cut
         screenshot(projector, f"{path.lower() or 'home'}_150_percent")
     finally:
@@ -444,11 +455,15 @@ COUNTS_FIT_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("screen", [
-    {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
-    {"viewport": {"width": 1024, "height": 768}},
-    {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5},  # 1280 x 720 at 150% zoom
-], ids=["phone", "projector", "projector_150_percent"])  # fmt: skip
+@pytest.mark.parametrize(
+    "screen",
+    [
+        {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+        {"viewport": {"width": 1024, "height": 768}},
+        {"viewport": {"width": 853, "height": 480}, "device_scale_factor": 1.5},  # 1280 x 720 at 150% zoom
+    ],
+    ids=["phone", "projector", "projector_150_percent"],
+)
 def test_evaluate_confusion_counts_fit_their_cells(browser, app_url, screen):
     """Every count of the confusion matrix fits its cell. On a 390 px phone, with the colour bar beside the
     matrix, the cells were ~21 px wide and the diagonal's 4-digit counts (1128, 1024…) ran into their

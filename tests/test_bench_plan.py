@@ -48,3 +48,11 @@ def test_rerunning_one_script_replaces_its_section_and_adds_no_blank_lines():
     assert once == expected
     again = "\n\n".join(run_all.merge_sections("# r\n\nGenerated.\n\n" + once + "\n", fresh))
     assert again == once
+
+
+def test_a_full_run_keeps_the_sections_measured_by_hand_and_drops_the_old_script_sections():
+    previous = (
+        "# r\n\nGenerated.\n\nMachine A\n\n### Filters\n\nold filters\n\n"
+        "### Measured by hand: the CPU split\n\n| a | b |\n\n### Page script times\n\nold pages\n"
+    )
+    assert run_all.by_hand_sections(previous) == ["### Measured by hand: the CPU split\n\n| a | b |"]

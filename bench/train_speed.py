@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from cnnviz.data import load_mnist  # noqa: E402
+from cnnviz.devices import select_device  # noqa: E402
 from cnnviz.models import build_model  # noqa: E402
-from cnnviz.train import select_device, train  # noqa: E402
+from cnnviz.train import train  # noqa: E402
 
 BATCH = 128
 

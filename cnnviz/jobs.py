@@ -2,10 +2,10 @@
 
 A Streamlit script is rerun (and interrupted) whenever its user clicks something, so a long training
 loop inside the script would die at the first click. Instead the page starts a ``TrainingJob`` in
-a thread and redraws from ``job.snapshot()``; Stop sets a flag that ``train(should_stop=...)``
-polls, so the run ends cleanly between two steps and keeps what it learnt. ``TrainingSlot`` allows
-one job at a time on the server: two students training at once on a 2-core machine would make both
-(and everyone else's pages) crawl.
+a thread and redraws from ``job.snapshot()``. The job calls ``run_training``, the CLI's set-up too;
+Stop sets a flag that its ``should_stop`` polls, so the run ends cleanly between two steps and keeps
+what it learnt. ``TrainingSlot`` allows one job at a time on the server: two students training at
+once on a 2-core machine would make both (and everyone else's pages) crawl.
 """
 
 from __future__ import annotations
@@ -13,50 +13,12 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 
-from cnnviz.data import DATASETS, load_dataset
-from cnnviz.models import MODEL_BUILDERS, build_model
-from cnnviz.train import OPTIMIZERS, SCHEDULES, Diverged, History, select_device, train
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything a training run needs; the CLI flags and the Train page's widgets map onto it."""
-
-    model: str = "convnet"
-    dataset: str = "MNIST"
-    epochs: int = 1
-    batch_size: int = 128
-    lr: float = 0.003
-    optimizer: str = "adam"
-    schedule: str = "onecycle"
-    augment: bool = False
-    limit: int = 0  # train on the first N images (0 = all)
-    seed: int = 0
-    device: str = "auto"
-
-    def check(self) -> None:
-        """Raises ValueError with a sentence when a setting is out of range."""
-        if self.model not in MODEL_BUILDERS:
-            raise ValueError(f"unknown model {self.model!r}")
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}")
-        if not 1 <= self.epochs <= 50:
-            raise ValueError(f"epochs must be between 1 and 50, got {self.epochs}")
-        if not 1 <= self.batch_size <= 4096:
-            raise ValueError(f"batch size must be between 1 and 4096, got {self.batch_size}")
-        if not 0 < self.lr <= 10:
-            raise ValueError(f"learning rate must be above 0 and at most 10, got {self.lr}")
-        if self.limit < 0:
-            raise ValueError(f"the number of training images cannot be negative, got {self.limit}")
-        select_device(self.device)
+from cnnviz.train import Diverged, run_training
+from cnnviz.train_config import TrainConfig
 
 
 @dataclass
@@ -133,6 +95,8 @@ class TrainingJob:
     def _on_step(self, step: int, total: int, metrics: dict) -> None:
         with self._lock:
             self._step, self._total = step, total
+            if step == 0:  # set up, before the first batch: only the progress bar's length is news
+                return
             if "test_top1" in metrics or "seconds" in metrics:
                 self._epochs.append(dict(metrics, step=step))
                 self._images_per_s = metrics.get("images_per_s", self._images_per_s)
@@ -140,48 +104,10 @@ class TrainingJob:
                 self._steps.append(dict(metrics, step=step))
 
     def _run(self) -> None:
-        cfg = self.config
         try:
-            images, labels = load_dataset(cfg.dataset, "train")
-            if cfg.limit:
-                images, labels = images[: cfg.limit], labels[: cfg.limit]
-            test = load_dataset(cfg.dataset, "test")
-            torch.manual_seed(cfg.seed)  # the initial weights too, not only the batch order
-            model = build_model(cfg.model)
-            device = select_device(cfg.device)
-            total = cfg.epochs * -(-len(images) // cfg.batch_size)
-            with self._lock:
-                self._total = total
-            history: History = train(
-                model,
-                (images, labels),
-                epochs=cfg.epochs,
-                batch_size=cfg.batch_size,
-                lr=cfg.lr,
-                optimizer=cfg.optimizer,
-                schedule=cfg.schedule,
-                augment=cfg.augment,
-                device=device,
-                seed=cfg.seed,
-                on_step=self._on_step,
-                should_stop=self._stop.is_set,
-                eval_data=test,
-                report_every=max(1, min(10, total // 100)),  # about 100 points per curve, more for short runs
-            )
-            model.cpu().eval()
-            last = history.epochs[-1] if history.epochs else {}
-            epochs_done = round(sum(e["images"] for e in history.epochs) / len(images), 2)  # 0.62 when stopped early
-            self.meta = {
-                **asdict(cfg),
-                "architecture": cfg.model,
-                "epochs_done": epochs_done,
-                "test_top1": last.get("test_top1"),
-                "test_top5": last.get("test_top5"),
-                "torch_version": torch.__version__,
-                "device": history.device,
-                "seconds": round(history.seconds, 1),
-            }
-            self.model = model
+            model, meta, history = run_training(self.config, self._on_step, self._stop.is_set)
+            self.meta = meta
+            self.model = model.cpu().eval()  # the pages serve it on the CPU, next to the shipped models
             with self._lock:
                 self._device = history.device
                 self._state = "stopped" if history.stopped else "done"

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz.devices import select_device, to_float_images
 from cnnviz.models import NUM_CLASSES
-from cnnviz.train import predict_logits
 
 
 def _as_batch(x: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -87,6 +87,23 @@ def _check_k(k: int, classes: int = NUM_CLASSES) -> None:
         raise ValueError(f"k must be a whole number from 1 to {classes}, got {k!r}")
 
 
+@torch.no_grad()
+def predict_logits(
+    model: nn.Module, images: torch.Tensor, device: str | torch.device = "auto", batch_size: int = 2000
+) -> torch.Tensor:
+    """Logits (N, 10) for uint8 images (N, 28, 28), computed in batches on ``device``, returned there.
+
+    The model is moved to ``device`` and put in eval mode; nothing is copied back to the host.
+
+    Raises:
+        ValueError: an unknown or unavailable device (see ``select_device``).
+    """
+    dev = device if isinstance(device, torch.device) else select_device(device)
+    model.to(dev).eval()
+    outputs = [model(to_float_images(images[i : i + batch_size], dev)) for i in range(0, len(images), batch_size)]
+    return torch.cat(outputs)
+
+
 def predict_dataset(model: nn.Module, images: torch.Tensor | np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Probabilities float64 (N, 10) for uint8 images (N, 28, 28) such as ``load_mnist``'s test set."""
     pixels = torch.as_tensor(np.asarray(images) if not isinstance(images, torch.Tensor) else images)
@@ -96,7 +113,7 @@ def predict_dataset(model: nn.Module, images: torch.Tensor | np.ndarray, batch_s
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if len(pixels) == 0:
         return np.zeros((0, NUM_CLASSES))
-    # The same batched pass that cnnviz.train.evaluate uses, on the model's own device.
+    # The same batched pass that cnnviz.epoch.evaluate uses, on the model's own device.
     logits = predict_logits(model, pixels, device=next(model.parameters()).device, batch_size=batch_size)
     return torch.softmax(logits.double(), dim=1).cpu().numpy()
 

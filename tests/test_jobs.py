@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from cnnviz.jobs import TrainConfig, TrainingJob, TrainingSlot
+from cnnviz.jobs import TrainingJob, TrainingSlot
+from cnnviz.train_config import TrainConfig
 
 
 def wait_for(job, timeout=120):

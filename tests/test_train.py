@@ -1,12 +1,18 @@
-"""cnnviz.train: the loop learns, reports, stops, stays on its device; evaluate against torch by hand."""
+"""cnnviz.train: the loop learns, reports, stops, stays on its device; the CLI and the Train page's job
+share one set-up (``run_training``), checked against each other and against today's recipe by hand."""
+
+import re
+from pathlib import Path
 
 import pytest
 import torch
-import torch.nn.functional as F
 
+from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import load_mnist
+from cnnviz.jobs import TrainingJob
 from cnnviz.models import build_model
-from cnnviz.train import Diverged, augment_batch, evaluate, main, select_device, train
+from cnnviz.train import Diverged, build_parser, config_from_args, count_steps, main, run_training, train
+from cnnviz.train_config import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -121,58 +127,29 @@ def test_same_seed_same_weights(small_data):
     torch.testing.assert_close(a.fc2.weight, b.fc2.weight)
 
 
-def test_no_host_copies_inside_the_loop(small_data, monkeypatch):
-    """GPU-correct by construction: the loop never calls .cpu()/.numpy() on a tensor (no hidden syncs)."""
-    subset = (small_data[0][0][:256], small_data[0][1][:256])
+@pytest.fixture
+def host_copies(monkeypatch):
+    """Records every .cpu()/.numpy()/.tolist() on a tensor (each a hidden host-device sync on a GPU)."""
     calls = []
     for name in ("cpu", "numpy", "tolist"):
         original = getattr(torch.Tensor, name)
         monkeypatch.setattr(
             torch.Tensor, name, lambda self, *a, _o=original, _n=name, **k: (calls.append(_n), _o(self, *a, **k))[1]
         )
+    return calls
+
+
+def test_no_host_copies_inside_the_loop(small_data, host_copies):
+    """GPU-correct by construction: the loop never calls .cpu()/.numpy() on a tensor (no hidden syncs)."""
+    subset = (small_data[0][0][:256], small_data[0][1][:256])
     train(build_model("convnet"), subset, epochs=1, batch_size=64, augment=True)
-    assert calls == []
+    assert host_copies == []
 
 
-def test_evaluate_matches_a_hand_computation(small_data):
-    model = build_model("convnet").eval()
-    images, labels = small_data[1]
-    with torch.no_grad():
-        logits = model(images.unsqueeze(1).float() / 255)
-    expected_top1 = (logits.argmax(1) == labels).float().mean().item()
-    expected_top5 = sum(int(labels[i]) in logits[i].topk(5).indices.tolist() for i in range(len(labels))) / len(labels)
-    scores = evaluate(model, (images, labels))
-    assert scores["top1"] == pytest.approx(expected_top1)
-    assert scores["top5"] == pytest.approx(expected_top5)
-    assert scores["loss"] == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-5)
-
-
-def test_augment_identity_and_shape():
-    x = torch.rand(4, 1, 28, 28)
-    g = torch.Generator().manual_seed(0)
-    assert torch.equal(augment_batch(x, g, max_shift=0), x)
-    shifted = augment_batch(x, g, max_shift=2)
-    assert shifted.shape == x.shape and not torch.equal(shifted, x)
-    # every output is the input moved by a whole (dy, dx) in [-2, 2]: find it and check exactly
-    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
-    for i in range(4):
-        matches = [
-            (dy, dx)
-            for dy in range(5)
-            for dx in range(5)
-            if torch.equal(padded[i, 0, dy : dy + 28, dx : dx + 28], shifted[i, 0])
-        ]
-        assert matches, f"image {i} is not a whole-pixel shift of its input"
-
-
-def test_device_selection():
-    assert select_device("auto").type in ("cuda", "mps", "cpu")
-    assert select_device("cpu").type == "cpu"
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="no CUDA GPU"):
-            select_device("cuda")
-    with pytest.raises(ValueError, match="device must be"):
-        select_device("tpu")
+def test_no_host_copies_in_the_whole_set_up(host_copies):
+    """Data, model and test set go to one device in run_training; nothing comes back to the host on the way."""
+    run_training(TrainConfig(model="dense", limit=128, batch_size=64), on_step=lambda s, t, m: None)
+    assert host_copies == []
 
 
 @pytest.mark.parametrize(
@@ -197,7 +174,134 @@ def test_cli_trains_and_saves(tmp_path, capsys):
     )
     printed = capsys.readouterr().out
     assert "epoch 1/1" in printed and "images/s" in printed and "CPU" in printed
-    from cnnviz.checkpoints import load_checkpoint
-
     model, meta = load_checkpoint(out)
     assert meta["architecture"] == "dense" and meta["optimizer"] == "sgd" and 0 <= meta["test_top1"] <= 1
+
+
+# One set-up for the CLI and the Train page's job: run_training.
+
+RECIPE = TrainConfig(
+    model="convnet", epochs=2, batch_size=64, lr=0.003, schedule="onecycle", augment=True, limit=256, seed=1
+)
+
+
+def _no_timing(records):
+    return [{k: v for k, v in r.items() if k not in ("seconds", "images_per_s")} for r in records]
+
+
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for name in sa:
+        assert torch.equal(sa[name].cpu(), sb[name].cpu()), name
+
+
+@pytest.fixture(scope="module")
+def direct_run():
+    reports = []
+    model, meta, history = run_training(RECIPE, on_step=lambda s, t, m: reports.append((s, t, m)))
+    return model, meta, history, reports
+
+
+def test_run_training_is_todays_recipe_written_out_by_hand(direct_run):
+    """The seeds are drawn in the order the shipped checkpoints were made with: seed, build, then train."""
+    model, meta, history, _ = direct_run
+    images, labels = load_mnist("train")
+    torch.manual_seed(RECIPE.seed)
+    by_hand = build_model(RECIPE.model)
+    by_hand_history = train(
+        by_hand,
+        (images[: RECIPE.limit], labels[: RECIPE.limit]),
+        epochs=RECIPE.epochs,
+        batch_size=RECIPE.batch_size,
+        lr=RECIPE.lr,
+        schedule=RECIPE.schedule,
+        augment=RECIPE.augment,
+        seed=RECIPE.seed,
+        eval_data=load_mnist("test"),
+    )
+    _same_weights(model, by_hand)
+    # The train loss is summed over report windows of another size here, so it may differ in the last bits.
+    for ours, theirs in zip(_no_timing(history.epochs), _no_timing(by_hand_history.epochs), strict=True):
+        assert ours.pop("loss") == pytest.approx(theirs.pop("loss"), rel=1e-6)
+        assert ours == theirs
+    assert meta["test_top1"] == by_hand_history.epochs[-1]["test_top1"]
+
+
+def test_run_training_reports_its_set_up_then_the_steps(direct_run):
+    _, meta, history, reports = direct_run
+    total = count_steps(RECIPE.limit, RECIPE.batch_size, RECIPE.epochs)
+    assert total == 8
+    assert reports[0] == (0, 8, {"images": 256, "device": history.device})
+    assert all(t == total for _, t, _ in reports) and reports[-1][0] == total
+    points = [(s, m) for s, _, m in reports[1:] if "seconds" not in m]
+    assert [{"step": s, **m} for s, m in points] == history.steps
+    assert meta["epochs_done"] == 2.0 and meta["architecture"] == "convnet" and meta["limit"] == 256
+
+
+def test_the_cli_and_the_job_train_the_same_network_as_run_training(direct_run, tmp_path, monkeypatch, capsys):
+    """Same config, same seed: the CLI's checkpoint, the job's model and a direct call hold the same weights,
+    curves, scores and metadata (all but the seconds), and the CLI hands run_training the config its flags say."""
+    model, meta, history, _ = direct_run
+    import cnnviz.train
+
+    configs = []
+    real = cnnviz.train.run_training
+    monkeypatch.setattr(
+        cnnviz.train, "run_training", lambda config, **kw: (configs.append(config), real(config, **kw))[1]
+    )
+    out = tmp_path / "cli.pt"
+    flags = ["--model", "convnet", "--epochs", "2", "--batch-size", "64", "--lr", "0.003", "--schedule", "onecycle"]
+    main([*flags, "--augment", "--limit", "256", "--seed", "1", "--out", str(out)])
+    assert configs == [RECIPE]
+    cli_model, cli_meta = load_checkpoint(out)
+    _same_weights(model, cli_model)
+    assert "training convnet on MNIST (256 images) on CPU" in capsys.readouterr().out
+
+    job = TrainingJob(RECIPE).start()
+    job.join(300)
+    snap = job.snapshot()
+    assert snap.state == "done"
+    _same_weights(model, job.model)
+    assert snap.steps == history.steps and _no_timing(snap.epochs) == _no_timing(
+        [dict(e, step=s) for e, s in zip(history.epochs, (4, 8), strict=True)]
+    )
+    without_seconds = {k: v for k, v in meta.items() if k != "seconds"}
+    assert {k: v for k, v in job.meta.items() if k != "seconds"} == without_seconds
+    assert {k: v for k, v in cli_meta.items() if k != "seconds"} == without_seconds
+
+
+def test_cli_flags_map_onto_the_config():
+    """Every TrainConfig field has its flag; the defaults and the Makefile's shipped recipes parse as they say."""
+    assert config_from_args(build_parser().parse_args([])) == TrainConfig(
+        epochs=5, lr=1e-3, schedule="constant", augment=False, seed=0, limit=0, device="auto"
+    )
+    flags = "--model lenet --dataset Fashion-MNIST --epochs 3 --batch-size 32 --optimizer sgd --lr 0.05"
+    flags += " --schedule onecycle --augment --device cpu --seed 7 --limit 500"
+    assert config_from_args(build_parser().parse_args(flags.split())) == TrainConfig(
+        model="lenet",
+        dataset="Fashion-MNIST",
+        epochs=3,
+        batch_size=32,
+        optimizer="sgd",
+        lr=0.05,
+        schedule="onecycle",
+        augment=True,
+        device="cpu",
+        seed=7,
+        limit=500,
+    )
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text().replace("\\\n", " ")
+    shipped = re.findall(r"-m cnnviz\.train (.*)", makefile)
+    configs = [config_from_args(build_parser().parse_args(line.split())) for line in shipped]
+    assert configs == [
+        TrainConfig(epochs=5, batch_size=128, lr=0.003, schedule="onecycle", augment=True, seed=1),
+        TrainConfig(model="dense", epochs=5, batch_size=128, lr=0.001, schedule="constant", seed=1),
+    ]
+
+
+def test_cli_says_which_setting_is_out_of_range(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--epochs", "0"])
+    assert stopped.value.code == 2
+    assert "epochs must be between 1 and 50, got 0" in capsys.readouterr().err

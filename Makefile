@@ -6,6 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8501
+# `make run HTTPS=1`: serve https on every network interface with a self-signed certificate, so that students'
+# phones get a secure context (browsers offer the camera only there). Made once, kept in the git-ignored .cache/.
+HTTPS ?=
+CERT_DIR := .cache/https
+RUN_FLAGS := $(if $(filter 1,$(HTTPS)),--server.address 0.0.0.0 --server.sslCertFile $(CERT_DIR)/cert.pem \
+	--server.sslKeyFile $(CERT_DIR)/key.pem)
 
 .PHONY: run test lint bench system-deps data train-shipped clean
 
@@ -24,8 +30,18 @@ system-deps:
 data: $(STAMP)
 	$(PY) -m cnnviz.data
 
-run: $(STAMP) data
-	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+run: $(STAMP) data $(if $(filter 1,$(HTTPS)),$(CERT_DIR)/cert.pem)
+	@$(if $(filter 1,$(HTTPS)),echo "Students open https://$$(hostname -I 2>/dev/null | cut -d' ' -f1):$(PORT) and accept the certificate once.")
+	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/streamlit run app.py --server.port $(PORT) $(RUN_FLAGS)
+
+# A self-signed certificate for this machine's name and addresses, valid for a year.
+$(CERT_DIR)/cert.pem:
+	mkdir -p $(CERT_DIR)
+	openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=cnnviz lecture" \
+		-addext "subjectAltName=DNS:localhost,DNS:$$(hostname),IP:127.0.0.1$$(for ip in $$(hostname -I 2>/dev/null); do \
+		case $$ip in *:*) ;; *) printf ',IP:%s' $$ip;; esac; done)" \
+		-keyout $(CERT_DIR)/key.pem -out $(CERT_DIR)/cert.pem 2>/dev/null
+	chmod 600 $(CERT_DIR)/key.pem
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

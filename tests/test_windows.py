@@ -174,6 +174,8 @@ def test_transposed_diagram_equals_conv_transpose2d(h, w, kh, kw, stride, paddin
             torch.from_numpy(values)[None, None], torch.from_numpy(kernel)[None, None], **settings_
         )[0, 0].numpy()
     except RuntimeError:  # torch refuses: so must we
+        expected = np.zeros((0, 0))
+    if expected.size == 0:  # refused, or an empty output from torch's dilated kernel: we refuse both
         with pytest.raises(ValueError):
             transposed_conv_diagram(values, kernel, **settings_)
         return

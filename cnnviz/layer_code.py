@@ -85,7 +85,7 @@ def conv_code(
     if stride > 1 and dilation > 1:
         return LayerCode(pytorch, None, "Keras refuses a stride above 1 together with a dilation above 1")
     before, word = _keras_conv_padding(pad, kernel, stride, dilation, dims)
-    rest = _args(("strides", stride, 1), ("padding", word, "valid"), ("dilation_rate", dilation, 1))
+    rest = _args(("strides", stride, 1), ("padding", word, None), ("dilation_rate", dilation, 1))
     rest += _args(("use_bias", bias, True))
     if dims == 2 and groups == in_channels > 1:
         multiplier = _args(("depth_multiplier", out_channels // in_channels, 1))

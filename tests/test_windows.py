@@ -186,3 +186,11 @@ def test_transposed_diagram_equals_conv_transpose2d(h, w, kh, kw, stride, paddin
             if 0 <= row < diagram.spread_input.shape[0] and 0 <= col < diagram.spread_input.shape[1]:
                 assert diagram.spread_input[row, col] == values[i, j]
     assert diagram.spread_input.sum() == values.sum() or padding > dilation * (min(kh, kw) - 1)  # only crops lose
+
+
+def test_doctests_pass():
+    import doctest
+
+    import cnnviz.windows
+
+    assert doctest.testmod(cnnviz.windows).failed == 0

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from cnnviz.kernels import PRESETS, check_kernel
+from cnnviz.shapes import sliding_output_size
 
 PADDING_MODES = ("same", "valid", "full")
 MAX_PADDING = 256  # pixels per side: well past any kernel here (at most 99), and a padded 1024 px photo stays small
@@ -102,15 +103,9 @@ def output_size_formula(size: int, kernel: int, stride: int, pads: tuple[int, in
 
 
 def _axis_output(size: int, kernel: int, stride: int, pads: tuple[int, int]) -> int:
-    """One axis of ``output_shape``; the single place that says a kernel does not fit."""
+    """One axis of ``output_shape``, by the one output-size rule in ``cnnviz.shapes``."""
     _check_stride(stride)
-    padded = size + sum(pads)
-    if kernel > padded:
-        raise ValueError(
-            f"the kernel ({kernel} px) is larger than the padded input ({padded} px), so it does not fit "
-            "even once: add padding or use a smaller kernel"
-        )
-    return (padded - kernel) // stride + 1
+    return sliding_output_size(size, kernel, int(stride), pads)
 
 
 def apply_kernel(

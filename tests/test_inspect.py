@@ -70,10 +70,8 @@ def test_activations_equal_running_the_layers_by_hand(fresh):
 def test_activation_shapes_equal_the_summary(name):
     model = build_model(name)
     acts = net_inspect.activations(model, torch.rand(28, 28))
-    try:
-        from cnnviz.shapes import summarize
-    except ImportError:  # pragma: no cover - summarize is being added alongside
-        pytest.skip("cnnviz.shapes.summarize is not available")
+    from cnnviz.summary import summarize
+
     rows = summarize(model, (1, 28, 28)).rows
     assert [r.name for r in rows] == list(acts)
     for row in rows:

@@ -18,6 +18,7 @@ from cnnviz.shapes import (
     parse_padding,
     pool_output_size,
     same_padding,
+    transposed_conv_output_size,
 )
 
 
@@ -174,3 +175,88 @@ def test_huge_strides_are_answered_at_once():
     assert padding_that_fits(7, 0, 10**9) is None  # odd W - F, even stride: no symmetric padding fits
     assert padding_that_fits(8, 0, 10**9) == 499_999_996  # 8 + 2 * 499,999,996 = 10^9
     assert divisors_below(10**12, 10**9)[-2:] == [800_000_000, 976_562_500]
+
+
+# --- transposed convolution, groups, doctests --------------------------------------------------
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    size=st.integers(1, 12),
+    kernel=st.integers(1, 5),
+    stride=st.integers(1, 4),
+    padding=st.integers(0, 6),
+    output_padding=st.integers(0, 4),
+    dilation=st.integers(1, 3),
+)
+def test_transposed_matches_pytorch_and_its_refusals(size, kernel, stride, padding, output_padding, dilation):
+    layer = nn.ConvTranspose2d(1, 1, kernel, stride, padding, output_padding, dilation=dilation)
+    try:  # on the CPU: the "meta" device skips torch's output_padding check
+        expected = layer(torch.zeros(1, 1, size, size)).shape[-1]
+    except RuntimeError as exc:  # torch refuses: so must we, with the same reason
+        reason = "output_padding must be smaller" if "output padding" in str(exc) else "the output would be"
+        with pytest.raises(ValueError, match=reason):
+            transposed_conv_output_size(size, kernel, stride, padding, output_padding, dilation)
+        return
+    if expected < 1:  # some of torch's kernels (dilated ones) return an empty tensor where others refuse: we refuse
+        with pytest.raises(ValueError, match="the output would be 0 px"):
+            transposed_conv_output_size(size, kernel, stride, padding, output_padding, dilation)
+        return
+    assert transposed_conv_output_size(size, kernel, stride, padding, output_padding, dilation) == expected
+
+
+def test_transposed_refusals_are_sentences():
+    with pytest.raises(ValueError, match=r"output_padding must be smaller than the stride \(2\) or the dilation"):
+        transposed_conv_output_size(4, 3, stride=2, output_padding=2)
+    assert transposed_conv_output_size(4, 3, stride=1, output_padding=1, dilation=2) == 9  # smaller than dilation
+    with pytest.raises(ValueError, match="the output would be -4 px: padding 3 crops 6 px from the 2 px"):
+        transposed_conv_output_size(2, 1, padding=3)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    groups=st.integers(1, 4),
+    per_in=st.integers(1, 4),
+    per_out=st.integers(1, 4),
+    kernel=st.integers(1, 5),
+    bias=st.booleans(),
+    transposed=st.booleans(),
+)
+def test_grouped_params_match_pytorch(groups, per_in, per_out, kernel, bias, transposed):
+    make = nn.ConvTranspose2d if transposed else nn.Conv2d
+    layer = make(groups * per_in, groups * per_out, kernel, groups=groups, bias=bias, device="meta")
+    expected = sum(p.numel() for p in layer.parameters())
+    assert conv_params(kernel, groups * per_in, groups * per_out, bias, groups) == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(in_channels=st.integers(1, 12), out_channels=st.integers(1, 12), groups=st.integers(1, 12))
+def test_groups_that_do_not_divide_are_refused_like_pytorch(in_channels, out_channels, groups):
+    try:
+        nn.Conv2d(in_channels, out_channels, 3, groups=groups, device="meta")
+    except ValueError:
+        with pytest.raises(ValueError, match=r"channels \(\d+\) must divide by groups"):
+            conv_params(3, in_channels, out_channels, groups=groups)
+        return
+    assert conv_params(3, in_channels, out_channels, groups=groups) > 0
+
+
+def test_depthwise_and_1x1_params():
+    assert conv_params(3, 32, 32, groups=32) == 32 * (9 + 1)
+    assert conv_params(1, 32, 64) == (32 + 1) * 64
+    assert conv_params((5,), 2, 4) == nn.Conv1d(2, 4, 5).weight.numel() + 4
+
+
+def test_shapes_doctests_pass():
+    import doctest
+
+    import cnnviz.shapes
+
+    result = doctest.testmod(cnnviz.shapes)
+    assert result.attempted >= 8 and result.failed == 0
+
+
+def test_shapes_no_longer_offers_summarize():
+    import cnnviz.shapes
+
+    assert not hasattr(cnnviz.shapes, "summarize")

@@ -9,7 +9,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from cnnviz.windows import LECTURE_POOL_INPUT, max_pool_with_winners, window_grid, window_taps
+from cnnviz.windows import (
+    LECTURE_POOL_INPUT,
+    adaptive_pool_windows,
+    avg_pool_with_windows,
+    grouped_input_channels,
+    max_pool_with_winners,
+    transposed_conv_diagram,
+    window_grid,
+    window_taps,
+)
 
 
 def test_lecture_max_pool_example():
@@ -59,3 +68,129 @@ def test_errors():
         max_pool_with_winners(np.zeros(3), 2)
     with pytest.raises(ValueError, match="stride must be at least 1"):
         max_pool_with_winners(LECTURE_POOL_INPUT, 2, 0)
+
+
+# --- average and adaptive pooling, grouped and transposed convolution ----------------------------
+
+
+def test_lecture_average_pool_example():
+    pooled = avg_pool_with_windows(LECTURE_POOL_INPUT, 2)
+    assert pooled.output.tolist() == [[3.25, 5.25], [2.0, 2.0]]
+    assert pooled.windows[1][0] == (2, 4, 0, 2) and pooled.divisors.tolist() == [[4, 4], [4, 4]]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    ceil_mode=st.booleans(),
+    count_include_pad=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_average_pool_matches_pytorch(h, w, kernel, stride, padding, ceil_mode, count_include_pad, seed):
+    values = np.random.default_rng(seed).integers(-9, 10, (h, w)).astype(np.float64)
+    settings_ = dict(stride=stride, padding=padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+    if kernel > min(h, w) + 2 * padding:  # torch's ceil_mode takes it; the lessons refuse a window that never fits
+        with pytest.raises(ValueError, match="does not fit"):
+            avg_pool_with_windows(values, kernel, **settings_)
+        return
+    try:
+        expected = nn.functional.avg_pool2d(torch.from_numpy(values)[None, None], kernel, **settings_)[0, 0]
+    except RuntimeError:
+        with pytest.raises(ValueError):
+            avg_pool_with_windows(values, kernel, **settings_)
+        return
+    pooled = avg_pool_with_windows(values, kernel, **settings_)
+    np.testing.assert_allclose(pooled.output, expected.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(pooled.sums / pooled.divisors, pooled.output)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 8))
+def test_adaptive_windows_match_pytorch(size, output):
+    values = torch.arange(float(size)) ** 2  # distinct values: any wrong window changes a mean
+    expected = nn.functional.adaptive_avg_pool1d(values[None, None], output)[0, 0]
+    means = [values[a:b].mean() for a, b in adaptive_pool_windows(size, output)]
+    torch.testing.assert_close(torch.stack(means), expected)
+
+
+def test_global_pooling_is_one_window():
+    assert adaptive_pool_windows(7, 1) == [(0, 7)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(0, 10_000))
+def test_grouped_channels_match_conv2d_weights(groups, per_in, per_out, seed):
+    in_channels, out_channels = groups * per_in, groups * per_out
+    reads = grouped_input_channels(in_channels, out_channels, groups)
+    # Oracle: an input channel influences filter j exactly when it is in j's list.
+    layer = nn.Conv2d(in_channels, out_channels, 1, groups=groups, bias=False)
+    nn.init.constant_(layer.weight, 1.0)
+    for channel in range(in_channels):
+        x = torch.zeros(1, in_channels, 1, 1)
+        x[0, channel] = 1.0
+        touched = layer(x)[0, :, 0, 0].nonzero().flatten().tolist()
+        assert touched == [j for j in range(out_channels) if channel in reads[j]]
+    assert all(len(r) == per_in for r in reads)
+
+
+def test_depthwise_filters_read_one_channel_each():
+    assert grouped_input_channels(3, 6, 3) == [[0], [0], [1], [1], [2], [2]]
+    with pytest.raises(ValueError, match=r"input channels \(3\) must divide by groups \(2\)"):
+        grouped_input_channels(3, 4, 2)
+
+
+def test_conv_arithmetic_figure_transposed_geometry():
+    # Dumoulin & Visin, figure 4.5-ish: 3x3 input, 3x3 kernel, stride 2, no padding -> 7x7 output.
+    diagram = transposed_conv_diagram(np.ones((3, 3)), np.ones((3, 3)), stride=2)
+    assert (diagram.rows.pad_before, diagram.rows.pad_after, diagram.rows.spread) == (2, 2, 5)
+    assert diagram.spread_input.shape == (9, 9) and diagram.output.shape == (7, 7)
+    assert diagram.rows.positions == [2, 4, 6]
+    assert diagram.spread_input[2, :].tolist() == [0, 0, 1, 0, 1, 0, 1, 0, 0]
+    assert diagram.taps(0, 0)[:3] == [(0, 0), (0, 1), (0, 2)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 5),
+    w=st.integers(1, 5),
+    kh=st.integers(1, 4),
+    kw=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 4),
+    output_padding=st.integers(0, 2),
+    dilation=st.integers(1, 3),
+    seed=st.integers(0, 10_000),
+)
+def test_transposed_diagram_equals_conv_transpose2d(h, w, kh, kw, stride, padding, output_padding, dilation, seed):
+    rng = np.random.default_rng(seed)
+    values, kernel = rng.integers(-9, 10, (h, w)).astype(np.float64), rng.integers(-9, 10, (kh, kw)).astype(np.float64)
+    settings_ = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    try:
+        expected = nn.functional.conv_transpose2d(
+            torch.from_numpy(values)[None, None], torch.from_numpy(kernel)[None, None], **settings_
+        )[0, 0].numpy()
+    except RuntimeError:  # torch refuses: so must we
+        expected = np.zeros((0, 0))
+    if expected.size == 0:  # refused, or an empty output from torch's dilated kernel: we refuse both
+        with pytest.raises(ValueError):
+            transposed_conv_diagram(values, kernel, **settings_)
+        return
+    diagram = transposed_conv_diagram(values, kernel, **settings_)
+    np.testing.assert_array_equal(diagram.output, expected)  # integers: exact, not approximately
+    for i, row in enumerate(diagram.rows.positions):
+        for j, col in enumerate(diagram.cols.positions):
+            if 0 <= row < diagram.spread_input.shape[0] and 0 <= col < diagram.spread_input.shape[1]:
+                assert diagram.spread_input[row, col] == values[i, j]
+    assert diagram.spread_input.sum() == values.sum() or padding > dilation * (min(kh, kw) - 1)  # only crops lose
+
+
+def test_doctests_pass():
+    import doctest
+
+    import cnnviz.windows
+
+    assert doctest.testmod(cnnviz.windows).failed == 0

@@ -68,7 +68,7 @@ def _named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return list(model.named_children())
 
 
-_HOOK_LOCK = threading.Lock()
+HOOK_LOCK = threading.Lock()  # held by every helper that hooks a shared model (here and in forward_calls)
 
 
 def layer_outputs(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
@@ -91,7 +91,7 @@ def layer_outputs(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, torc
     owner = threading.get_ident()
     outputs: list[tuple[str, torch.Tensor]] = []
     handles = []
-    with _HOOK_LOCK:
+    with HOOK_LOCK:
         try:
             for name, layer in _named_layers(model):
                 # A default argument binds this layer's name now, not the loop's last one.

@@ -40,20 +40,29 @@ def record_calls(model: nn.Module, batch: torch.Tensor) -> list[LayerCall]:
     owner = threading.get_ident()
     calls: list[LayerCall] = []
     alive: list[torch.Tensor] = []  # keeps every recorded tensor alive, so no id() is reused during the pass
+    received: dict[int, torch.Tensor] = {}  # the input copied before the layer runs: an in-place layer changes it
     handles = []
     leaves = [(name, m) for name, m in model.named_modules() if not any(True for _ in m.children())]
+
+    def mine(inputs: tuple) -> bool:
+        return threading.get_ident() == owner and bool(inputs) and isinstance(inputs[0], torch.Tensor)
+
+    def copy_input(module, inputs):
+        if mine(inputs):
+            received[id(module)] = inputs[0].detach().cpu().clone()
+
     with HOOK_LOCK, torch.no_grad():
         try:
             for name, module in leaves:
                 # A default argument binds this layer's name now, not the loop's last one.
                 def keep(module, inputs, output, name=name):
-                    if threading.get_ident() != owner or not inputs or not isinstance(inputs[0], torch.Tensor):
-                        return
-                    out = output[0] if isinstance(output, tuple | list) else output
-                    alive.extend((inputs[0], out))
-                    copies = inputs[0].detach().cpu().clone(), out.detach().cpu().clone()
-                    calls.append(LayerCall(name, module, *copies, id(inputs[0]), id(out)))
+                    if mine(inputs) and id(module) in received:
+                        out = output[0] if isinstance(output, tuple | list) else output
+                        alive.extend((inputs[0], out))
+                        copies = received.pop(id(module)), out.detach().cpu().clone()
+                        calls.append(LayerCall(name, module, *copies, id(inputs[0]), id(out)))
 
+                handles.append(module.register_forward_pre_hook(copy_input))
                 handles.append(module.register_forward_hook(keep))
             model(batch.to(next(model.parameters(), batch).device))
         finally:

@@ -2,8 +2,8 @@
 into (and whether it wins), and the windows it reads traced back layer by layer down to the pixels.
 
 ``trace_unit`` draws the "whole network at a glance" links: a unit reads a window of the layer before,
-that window reads a larger one, and so on to the input. Each step is the receptive-field rule of one
-layer (``receptive.AxisField``) applied to the first and last unit of the window above it.
+that window reads a larger one, and so on to the input. Each step applies the receptive-field rule of
+one layer (``receptive.AxisField`` through ``units.unit_window``) to every unit of the window above.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from torch import nn
 
 from cnnviz.forward_calls import LayerCall, find_call, producer, record_calls
 from cnnviz.inspect import as_batch
-from cnnviz.receptive import AxisField, axis_steps, clip_window
 from cnnviz.summary import SHAPE_KEEPING
 from cnnviz.units import check_unit, explain_call, layer_named, unit_window
 
@@ -116,26 +115,35 @@ class TraceStep:
     """The part of one layer's output that a traced unit depends on.
 
     ``layer`` is None for the model's input. ``channels`` are the maps involved (for a vector, its positions);
-    ``rows`` and ``cols`` the (first, last) row and column on the map, cut at its border; both None for a vector.
+    ``rows`` and ``cols`` the sorted rows and columns of the map involved, on real pixels only (a stride
+    longer than the kernel, or dilation, leaves gaps); None for a vector.
     """
 
     layer: str | None
     shape: tuple[int, ...]  # the layer's output without the batch axis: (C, H, W) or (F,)
     channels: np.ndarray
-    rows: tuple[int, int] | None
-    cols: tuple[int, int] | None
+    rows: np.ndarray | None
+    cols: np.ndarray | None
+
+    @property
+    def spans(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """((first row, last row), (first col, last col)) to frame, or None for a vector or a window in padding."""
+        if self.rows is None or self.cols is None or not len(self.rows) or not len(self.cols):
+            return None
+        return (int(self.rows[0]), int(self.rows[-1])), (int(self.cols[0]), int(self.cols[-1]))
 
 
 def trace_unit(model: nn.Module, x: torch.Tensor | np.ndarray, layer: str, unit: Sequence[int]) -> list[TraceStep]:
     """The windows ``unit`` of ``layer`` reads, layer by layer back to the input pixels; the unit itself first.
 
-    A conv or pool step widens the window by the layer's receptive-field rule and takes the channels the
-    unit's group reads (all, or one for depthwise); a layer that reshapes (Flatten, Linear) depends on
-    everything below it; activations, batch norm and dropout keep the window. Where ``forward`` adds
-    branches (residual blocks) the trace follows the layer that produced a tensor of that size last.
+    A conv or pool step takes every row and column its units' windows read (``units.unit_window``, the
+    receptive-field rule of one layer) and the channels their groups read (all, or one for depthwise); a
+    layer that reshapes or mixes (Flatten, Linear, softmax) depends on everything below it; activations,
+    batch norm and dropout keep the window. Where ``forward`` joins branches (residual blocks) the trace
+    follows the layer that last produced a tensor of that size.
 
     Returns:
-        ``TraceStep``s from ``layer`` down to the input (``layer=None``, the last step).
+        ``TraceStep``s from ``layer`` down to the input (``layer=None``), or to a window lying wholly in padding.
 
     Raises:
         ValueError: as ``explain_unit`` (bad image, layer or unit).
@@ -145,14 +153,14 @@ def trace_unit(model: nn.Module, x: torch.Tensor | np.ndarray, layer: str, unit:
     index = find_call(calls, layer)
     unit = check_unit(layer, calls[index].output, unit)
     spatial = len(unit) == 3
-    rows, cols = ((unit[1],) * 2, (unit[2],) * 2) if spatial else (None, None)
+    rows, cols = (np.array([unit[1]]), np.array([unit[2]])) if spatial else (None, None)
     steps = [TraceStep(layer, tuple(calls[index].output.shape[1:]), np.array([unit[0]]), rows, cols)]
     while True:
         call, below = calls[index], producer(calls, index)
         shape = tuple((call.input if below is None else calls[below].output).shape[1:])
-        channels, rows, cols = _step_back(call, shape, steps[-1])
-        steps.append(TraceStep(None if below is None else calls[below].name, shape, channels, rows, cols))
-        if below is None or (len(shape) == 3 and rows is None):  # the input, or a window wholly in padding
+        step = TraceStep(None if below is None else calls[below].name, shape, *_step_back(call, shape, steps[-1]))
+        steps.append(step)
+        if below is None or (len(shape) == 3 and step.spans is None):  # the input, or a window wholly in padding
             return steps
         index = below
 
@@ -160,18 +168,15 @@ def trace_unit(model: nn.Module, x: torch.Tensor | np.ndarray, layer: str, unit:
 def _step_back(call: LayerCall, shape: tuple[int, ...], above: TraceStep) -> tuple:
     """(channels, rows, cols) of the map ``shape`` below ``call`` that the window ``above`` depends on."""
     module, whole = call.module, np.arange(shape[0])
-    if isinstance(module, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d) and len(shape) == 3 and above.rows is not None:
-        fields = [AxisField().grow(*steps) for steps in axis_steps(module)]
-        spans = [
-            clip_window((field.window(span[0])[0], field.window(span[1])[1]), size)
-            for field, span, size in zip(fields, (above.rows, above.cols), shape[1:], strict=True)
-        ]
+    if isinstance(module, POOLS + (nn.Conv2d,)) and len(shape) == 3 and above.rows is not None:
+        rows = np.unique(np.concatenate([unit_window(module, (0, r, 0))[0] for r in above.rows]))
+        cols = np.unique(np.concatenate([unit_window(module, (0, 0, c))[1] for c in above.cols]))
         channels = above.channels
         if isinstance(module, nn.Conv2d):
             per_group, outputs = shape[0] // module.groups, module.out_channels // module.groups
             groups = np.unique(above.channels // outputs)
             channels = (groups[:, None] * per_group + np.arange(per_group)[None, :]).ravel()
-        return channels, spans[0], spans[1]
+        return channels, rows[(rows >= 0) & (rows < shape[1])], cols[(cols >= 0) & (cols < shape[2])]
     if isinstance(module, ELEMENTWISE) and tuple(call.input.shape[1:]) == shape:
         return above.channels, above.rows, above.cols
-    return (whole, (0, shape[1] - 1), (0, shape[2] - 1)) if len(shape) == 3 else (whole, None, None)
+    return (whole, np.arange(shape[1]), np.arange(shape[2])) if len(shape) == 3 else (whole, None, None)

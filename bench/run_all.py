@@ -37,6 +37,7 @@ SCRIPTS = [
         ["--images", "2560", "--repeats", "1"],
     ),
     ("predict_speed.py", "Prediction latency", [], []),
+    ("explain_speed.py", "One unit explained (explain_unit) vs one forward pass", [], []),
     ("preprocess_quality.py", "Photo preprocessing: accuracy on degraded digits", [], ["--per", "50"]),
     ("bench_summarize.py", "Conv arithmetic: summarize vs a real forward pass", [], []),
     ("page_rerun.py", "Page script times", [], ["--repeats", "2"]),

@@ -18,30 +18,57 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnnviz.receptive import AxisField, axis_steps
 from cnnviz.shapes import pool_output_size, whole_number
 
 SPATIAL_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
 
 
-def as_batch(x: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """One image as the float batch (1, 1, H, W) a model takes; accepts (H, W), (1, H, W) or (1, 1, H, W).
+def as_batch(
+    x: torch.Tensor | np.ndarray, *, single: bool = True, side: int | None = None, channels: int | None = 1
+) -> torch.Tensor:
+    """Images in [0, 1] as the float batch (N, C, H, W) a model takes, on the CPU.
+
+    (H, W) is one grey image, (N, H, W) N grey images, (N, C, H, W) a batch as it is.
+
+    Args:
+        single: exactly one image is expected (N = 1).
+        side: if given, every image must be ``side`` x ``side`` pixels.
+        channels: the colour channels C expected (1 for grey), or None for any.
 
     Raises:
-        ValueError: more than one image, or not a 2-D image.
+        ValueError: uint8 pixels (0-255), another shape, more than one image where one is expected, the wrong
+            size, NaN or infinite values, or values outside [0, 1].
     """
-    x = torch.as_tensor(np.asarray(x) if isinstance(x, np.ndarray) else x).float()
-    while x.dim() < 4:
-        x = x.unsqueeze(0)
-    if x.dim() != 4 or x.shape[:2] != (1, 1):
-        raise ValueError(f"expected one grey image of shape (H, W), got a tensor of shape {tuple(x.shape)}")
-    return x
+    tensor = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).detach().cpu()
+    if tensor.dtype == torch.uint8:
+        raise ValueError("expected float pixels in [0, 1], got uint8 (0-255): divide by 255 first")
+    tensor = tensor.float()
+    if tensor.ndim == 2:
+        tensor = tensor[None, None]
+    elif tensor.ndim == 3:
+        tensor = tensor[:, None]
+    size = "(H, W)" if side is None else f"({side}, {side})"
+    fits = tensor.ndim == 4 and (channels is None or tensor.shape[1] == channels)
+    if single and not (fits and tensor.shape[0] == 1):
+        kind = "grey image" if channels == 1 else "image"
+        raise ValueError(f"expected one {kind} of shape {size}, got a tensor of shape {tuple(tensor.shape)}")
+    if not fits or (side is not None and tuple(tensor.shape[2:]) != (side, side)):
+        what = "images" if side is None else f"{side} x {side} images"
+        shapes = f"{size}, (N, {size[1:-1]}) or (N, {channels or 'C'}, {size[1:-1]})"
+        raise ValueError(f"expected {what} shaped {shapes}, got {tuple(tensor.shape)}")
+    if tensor.numel() and not torch.isfinite(tensor).all():
+        raise ValueError("the image contains NaN or infinite values")
+    if tensor.numel() and (tensor.min() < 0 or tensor.max() > 1):
+        raise ValueError(f"pixel values must be in [0, 1], got {tensor.min():.3g} to {tensor.max():.3g}")
+    return tensor
 
 
 def _named_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return list(model.named_children())
 
 
-_HOOK_LOCK = threading.Lock()
+HOOK_LOCK = threading.Lock()  # held by every helper that hooks a shared model (here and in forward_calls)
 
 
 def layer_outputs(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, torch.Tensor]]:
@@ -64,7 +91,7 @@ def layer_outputs(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, torc
     owner = threading.get_ident()
     outputs: list[tuple[str, torch.Tensor]] = []
     handles = []
-    with _HOOK_LOCK:
+    with HOOK_LOCK:
         try:
             for name, layer in _named_layers(model):
                 # A default argument binds this layer's name now, not the loop's last one.
@@ -229,19 +256,13 @@ def saliency(
 
 def _grid_geometry(model: nn.Module, layer: str) -> tuple[float, float]:
     """(start, jump): input coordinate of the centre of unit 0 of ``layer`` and the pixels between units."""
-    start, jump = 0.0, 1.0
+    field = AxisField()
     for name, module in _named_layers(model):
-        if isinstance(module, SPATIAL_LAYERS):
-            k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
-            s = module.stride if isinstance(module.stride, int) else module.stride[0]
-            p = module.padding if isinstance(module.padding, int) else module.padding[0]
-            d = getattr(module, "dilation", 1)
-            d = d if isinstance(d, int) else d[0]
-            start += ((d * (k - 1)) / 2 - p) * jump
-            jump *= s
+        if (steps := axis_steps(module)) is not None:
+            field = field.grow(*steps[0])
         if name == layer:
             break
-    return start, jump
+    return field.start, float(field.jump)
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, layer: str = "conv3") -> np.ndarray:

@@ -13,28 +13,8 @@ import torch
 from torch import nn
 
 from cnnviz.devices import select_device, to_float_images
-from cnnviz.models import NUM_CLASSES
-
-
-def _as_batch(x: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """(28, 28), (N, 28, 28) or (N, 1, 28, 28) in [0, 1] -> float32 (N, 1, 28, 28) on the CPU."""
-    tensor = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x).detach().cpu()
-    if tensor.dtype == torch.uint8:
-        raise ValueError("expected float pixels in [0, 1], got uint8 (0-255): divide by 255 first")
-    tensor = tensor.float()
-    if tensor.ndim == 2:
-        tensor = tensor[None, None]
-    elif tensor.ndim == 3:
-        tensor = tensor[:, None]
-    if tensor.ndim != 4 or tuple(tensor.shape[1:]) != (1, 28, 28):
-        raise ValueError(
-            f"expected 28 x 28 images shaped (28, 28), (N, 28, 28) or (N, 1, 28, 28), got {tuple(tensor.shape)}"
-        )
-    if tensor.numel() and not torch.isfinite(tensor).all():
-        raise ValueError("the image contains NaN or infinite values")
-    if tensor.numel() and (tensor.min() < 0 or tensor.max() > 1):
-        raise ValueError(f"pixel values must be in [0, 1], got {tensor.min():.3g} to {tensor.max():.3g}")
-    return tensor
+from cnnviz.inspect import as_batch
+from cnnviz.models import IMAGE_SIZE, NUM_CLASSES
 
 
 def probabilities(model: nn.Module, x: np.ndarray | torch.Tensor, batch_size: int = 1000) -> np.ndarray:
@@ -48,7 +28,7 @@ def probabilities(model: nn.Module, x: np.ndarray | torch.Tensor, batch_size: in
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    batch = _as_batch(x)
+    batch = as_batch(x, single=False, side=IMAGE_SIZE)
     device = next(model.parameters()).device
     outputs = []
     with torch.inference_mode():

@@ -48,6 +48,29 @@ class AxisField:
         return first, first + self.size - 1
 
 
+def axis_steps(module: nn.Module) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+    """(effective kernel ``d*(F-1)+1``, stride, padding before) along rows and columns of a conv or pool layer.
+
+    These are the three numbers ``AxisField.grow`` takes. PyTorch's padding="same" (stride 1 only) puts
+    ``d*(F-1) // 2`` zeros before, "valid" none. Returns None for any other layer (it keeps positions).
+    """
+    if not isinstance(module, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+        return None
+
+    def pair(value: int | tuple[int, ...]) -> tuple[int, int]:
+        return (value, value) if isinstance(value, int) else (value[0], value[1])
+
+    kernel, stride = pair(module.kernel_size), pair(module.stride)
+    dilation = pair(getattr(module, "dilation", 1))
+    effective = [d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    if module.padding == "same":
+        before = [(e - 1) // 2 for e in effective]
+    else:
+        before = [0, 0] if module.padding == "valid" else list(pair(module.padding))
+    rows, cols = zip(effective, stride, before, strict=True)
+    return rows, cols
+
+
 def clip_window(window: tuple[int, int], length: int) -> tuple[int, int] | None:
     """The part of ``window`` that lies on real input pixels ``0..length-1`` (None if it is all padding)."""
     first, last = max(window[0], 0), min(window[1], length - 1)

@@ -94,7 +94,7 @@ def _to_grey(image: np.ndarray) -> tuple[np.ndarray, str]:
         raise ValueError(
             f"the image is {height} x {width} pixels: too small to hold a digit (at least {MIN_SIDE} x {MIN_SIDE})"
         )
-    values = _unit_range(image)
+    values = unit_range(image)
     note = ""
     if values.ndim == 3 and values.shape[2] == 4:
         values, note = _flatten_alpha(values), ", transparent background treated as paper"
@@ -110,7 +110,12 @@ def _to_grey(image: np.ndarray) -> tuple[np.ndarray, str]:
     return np.ascontiguousarray(values, dtype=np.float32), note
 
 
-def _unit_range(image: np.ndarray) -> np.ndarray:
+def unit_range(image: np.ndarray) -> np.ndarray:
+    """Pixels as float32 in [0, 1], same shape: uint8 / 255, 16-bit / 65535, bool 0/1, float kept (0-255 floats / 255).
+
+    Raises:
+        ValueError: NaN or infinite values.
+    """
     if image.dtype == np.bool_:
         return image.astype(np.float32)
     if np.issubdtype(image.dtype, np.integer):

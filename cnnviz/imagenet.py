@@ -173,6 +173,8 @@ def _to_rgb8(pixels: np.ndarray) -> tuple[np.ndarray, str]:
         raise ValueError(f"expected a photo as a numpy array, got {type(pixels).__name__}")
     if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (1, 3, 4)):
         raise ValueError(f"expected a grey (H, W), RGB (H, W, 3) or RGBA (H, W, 4) photo, got shape {pixels.shape}")
+    if not (pixels.dtype == np.bool_ or np.issubdtype(pixels.dtype, np.number)) or np.iscomplexobj(pixels):
+        raise ValueError(f"expected pixels as numbers, got an array of {pixels.dtype}")
     height, width = pixels.shape[:2]
     if min(height, width) < MIN_PHOTO_SIDE:
         raise ValueError(

@@ -149,7 +149,7 @@ def unit_range(image: np.ndarray) -> np.ndarray:
         return image.astype(np.float32)
     if np.issubdtype(image.dtype, np.integer):
         top = 65535.0 if image.dtype.itemsize > 1 and image.max(initial=0) > 255 else 255.0
-        return image.astype(np.float32) / top
+        return np.clip(image.astype(np.float32) / top, 0.0, 1.0)  # signed types may hold negatives
     values = image.astype(np.float32)
     if not np.isfinite(values).all():
         raise ValueError("the image contains NaN or infinite values")

@@ -289,6 +289,13 @@ def test_photo_to_input_accepts_every_image_kind(kind):
         assert torch.allclose(x, photo_to_input(rgb), atol=1 / 255 + 1e-6)
 
 
+def test_signed_pixels_below_zero_count_as_black():
+    pixels = np.full((64, 64, 3), -40, np.int16)
+    pixels[:, 32:] = 255
+    x = photo_to_input(pixels, "squash")[0]
+    assert float(x[:, :, :100].max()) == 0.0 and float(x[:, :, 130:].min()) == 1.0
+
+
 def test_transparency_is_flattened_on_white():
     rgba = np.zeros((64, 64, 4), np.uint8)
     rgba[16:48, 16:48] = (255, 0, 0, 255)  # an opaque red square on a see-through background
@@ -333,6 +340,7 @@ def test_steps_end_in_what_the_network_sees():
         (np.zeros((64, 64, 2), np.uint8), "got shape (64, 64, 2)"),
         (np.full((64, 64, 3), np.nan), "NaN or infinite"),
         ([[0, 1], [1, 0]], "as a numpy array, got list"),
+        (np.full((64, 64, 3), "a", dtype=object), "expected pixels as numbers, got an array of object"),
     ],
 )
 def test_bad_photos_raise_a_sentence(pixels, sentence):

@@ -3,7 +3,7 @@
 Two TensorFlow habits are kept, because the ImageNet weights (``cnnviz.imagenet``) were trained with them:
 
 - "SAME" padding: a stride-2 layer pads its odd pixel at the end (right and bottom). It is an explicit
-  ``nn.ZeroPad2d`` before the conv, so every layer's shape in ``summarize`` is the real one. For an
+  ``nn.ZeroPad2d`` before the conv, so shapes worked out layer by layer (``summarize``) are the real ones. For an
   even input side that is exactly TF's rule, and inputs whose sides are multiples of 32 (224) keep every
   stride-2 input even;
 - input scaling ``(pixel - 127) / 128`` on 0-255 pixels, done inside ``forward`` on [0, 1] input, as the

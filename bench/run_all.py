@@ -38,6 +38,12 @@ SCRIPTS = [
     ),
     ("predict_speed.py", "Prediction latency", [], []),
     ("explain_speed.py", "One unit explained (explain_unit) vs one forward pass", [], []),
+    (
+        "imagenet_speed.py",
+        "ImageNet photo to top-5 (EfficientNet-Lite0) vs its bare forward pass",
+        ["--repeat", "40"],
+        ["--repeat", "10"],
+    ),
     ("preprocess_quality.py", "Photo preprocessing: accuracy on degraded digits", [], ["--per", "50"]),
     ("bench_summarize.py", "Conv arithmetic: summarize vs a real forward pass", [], []),
     ("page_rerun.py", "Page script times", [], ["--repeats", "2"]),

@@ -5,7 +5,14 @@ first example that pays for an import, or a busy 2-core machine, fails at random
 ``common.literal``'s property test importing Streamlit). Speed is measured in bench/, not asserted here.
 """
 
-from hypothesis import settings
+import os
+
+# As `make run` starts the app: idle OpenMP threads sleep instead of spinning. On a shared 2-core machine a
+# spinning torch is many times slower (an EfficientNet forward pass: ~2 s instead of ~0.1 s). Read when
+# torch loads, which is after this file.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from hypothesis import settings  # noqa: E402
 
 settings.register_profile("cnnviz", deadline=None)
 settings.load_profile("cnnviz")

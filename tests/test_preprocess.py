@@ -11,7 +11,7 @@ from scipy import ndimage
 from cnnviz.data import load_mnist
 from cnnviz.degrade import DEGRADATIONS, degrade
 from cnnviz.images import load_image
-from cnnviz.preprocess import BOX, NO_DIGIT, to_mnist, to_mnist_steps
+from cnnviz.preprocess import BOX, NotADigit, to_mnist, to_mnist_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 CONVNET = ROOT / "assets" / "mnist_convnet.pt"
@@ -126,22 +126,79 @@ def test_gradient_lighting_and_noise_vanish():
 # --- errors ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "image",
-    [
-        np.full((300, 300), 255, np.uint8),  # blank paper
-        np.zeros((64, 64), np.uint8),  # black
-        np.full((50, 80, 3), 128, np.uint8),  # uniform grey
-        np.zeros((200, 200, 4), np.uint8),  # an empty canvas: all transparent
-        np.clip(np.random.default_rng(1).normal(0.8, 0.02, (300, 300)), 0, 1),  # paper texture only
-        (np.linspace(0.3, 1, 300)[None, :] * np.ones((300, 1))).astype(np.float32),  # lighting, no digit
-    ],
-    ids=["white", "black", "grey", "transparent", "texture", "gradient"],
-)
-def test_no_digit_is_a_clear_value_error(image):
-    with pytest.raises(ValueError, match="no digit found"):
+def faint_digit(contrast: float = 0.04, noise: float = 0.01) -> np.ndarray:
+    """A typed 3 barely darker than its noisy paper: float (300, 300)."""
+    rng = np.random.default_rng(0)
+    return np.clip(0.8 - contrast * (render_digit(3) < 128) + rng.normal(0, noise, (300, 300)), 0, 1)
+
+
+def a_speck() -> np.ndarray:
+    paper = np.full((300, 300), 255, np.uint8)
+    paper[150, 150] = 0  # one black pixel
+    return paper
+
+
+# Each failure, an image that causes it, and the start of its own sentence (after "no digit found: ").
+NOT_DIGITS = {
+    "white paper": (np.full((300, 300), 255, np.uint8), "blank", "the image is blank, one even colour all over"),
+    "black": (np.zeros((64, 64), np.uint8), "blank", "the image is blank"),
+    "grey": (np.full((50, 80, 3), 128, np.uint8), "blank", "the image is blank"),
+    "empty canvas": (np.zeros((200, 200, 4), np.uint8), "transparent", "the picture is completely transparent"),
+    "paper texture": (
+        np.clip(np.random.default_rng(1).normal(0.8, 0.02, (300, 300)), 0, 1),
+        "blank",
+        "nothing stands out from the background but noise, texture or uneven lighting",
+    ),
+    "lighting": (
+        (np.linspace(0.3, 1, 300)[None, :] * np.ones((300, 1))).astype(np.float32),
+        "blank",
+        "nothing stands out from the background",
+    ),
+    "faint digit": (faint_digit(), "faint", "the strongest mark is too faint to tell from the paper's grain"),
+    "speck": (a_speck(), "speck", "the only mark is a speck of 9 pixels, too small to be a digit"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_DIGITS)
+def test_each_failure_says_what_it_found(case):
+    image, kind, sentence = NOT_DIGITS[case]
+    with pytest.raises(NotADigit) as raised:
         to_mnist(image)
-    assert "blank" in NO_DIGIT
+    assert isinstance(raised.value, ValueError)  # pages that catch ValueError keep working
+    assert raised.value.kind == kind
+    assert str(raised.value).startswith(f"no digit found: {sentence}")
+
+
+@pytest.mark.parametrize("name", ["chelsea", "coffee", "astronaut", "camera"])
+def test_a_photo_is_called_a_photo_not_blank(name):
+    from skimage import data
+
+    with pytest.raises(NotADigit) as raised:
+        to_mnist(getattr(data, name)())
+    assert raised.value.kind == "photo"
+    assert str(raised.value).startswith("no digit found: this looks like a photo, not a digit")
+    assert "blank" not in str(raised.value)
+
+
+def test_a_mark_with_no_stroke_core_cannot_be_cropped():
+    from cnnviz.preprocess import _crop  # reached only when every kept pixel is below the crop's cut
+
+    with pytest.raises(NotADigit, match="the mark found is too faint to crop") as raised:
+        _crop(np.zeros((40, 40), np.float32))
+    assert raised.value.kind == "faint"
+
+
+def test_every_failure_has_its_own_sentence():
+    sentences = set()
+    for image, _, _ in NOT_DIGITS.values():
+        with pytest.raises(NotADigit) as raised:
+            to_mnist(image)
+        sentences.add(str(raised.value).split(". ")[0])
+    assert len(sentences) == 5  # blank, transparent, nothing stands out, faint, speck (photo: the test above)
+
+
+def test_a_clear_digit_on_the_same_noisy_paper_is_read():
+    assert to_mnist(faint_digit(contrast=0.1)).max() == pytest.approx(1.0)  # the faint case fails on contrast alone
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import numpy as np
 import streamlit as st
 
+from cnnviz_ui.navigation import use_app_navigation
 from cnnviz_ui.plots import ACCENT, MUTED, fitted_height_css
 
 # Errors a student's input can cause; anything else is a bug and should not be dressed up as advice.
@@ -25,22 +26,6 @@ _TIMING_LOCK = threading.Lock()
 _INLINE_MARKUP = re.compile(r"([\\`*_\[\]<>|~&$]|:(?=[\w/]))")  # a colon only where a directive name follows
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
 _LINE_START_MARKUP = re.compile(r"^(\s*(?:\d+)?)([#>+\-=.)])")
-
-
-def _use_app_navigation() -> None:
-    """Make a direct link to a page (e.g. /Kernels as a fresh server's first request) use app.py's navigation.
-
-    Streamlit starts in its old "pages/ folder" mode whenever a pages/ folder exists, and only switches to
-    ``st.navigation`` (titles, icons, "Home" instead of "app") once app.py has run. Switching here and
-    rerunning gives every visitor the same sidebar; the URL paths are the same in both modes.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a future Streamlit without the old mode
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 # Readable from the back of a lecture hall: Streamlit draws captions at 60% opacity (3.9:1 on white) and
@@ -79,7 +64,7 @@ PAGE_CSS = f"""<style>
 
 def page_header(title: str, intro: str, icon: str = "🧠") -> None:
     """set_page_config, title and a one-paragraph introduction; call first on every page."""
-    _use_app_navigation()
+    use_app_navigation()
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
     st.html(PAGE_CSS)
     st.title(title)

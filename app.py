@@ -7,7 +7,7 @@ Streamlit ships the Material Symbols font). The browser tab's icon is an emoji, 
 
 import streamlit as st
 
-from cnnviz_ui.common import page_header, wrapping_columns
+from cnnviz_ui.layout import page_header, wrapping_columns
 from cnnviz_ui.resources import SHIPPED, compute_device_name, shipped_model
 
 # (script, URL path, icon, title, one-line description)

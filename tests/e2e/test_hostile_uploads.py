@@ -97,7 +97,7 @@ def test_feature_maps_page_survives_hostile_uploads(page):
 
 def test_a_file_name_is_shown_as_typed_even_where_it_starts_a_line(page):
     """The warning for a picture with no digit starts with the file's name: a name starting with "# " made
-    it a heading, "$x$" maths and "*y*" italics (``common.literal``)."""
+    it a heading, "$x$" maths and "*y*" italics (``text.literal``)."""
     one_pixel = next(f for f in FILES if f.name == "one_pixel.png")
     name = "# 1. $x$ *y* ~z~.png"
     open_page(page, "Feature_maps")

@@ -5,14 +5,11 @@ than "app" and every page has a Material icon in the sidebar (emoji need a font 
 Streamlit ships the Material Symbols font). The browser tab's icon is an emoji, drawn as a local SVG.
 """
 
-from pathlib import Path
-
 import streamlit as st
 
-from cnnviz_ui.common import page_header, wrapping_columns
+from cnnviz_ui.layout import page_header, wrapping_columns
 from cnnviz_ui.resources import SHIPPED, compute_device_name, shipped_model
 
-ROOT = Path(__file__).parent
 # (script, URL path, icon, title, one-line description)
 PAGES = [
     (
@@ -65,7 +62,6 @@ PAGES = [
         "Train the convnet (or LeNet, or the dense baseline) on MNIST or Fashion-MNIST with live curves.",
     ),
 ]
-PAGES = [p for p in PAGES if (ROOT / p[0]).exists()]
 
 
 def home() -> None:

@@ -15,7 +15,8 @@ from cnnviz.checkpoints import load_checkpoint
 from cnnviz.images import load_image
 from cnnviz.predict import top_k
 from cnnviz.preprocess import to_mnist
-from cnnviz_ui.common import PAGE_CSS, log_time
+from cnnviz_ui.classify import log_time
+from cnnviz_ui.layout import PAGE_CSS
 from cnnviz_ui.resources import SHIPPED
 
 

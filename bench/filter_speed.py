@@ -98,7 +98,7 @@ def page_rerun_ms(repeats: int = 5) -> tuple[float, float]:
 import sys
 sys.path.insert(0, {str(ROOT)!r})
 import cv2
-import cnnviz_ui.images as picker
+import cnnviz_ui.picker as picker
 from cnnviz.images import sample_photo
 photo = cv2.resize(sample_photo("astronaut"), (1024, 1024))
 picker._sample_photo = lambda name: photo  # a 1024 x 1024 colour photo, as an upload would give

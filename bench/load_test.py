@@ -336,7 +336,7 @@ async def run_load(
 def script_times(path: Path, first: float, last: float) -> list[float]:
     """Seconds the server spent in the Classify script per prediction, for runs started within [first, last].
 
-    The page writes them (cnnviz_ui.common.log_time) because $CNNVIZ_TIMING_LOG is set for this server.
+    The page writes them (cnnviz_ui.classify.log_time) because $CNNVIZ_TIMING_LOG is set for this server.
     """
     if not path.is_file():
         return []

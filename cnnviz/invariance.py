@@ -145,3 +145,17 @@ def accuracy_vs_shift(
             )
             accuracy.append(correct / len(x))
     return np.array(accuracy)
+
+
+def relative_change(before: np.ndarray, after: np.ndarray) -> float:
+    """||after - before|| / ||before|| (L2 over every value; ||before|| taken as 1 when it is 0).
+
+    How much a layer's output changed when its input was shifted: maps that merely moved count as change.
+
+    Raises:
+        ValueError: arrays of different shapes.
+    """
+    before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
+    if before.shape != after.shape:
+        raise ValueError(f"the two outputs must have one shape, got {before.shape} and {after.shape}")
+    return float(np.linalg.norm(after - before) / (np.linalg.norm(before) or 1.0))

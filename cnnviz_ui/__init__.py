@@ -1,7 +1,9 @@
 """UI helpers shared by the Streamlit pages (the only package besides pages/ that imports streamlit).
 
-One module per topic: ``common`` (page set-up, friendly errors), ``resources`` (models and datasets
-loaded once per server), plus per-page helpers. The library itself lives in ``cnnviz``.
+One module per page, named after it (``kernels``, ``conv_arithmetic``, ``feature_maps``, ``classify``,
+``evaluate``, ``translation_invariance``, ``training``), and a few shared by topic: ``picker`` (every input),
+``layout``, ``state``, ``text``, ``resources``, ``plots``, ``charts``, ``cards`` and ``navigation``. The
+library itself lives in ``cnnviz``.
 """
 
 import os

@@ -25,9 +25,9 @@ from collections.abc import Sequence
 from html import escape
 
 from cnnviz.preprocess import PreprocessStep
-from cnnviz_ui.common import a_digit
-from cnnviz_ui.common import percent as _percent
 from cnnviz_ui.plots import ACCENT, INK, MUTED
+from cnnviz_ui.text import a_digit
+from cnnviz_ui.text import percent as _percent
 
 BLUE, GREY = ACCENT, "#9ca3af"
 STEP_PX = 120  # side of each preprocessing picture: six fit a laptop-width row at their own size
@@ -37,17 +37,9 @@ SOFTMAX_NOTE = (
     "even for a scribble or a dot."
 )
 HEADING = "<h3 style='font-size:1.5rem;font-weight:600;margin:1.4rem 0 0.8rem'>{}</h3>"
-# While Classify recomputes for more than half a second (thirty uploads at once on a lecture server), the answer
-# says so in words, "Working on it…" in a small label on its corner, instead of Streamlit dimming everything
-# being recomputed: a dimmed "?" box or last answer did not say whether anything was happening, and the dimming
-# repaints the whole results area, in software on a machine without GPU compositing. Browser CPU s per upload
-# on one Classify session whose server took 3 s per answer (about what the load test's thirty browsers wait),
-# means of 12 uploads in interleaved runs: with the dimming 0.182-0.196; no dimming and no label 0.151-0.186;
-# this label 0.170-0.202 (below the dimming in 3 of 4 pairs, above no label in 3 of 3). So it costs the
-# browser about what the dimming did (the difference is within the noise); the words are why it is here.
-# The label is drawn only while Streamlit's script runs (``data-test-script-state`` on the app root, the
-# attribute its own browser tests read), appears in one step after half a second so a quick rerun shows
-# nothing, and covers the corner of the card rather than pushing the page down.
+# While Classify recomputes for more than half a second, the answer says "Working on it…" in a small label on its
+# corner instead of Streamlit dimming what is recomputed: a dimmed box did not say whether anything was happening.
+# The label shows only while the script runs (``data-test-script-state`` on the app root), after half a second.
 WORKING_CSS = """<style>
 [data-testid="stMain"] [data-stale="true"] { opacity: 1 !important; transition: none !important; }
 .cnnviz-answer { position: relative; }
@@ -60,7 +52,7 @@ WORKING_CSS = """<style>
 
 
 def percent(p: float) -> str:
-    """``common.percent`` escaped for HTML ("<0.1%" must not open a tag)."""
+    """``text.percent`` escaped for HTML ("<0.1%" must not open a tag)."""
     return escape(_percent(p))
 
 

@@ -1,4 +1,4 @@
-"""Widgets and views for the Kernels page: kernel builder, sliding settings, output views, inspector."""
+"""The Kernels page's widgets and views: kernel builder, sliding settings, output views, Sobel, pixel inspector."""
 
 from __future__ import annotations
 
@@ -7,19 +7,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from cnnviz.filtering import BOUNDARY_MODES, kernel_window, output_size_formula, padding_amounts
-from cnnviz.images import to_uint8
+from cnnviz.filtering import (
+    BOUNDARY_MODES,
+    apply_kernel,
+    gradient_magnitude,
+    kernel_window,
+    output_size_formula,
+    padding_amounts,
+)
+from cnnviz.images import to_greyscale, to_uint8
 from cnnviz.kernels import PRESET_NOTES, PRESETS, box_kernel, gaussian_kernel, normalise_kernel
-from cnnviz_ui.common import lasting_data_editor, show_picture, wrapping_columns
-from cnnviz_ui.plots import CHART_MIN_WIDTH, DIVERGING, GREYS, diverging_rgb, heatmap
+from cnnviz.render import clicked_pixel, diverging_rgb, is_to_scale, pick_picture
+from cnnviz_ui.layout import friendly_errors, show_picture, wrapping_columns
+from cnnviz_ui.plots import CHART_MIN_WIDTH, DIVERGING, GREYS, heatmap, image_figure, picture_source
+from cnnviz_ui.state import lasting_data_editor
 
 MAX_CUSTOM = 15
-PICK_PX = 320  # long side of the clickable output picture in the pixel inspector
-PICK_MIN_PX = 48  # its short side at least: a 5 x 1024 output must not shrink to an unclickable line
-MARK = (230, 20, 60)  # the inspected pixel's outline: a red that shows on grey and on blue-red signed colours
 # Short labels (a select box cuts its value off at the width of a 1024 px projector's column); the note
 # under the box says what the choice does.
 PADDING_CHOICES = {"same": "same", "valid": "valid (P = 0)", "full": "full (P = F - 1)", "number": "P pixels"}
@@ -162,28 +167,6 @@ def show_formula(image_shape: tuple[int, ...], kernel: np.ndarray, sliding: Slid
     st.markdown(f"**Output size** `W_out = floor((W - F + 2P)/S) + 1` · height `{height}` · width `{width}`")
 
 
-def resolved_view(output: np.ndarray, view: str, kernel: np.ndarray | None = None) -> str:
-    """The view "auto" stands for, from the kernel's weights' sum, else the output's sign:
-
-    - sum 1 (blur, sharpen, emboss keep the brightness): a picture clipped to 0-255; a sharpened photo's few
-      negative pixels once turned it into a pink signed-colour map;
-    - sum 0 (an edge kernel: its output is a response, not a picture): signed colours for greyscale, |x| for
-      colour (three channels cannot each be blue-white-red), even where every response is positive (clipped,
-      a step's response of 765 was white like 255);
-    - any other kernel, or none: clipped when nothing is negative, else signed colours (|x| for colour).
-    """
-    if view != "auto":
-        return view
-    signed = "signed" if output.ndim == 2 else "absolute"
-    if kernel is not None:
-        total = float(np.sum(kernel))
-        if abs(total - 1) <= 0.02:
-            return "clip"
-        if abs(total) <= 0.02 * max(float(np.abs(kernel).sum()), 1e-12):  # 0, relative to the weights' size
-            return signed
-    return "clip" if output.min() >= 0 else signed
-
-
 def output_picture(output: np.ndarray, view: str) -> tuple[np.ndarray, tuple | None]:
     """(uint8 pixels, colour bar or None) for a filter output shown the way ``view`` says.
 
@@ -217,61 +200,6 @@ def saturation_note(output: np.ndarray, view: str, colorbar: tuple | None) -> st
     why = " (99.5% of the values)" if view == "signed" else ""
     what = "|x| from " if view == "absolute" else ""
     return f" · the colour bar covers {what}{low:.4g} to {high:.4g}{why}; values beyond get its end colours"
-
-
-def pick_picture(pixels: np.ndarray, row: int, col: int, side: int = PICK_PX) -> np.ndarray:
-    """The output picture (RGB uint8) about ``side`` px on its long side, pixel (``row``, ``col``) outlined in red.
-
-    A small output is enlarged by a whole number with nearest neighbour, so each output pixel is a crisp
-    square you can click; a large one is shrunk (box filter). A strip (say 5 x 1024) would shrink to a line
-    nobody can click, so the short side is stretched to at least ``PICK_MIN_PX`` (by a whole number when
-    enlarged): not to scale, and the caption says so. The outline is at least 9 px wide, so it stays
-    visible when pixels are smaller than that.
-    """
-    height, width = pixels.shape[:2]
-    rgb = pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2)
-    scale = side / max(height, width)
-    if scale >= 1:
-        factor_y, factor_x = (max(int(scale), -(-PICK_MIN_PX // n)) for n in (height, width))
-        picture = rgb.repeat(factor_y, 0).repeat(factor_x, 1)
-    else:
-        size = [_stretched(n, max(1, round(n * scale))) for n in (width, height)]
-        picture = np.array(Image.fromarray(np.ascontiguousarray(rgb)).resize(size, Image.Resampling.BOX))
-    sy, sx = picture.shape[0] / height, picture.shape[1] / width
-    centre_y, centre_x = (row + 0.5) * sy, (col + 0.5) * sx
-    half_y, half_x = max(sy / 2 + 1, 4.5), max(sx / 2 + 1, 4.5)
-    top, bottom = max(0, int(centre_y - half_y)), min(picture.shape[0], int(np.ceil(centre_y + half_y)))
-    left, right = max(0, int(centre_x - half_x)), min(picture.shape[1], int(np.ceil(centre_x + half_x)))
-    for rows, cols in (
-        (slice(top, top + 2), slice(left, right)),
-        (slice(bottom - 2, bottom), slice(left, right)),
-        (slice(top, bottom), slice(left, left + 2)),
-        (slice(top, bottom), slice(right - 2, right)),
-    ):
-        picture[rows, cols] = MARK
-    return picture
-
-
-def _stretched(n: int, shown: int) -> int:
-    """``shown`` px for a side of ``n`` pixels, or at least PICK_MIN_PX: ``n`` times a whole number if ``n`` is
-    smaller than that (so BOX resampling repeats pixels exactly), else PICK_MIN_PX."""
-    if shown >= PICK_MIN_PX:
-        return shown
-    return n * -(-PICK_MIN_PX // n) if n < PICK_MIN_PX else PICK_MIN_PX
-
-
-def is_to_scale(picture: np.ndarray, pixels: np.ndarray) -> bool:
-    """Whether the picker ``picture`` shows ``pixels`` with square pixels (not stretched on one side)."""
-    height, width = pixels.shape[:2]
-    return abs(picture.shape[0] / height - picture.shape[1] / width) <= 0.5 / height + 0.5 / width  # rounding
-
-
-def clicked_pixel(click: dict, out_shape: tuple[int, int]) -> tuple[int, int]:
-    """The output pixel (row, column) under a click ``{"x", "y", "width", "height"}`` on the shown picture."""
-    shown_w, shown_h = max(1, int(click["width"])), max(1, int(click["height"]))
-    row = int(float(click["y"]) * out_shape[0] // shown_h)
-    col = int(float(click["x"]) * out_shape[1] // shown_w)
-    return min(max(row, 0), out_shape[0] - 1), min(max(col, 0), out_shape[1] - 1)
 
 
 def _apply_click(out_shape: tuple[int, int]) -> None:
@@ -354,3 +282,95 @@ def show_inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixe
     for column, figure, name in zip(columns, figures, ("window", "weights", "products"), strict=True):
         show_picture(column, figure, f"kernels_inspect_{name}", (rows, cols))
     st.markdown(f"**Sum of the {rows * cols} products = {window.total:.4g}**: that is the output pixel.")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def input_source(image_id: str, grey: bool, _image: np.ndarray) -> str:
+    """The input picture's data URI, cached by the picked image's id and the greyscale choice."""
+    return picture_source(to_uint8(_image, "clip"))  # keyed by id: hashing a megapixel array costs more
+
+
+def guarded(build):
+    """Run a builder; a ValueError is shown as st.error and gives None."""
+    with friendly_errors():
+        return build()
+    return None
+
+
+def sobel_view(image: np.ndarray, pixels: np.ndarray) -> None:
+    """gx, gy and the edge magnitude of the picture (``image`` as processed, ``pixels`` as picked)."""
+    grey = image if image.ndim == 2 else to_greyscale(pixels)
+    gx, gy = (apply_kernel(grey, PRESETS[name], boundary="symmetric") for name in ("Sobel x", "Sobel y"))
+    magnitude = gradient_magnitude(grey)
+    columns = wrapping_columns(3, "kernels_sobel_figures", CHART_MIN_WIDTH)
+    for column, values, name in zip(columns[:2], (gx, gy), ("gx", "gy"), strict=True):
+        rgb, limit = diverging_rgb(values)
+        title = f"{name} = Sobel {name[1]}"
+        show_picture(
+            column, image_figure(rgb, title, colorbar=(-limit, limit, DIVERGING)), f"kernels_sobel_{name}", grey.shape
+        )
+    show_picture(
+        columns[2],
+        image_figure(
+            to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)", colorbar=(0, float(magnitude.max()), GREYS)
+        ),
+        "kernels_sobel_magnitude",
+        grey.shape,
+    )
+    st.caption(
+        "gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction. The gx "
+        "and gy colour bars stop at the 99.5th percentile of |value|; the few stronger pixels get the end "
+        "colours."
+    )
+
+
+@st.fragment
+def inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixels: np.ndarray) -> None:
+    """The pixel inspector, a fragment: a click or a typed row reruns only this part."""
+    channel = 0
+    if image.ndim == 3:
+        channel = st.radio(
+            "Channel", [0, 1, 2], format_func="RGB".__getitem__, horizontal=True, key="kernels_inspect_channel"
+        )
+    with friendly_errors():
+        show_inspector(image if image.ndim == 2 else image[..., channel], kernel, sliding, pixels)
+
+
+def show_figures(
+    image: np.ndarray,
+    image_id: str,
+    greyscale: bool,
+    kernel: np.ndarray,
+    kernel_name: str,
+    flip: bool,
+    output: np.ndarray,
+    pixels: np.ndarray,
+    colorbar: tuple | None,
+) -> None:
+    """Input, kernel and output side by side (``pixels``/``colorbar``: the output as ``output_picture`` shows it)."""
+    left, middle, right = wrapping_columns(3, "kernels_figures", CHART_MIN_WIDTH)
+    input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
+    show_picture(
+        left,
+        image_figure(None, input_title, source=input_source(image_id, greyscale, image)),
+        "kernels_input_plot",
+        image.shape[:2],
+    )
+    size = f"{kernel.shape[0]}x{kernel.shape[1]}"
+    show_picture(
+        middle,
+        heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
+        "kernels_kernel_plot",
+        kernel.shape,
+    )
+    if flip and not np.array_equal(kernel, kernel[::-1, ::-1]):
+        middle.caption(
+            "The kernel as written. Convolution turns it 180° before multiplying (the pixel "
+            "inspector shows it as applied); switch the rotation off for cross-correlation."
+        )
+    show_picture(
+        right,
+        image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
+        "kernels_output_plot",
+        output.shape[:2],
+    )

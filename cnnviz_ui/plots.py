@@ -17,9 +17,8 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from cnnviz.images import encode_png
+from cnnviz.render import BLUE, RED, WHITE, grey_picture
 
-# Negative blue, zero white, positive red: the sign of an edge response reads at a glance.
-BLUE, WHITE, RED = (33, 102, 172), (247, 247, 247), (178, 24, 43)
 # The app's own colours, as CSS: one blue for the network's answer and the training curves, one red for the
 # other model or a warning, the grey of secondary text (7.6:1 on white, readable on a projector), and ink.
 ACCENT, ALERT, MUTED, INK = "#2563eb", "#dc2626", "#4b5563", "#111827"
@@ -58,20 +57,9 @@ def colour_bar(low: float, high: float, number_format: str = ".3g") -> dict:
     return {**BAR, "tickvals": ticks, "ticktext": [label(t) for t in ticks]}
 
 
-def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:
-    """Colour a signed (H, W) array blue-white-red, symmetric around 0: returns (uint8 (H, W, 3), limit).
-
-    ``limit`` is the value drawn fully red (and minus it fully blue). The default is the 99.5th percentile
-    of |value|: a few extreme pixels would otherwise wash every other edge out to near-white.
-    """
-    array = np.asarray(values, dtype=np.float32)
-    if limit is None:
-        magnitude = np.abs(array)
-        limit = float(np.percentile(magnitude, 99.5)) or float(magnitude.max())
-    t = np.clip(array / limit, -1.0, 1.0)[..., None] if limit > 0 else np.zeros((*array.shape, 1), np.float32)
-    white, blue, red = (np.array(c, dtype=np.float32) for c in (WHITE, BLUE, RED))
-    rgb = np.where(t < 0, white + (blue - white) * -t, white + (red - white) * t)  # (H, W, 3)
-    return np.round(rgb).astype(np.uint8), limit
+def grey_png(image: np.ndarray, size: int = 224) -> bytes:
+    """A [0, 1] (H, W) image as a crisp upscaled grey PNG (``render.grey_picture``)."""
+    return encode_png(grey_picture(image, size))
 
 
 def picture_source(pixels: np.ndarray) -> str:
@@ -122,8 +110,8 @@ def image_figure(
             )
         )
     figure = layout(figure, title, height)
-    # A thin frame: white parts of a picture otherwise melt into the white page (a half-white 5 x 5 upload
-    # looked like a black bar; QA). Drawn round the plot area, which ``show_picture`` gives the picture's shape.
+    # A thin frame, so white parts of a picture do not melt into the white page. Drawn round the plot area,
+    # which ``show_picture`` gives the picture's shape.
     figure.add_shape(
         type="rect",
         xref="paper",
@@ -286,7 +274,7 @@ def _labels_fit_css(box: str, figure: go.Figure, cols: int, across: int, width: 
 
 def plotly_literal(text: str) -> str:
     """``text`` as typed in a plotly title or hover label, which read <b>, <i>, <br> and entities: for a name
-    the user chose (``common.literal`` does the same for Streamlit's markdown)."""
+    the user chose (``text.literal`` does the same for Streamlit's markdown)."""
     return html.escape(text, quote=False)
 
 

@@ -1,4 +1,5 @@
-"""Models and datasets loaded once per server (``st.cache_resource``) and the session's own models.
+"""Models and datasets loaded once per server (``st.cache_resource``), the session's own models, and what a model
+computes on an image, cached by a fingerprint of its weights (reruns only redraw).
 
 Shared models are read-only: every page runs them under ``torch.no_grad`` or with
 ``torch.autograd.grad`` (which never writes ``.grad`` into the shared parameters), so thirty
@@ -7,17 +8,23 @@ students can use one copy at once.
 
 from __future__ import annotations
 
+import hashlib
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 from torch import nn
 
+from cnnviz import inspect as net_inspect
 from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import DATASETS, load_dataset
 from cnnviz.jobs import TrainingSlot
 from cnnviz.train import device_name, select_device
-from cnnviz_ui.common import literal, message_text
+from cnnviz_ui.text import literal, message_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {
@@ -153,3 +160,49 @@ def test_images(dataset_name: str) -> tuple[torch.Tensor, torch.Tensor] | None:
     except FileNotFoundError as exc:
         st.error(f"The {dataset_name} test set is not on this server: {message_text(exc)}")
         return None
+
+
+# Models handed to the pages never change after they are made (shipped ones are frozen, session ones are
+# added when their training has ended), so each is hashed once, not on every rerun (12 ms for LeNet).
+_FINGERPRINTS: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDictionary()
+
+
+def model_fingerprint(model: nn.Module) -> str:
+    """A short hash of the weights: the cache key for anything computed with ``model``."""
+    known = _FINGERPRINTS.get(model)
+    if known is not None:
+        return known
+    digest = hashlib.blake2b(digest_size=12)
+    for tensor in model.state_dict().values():
+        digest.update(tensor.detach().cpu().numpy().tobytes())
+    _FINGERPRINTS[model] = fingerprint = digest.hexdigest()
+    return fingerprint
+
+
+def run_key(model: nn.Module, image: np.ndarray) -> str:
+    """A cache key for "this model on this image": hashes of the weights and of the pixels."""
+    pixels = hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=8).hexdigest()
+    return f"{model_fingerprint(model)}:{pixels}"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_network(key: str, _model: nn.Module, _image: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """(every layer's output as numpy, class probabilities (10,)) for one digit, cached by ``run_key``."""
+    acts = net_inspect.activations(_model, _image)
+    probabilities = torch.softmax(list(acts.values())[-1], dim=0).numpy()
+    return {name: a.numpy() for name, a in acts.items()}, probabilities
+
+
+@st.cache_data(max_entries=128, show_spinner="Computing which pixels decide…")
+def explanation(key: str, method: str, target: int, _model: nn.Module, _image: np.ndarray) -> np.ndarray:
+    """(28, 28) heat in [0, 1]: SmoothGrad saliency (16 copies) or Grad-CAM on conv3, cached by ``run_key``."""
+    if method == "Saliency":
+        return net_inspect.saliency(_model, _image, target, samples=16, noise=0.1)
+    return net_inspect.grad_cam(_model, _image, target)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def figure_once(key: tuple, _build: Callable[[], go.Figure]) -> go.Figure:
+    """Build a plotly figure once per ``key``. Building validates every property and is the slow part;
+    the cached figure is shared read-only (``st.plotly_chart`` only reads it)."""
+    return _build()

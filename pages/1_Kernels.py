@@ -5,22 +5,13 @@ import time
 import numpy as np
 import streamlit as st
 
-from cnnviz.filtering import apply_kernel, gradient_magnitude
-from cnnviz.images import encode_png, to_greyscale, to_uint8
-from cnnviz.kernels import PRESETS
-from cnnviz_ui.common import friendly_errors, page_header, show_picture, wrapping_columns
-from cnnviz_ui.images import image_input
-from cnnviz_ui.kernels import (
-    VIEWS,
-    kernel_controls,
-    output_picture,
-    resolved_view,
-    saturation_note,
-    show_formula,
-    show_inspector,
-    sliding_controls,
-)
-from cnnviz_ui.plots import CHART_MIN_WIDTH, DIVERGING, GREYS, diverging_rgb, heatmap, image_figure, picture_source
+from cnnviz.filtering import apply_kernel
+from cnnviz.images import encode_png, to_greyscale
+from cnnviz.render import resolved_view
+from cnnviz_ui import kernels as ui
+from cnnviz_ui.kernels import VIEWS, kernel_controls, output_picture, saturation_note, show_formula, sliding_controls
+from cnnviz_ui.layout import friendly_errors, page_header, wrapping_columns
+from cnnviz_ui.picker import image_input
 
 page_header(
     "Kernels",
@@ -46,26 +37,14 @@ if not greyscale and picked.pixels.ndim == 2:
 image = to_greyscale(picked.pixels) if greyscale else picked.pixels.astype(np.float32)  # (H, W) or (H, W, 3)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def input_source(image_id: str, grey: bool, _image: np.ndarray) -> str:
-    return picture_source(to_uint8(_image, "clip"))  # keyed by id: hashing a megapixel array costs more
-
-
-def guarded(build):
-    """Run a builder; a ValueError is shown as st.error and gives None."""
-    with friendly_errors():
-        return build()
-    return None
-
-
 @st.fragment
 def kernel_lab() -> None:
     # The kernel column is wider: the default preset's name fits its box at 1024 px
     kernel_column, sliding_column, view_column = wrapping_columns([1.35, 1, 1], "kernels_settings", 180, gap="medium")
     with kernel_column:
-        built = guarded(kernel_controls)
+        built = ui.guarded(kernel_controls)
     with sliding_column:
-        sliding = guarded(sliding_controls)
+        sliding = ui.guarded(sliding_controls)
     with view_column:
         view = st.radio(
             "Show output as", list(VIEWS), format_func=VIEWS.get, key="kernels_view", persist_state="session"
@@ -91,32 +70,7 @@ def kernel_lab() -> None:
             )
             shown = "absolute"
         pixels, colorbar = output_picture(output, shown)
-        left, middle, right = wrapping_columns(3, "kernels_figures", CHART_MIN_WIDTH)
-        input_title = f"Input · {image.shape[0]} x {image.shape[1]}"
-        show_picture(
-            left,
-            image_figure(None, input_title, source=input_source(picked.image_id, greyscale, image)),
-            "kernels_input_plot",
-            image.shape[:2],
-        )
-        size = f"{kernel.shape[0]}x{kernel.shape[1]}"
-        show_picture(
-            middle,
-            heatmap(kernel, kernel_name if size in kernel_name else f"{kernel_name} · {size}"),
-            "kernels_kernel_plot",
-            kernel.shape,
-        )
-        if sliding.flip and not np.array_equal(kernel, kernel[::-1, ::-1]):
-            middle.caption(
-                "The kernel as written. Convolution turns it 180° before multiplying (the pixel "
-                "inspector shows it as applied); switch the rotation off for cross-correlation."
-            )
-        show_picture(
-            right,
-            image_figure(pixels, f"Output · {output.shape[0]} x {output.shape[1]}", colorbar=colorbar),
-            "kernels_output_plot",
-            output.shape[:2],
-        )
+        ui.show_figures(image, picked.image_id, greyscale, kernel, kernel_name, sliding.flip, output, pixels, colorbar)
         shown_as = ""
         if view == "auto":  # say what "Automatic" chose: for a colour output it is not the signed colours
             shown_as = f" · shown as: {VIEWS[shown].split(':')[0]}"
@@ -134,50 +88,13 @@ def kernel_lab() -> None:
             on_click="ignore",
         )
         if st.toggle("Show the Sobel edge magnitude sqrt(gx² + gy²)", key="kernels_sobel", persist_state="session"):
-            sobel_view()
+            ui.sobel_view(image, picked.pixels)
         st.subheader("Pixel inspector")
         st.caption(
             "Click a pixel of the output (or type its row and column) and see exactly which numbers "
             "were multiplied and added to make it."
         )
-        inspector(kernel, sliding, pixels)
-
-
-def sobel_view() -> None:
-    grey = image if image.ndim == 2 else to_greyscale(picked.pixels)
-    gx, gy = (apply_kernel(grey, PRESETS[name], boundary="symmetric") for name in ("Sobel x", "Sobel y"))
-    magnitude = gradient_magnitude(grey)
-    columns = wrapping_columns(3, "kernels_sobel_figures", CHART_MIN_WIDTH)
-    for column, values, name in zip(columns[:2], (gx, gy), ("gx", "gy"), strict=True):
-        rgb, limit = diverging_rgb(values)
-        title = f"{name} = Sobel {name[1]}"
-        show_picture(
-            column, image_figure(rgb, title, colorbar=(-limit, limit, DIVERGING)), f"kernels_sobel_{name}", grey.shape
-        )
-    show_picture(
-        columns[2],
-        image_figure(
-            to_uint8(magnitude, "rescale"), "Edge strength sqrt(gx² + gy²)", colorbar=(0, float(magnitude.max()), GREYS)
-        ),
-        "kernels_sobel_magnitude",
-        grey.shape,
-    )
-    st.caption(
-        "gx finds vertical edges, gy horizontal ones; the magnitude finds edges in every direction. The gx "
-        "and gy colour bars stop at the 99.5th percentile of |value|; the few stronger pixels get the end "
-        "colours."
-    )
-
-
-@st.fragment
-def inspector(kernel: np.ndarray, sliding, pixels: np.ndarray) -> None:
-    channel = 0
-    if image.ndim == 3:
-        channel = st.radio(
-            "Channel", [0, 1, 2], format_func="RGB".__getitem__, horizontal=True, key="kernels_inspect_channel"
-        )
-    with friendly_errors():
-        show_inspector(image if image.ndim == 2 else image[..., channel], kernel, sliding, pixels)
+        ui.inspector(image, kernel, sliding, pixels)
 
 
 kernel_lab()

@@ -5,10 +5,12 @@ import streamlit as st
 
 from cnnviz.architectures import BUILDER_STARTS, PRESETS, build_network
 from cnnviz.receptive import measure_receptive_field
-from cnnviz.shapes import explain_conv, parse_padding, pool_output_size, whole_number
+from cnnviz.shapes import whole_number
 from cnnviz.summary import LayerError, summarize
-from cnnviz_ui import arithmetic as ui
-from cnnviz_ui.common import friendly_errors, keep_choice, lasting_data_editor, message_text, page_header
+from cnnviz_ui import conv_arithmetic as ui
+from cnnviz_ui.layout import friendly_errors, page_header
+from cnnviz_ui.state import keep_choice, lasting_data_editor
+from cnnviz_ui.text import message_text
 
 page_header(
     "Conv arithmetic",
@@ -39,48 +41,7 @@ layer_tab, nets_tab, build_tab, field_tab = st.tabs(
 )
 
 with layer_tab:
-    pooling = st.segmented_control(
-        "Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode", persist_state="session"
-    )
-    pooling = pooling == "Max pooling"
-    m = "pool" if pooling else "conv"  # separate widgets, so pooling starts at the lecture's 4 x 4 example
-    cols = st.columns(4)
-    with cols[0]:
-        height = ui.number_input("Input height", f"ar_{m}_h", 4 if pooling else 28)
-        width = ui.number_input("Input width", f"ar_{m}_w", 4 if pooling else 28)
-    with cols[1]:
-        kernel = ui.number_input("Kernel size", f"ar_{m}_k", 2 if pooling else 3, "F: the window is F x F")
-        stride = ui.number_input("Stride", f"ar_{m}_s", 2 if pooling else 1, "S: how far the window moves")
-    with cols[2]:
-        padding = st.text_input(
-            "Padding", "0", key=f"ar_{m}_p", persist_state="session", help="P zeros on each side, or valid or same"
-        )
-        dilation = 1.0 if pooling else ui.number_input("Dilation", "ar_conv_d", 1, "d: gap between kernel taps")
-    with cols[3]:
-        in_ch = ui.number_input("Input channels", f"ar_{m}_cin", 1 if pooling else 1, "C_in")
-        out_ch = (
-            in_ch
-            if pooling
-            else ui.number_input("Filters", "ar_conv_cout", 32, "C_out: output channels, one per filter")
-        )
-    with friendly_errors():
-        in_ch = whole_number("input channels", in_ch, 1, "an image has at least one channel")
-        out_ch = whole_number("filters", out_ch, 1, "a conv layer has at least one filter")
-        if pooling and parse_padding(padding) in ("valid", "same"):
-            raise ValueError("PyTorch pooling takes a number of padding pixels, not 'valid' or 'same'")
-        rows, cols = (explain_conv(n, kernel, stride, padding, dilation) for n in (height, width))
-        if pooling:  # PyTorch's pooling rules (padding at most half the window) on top of the formula
-            pool_output_size(rows.size, rows.kernel, rows.stride, rows.pad_before)
-            pool_output_size(cols.size, cols.kernel, cols.stride, cols.pad_before)
-        ui.show_layer(rows, cols, in_ch, out_ch, pooling)
-        if parse_padding(padding) == "same" and rows.stride > 1:
-            st.info(
-                f"PyTorch's `nn.Conv2d` refuses `padding='same'` with a stride above 1; these are the numbers "
-                f"Keras and TensorFlow use (output ceil(W / S), the odd pixel of padding at the end). In PyTorch, "
-                f"pad explicitly: `nn.ZeroPad2d(({cols.pad_before}, {cols.pad_after}, {rows.pad_before}, "
-                f"{rows.pad_after}))` before a conv with `padding=0`."
-            )
-        ui.show_diagram(rows, cols, padding, pooling)
+    ui.one_layer()
 
 with nets_tab:
     name = st.selectbox(

@@ -5,8 +5,11 @@ import time
 import streamlit as st
 
 from cnnviz.predict import top_k
-from cnnviz_ui import cards, classify, inside
-from cnnviz_ui.common import log_time, page_header
+from cnnviz_ui import cards, classify
+from cnnviz_ui.classify import log_time
+from cnnviz_ui.layout import page_header
+from cnnviz_ui.picker import classify_input, classify_source
+from cnnviz_ui.plots import grey_png
 from cnnviz_ui.resources import available_models, model_picker, session_models
 
 page_header(
@@ -34,7 +37,7 @@ def classify_digit(source: str, picked: tuple | None) -> None:
     started = time.time()
     source_col, result_col = st.columns(COLUMNS, gap="large")
     with source_col:
-        digit = classify.digit_source(source) if picked else None
+        digit = classify_input(source) if picked else None
     if picked is None or digit is None:
         with result_col:
             st.html(cards.waiting_block())
@@ -42,7 +45,7 @@ def classify_digit(source: str, picked: tuple | None) -> None:
     label, model, _ = picked
     ranking = top_k(model, digit.image, k=5)
     with result_col:
-        st.html(cards.prediction_block(ranking, label, inside.grey_png(digit.image, 168), digit.label))
+        st.html(cards.prediction_block(ranking, label, grey_png(digit.image, 168), digit.label))
 
     top = ranking[0][0]
     grad_cam, grad_cam_caption = classify.grad_cam_picture(model, label, digit.image, top)
@@ -64,7 +67,7 @@ with st.container(key="classify_pickers"):
     )
     source_side, model_side = st.columns(COLUMNS, gap="large")
     with source_side:
-        chosen_source = classify.source_picker()
+        chosen_source = classify_source()
     with model_side:
         chosen_model = model_picker("Model", key="classify_model")
 classify_digit(chosen_source, chosen_model)

@@ -4,13 +4,23 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
-from cnnviz_ui import inside
-from cnnviz_ui.common import a_digit, literal, page_header, percent
-from cnnviz_ui.resources import dataset, model_picker
-from cnnviz_ui.shift_view import curve_legend, shift_curves, shift_grid
+from cnnviz.invariance import shift_image
+from cnnviz_ui.charts import probability_chart
+from cnnviz_ui.layout import page_header
+from cnnviz_ui.picker import digit_input
+from cnnviz_ui.plots import grey_png
+from cnnviz_ui.resources import figure_once, model_picker, run_key, run_network
+from cnnviz_ui.text import a_digit, literal, percent
+from cnnviz_ui.translation_invariance import (
+    MAX_SHIFT,
+    accuracy_curve,
+    curve_legend,
+    grid_probabilities,
+    pooled_maps,
+    shift_curves,
+    shift_grid,
+)
 
-MAX_SHIFT = 10
 page_header(
     "Translation invariance",
     "Move the digit a few pixels and watch both networks. A convolution slides the same filters everywhere, so its "
@@ -24,26 +34,19 @@ with left:
     dense_pick = model_picker(
         "Compared with (the dense baseline, say)", key="ti_dense", default="Shipped dense baseline"
     )
-    digit = inside.digit_input("ti") if conv_pick and dense_pick else None
+    digit = digit_input("ti") if conv_pick and dense_pick else None
 if conv_pick is None or dense_pick is None or digit is None:
     st.stop()
 models = {conv_pick[0]: conv_pick[1], dense_pick[0]: dense_pick[1]}
 if len(models) < 2:
     st.info("Pick two different models to compare them.")
 image = torch.from_numpy(digit.image)
-keys = {name: inside.run_key(model, digit.image) for name, model in models.items()}
+keys = {name: run_key(model, digit.image) for name, model in models.items()}
 target = (
     digit.label
     if digit.label is not None
-    else int(inside.run_network(keys[conv_pick[0]], conv_pick[1], digit.image)[1].argmax())
+    else int(run_network(keys[conv_pick[0]], conv_pick[1], digit.image)[1].argmax())
 )
-
-
-@st.cache_data(max_entries=64, show_spinner="Shifting the digit 441 ways…")
-def grid_probabilities(key: str, target: int, _model: torch.nn.Module, _image: torch.Tensor) -> np.ndarray:
-    """Class probabilities for every shift: (dy, dx, classes), dy and dx from -MAX_SHIFT to MAX_SHIFT."""
-    response = shift_response(_model, _image, shift_offsets(MAX_SHIFT, "xy"), target)
-    return response.probabilities.reshape(2 * MAX_SHIFT + 1, 2 * MAX_SHIFT + 1, -1)
 
 
 grids = {name: grid_probabilities(keys[name], target, model, image) for name, model in models.items()}
@@ -60,7 +63,7 @@ def shifted_view() -> None:
         # The picture and the verdicts in one row, the two bar charts in the next: three charts-wide columns
         # in two thirds of a 1024 px screen were too narrow to show all ten classes.
         picture, verdicts = st.columns([1, 2])
-        picture.image(inside.grey_png(moved, 196), width=196)
+        picture.image(grey_png(moved, 196), width=196)
         picture.caption(f"{literal(digit.caption)}, shifted by dx={dx}, dy={dy}")
         if digit.label is None:
             picture.caption(
@@ -77,9 +80,7 @@ def shifted_view() -> None:
             else:  # no true label: the class followed is the convnet's unshifted answer
                 verdict = f":green[still {a_digit(target)}]" if top == target else f":red[no longer {a_digit(target)}]"
             verdicts.markdown(f"**{literal(name)}**: says **{top}** ({percent(probs[top])}) {verdict}")
-            chart = inside.figure_once(
-                (keys[name], "shift", dx, dy), lambda p=probs: inside.probability_chart(p, height=240)
-            )
+            chart = figure_once((keys[name], "shift", dx, dy), lambda p=probs: probability_chart(p, height=240))
             column.markdown(f"**{literal(name)}**")
             column.plotly_chart(chart, key=f"ti_probs_{name}", config={"displayModeBar": False})
         st.markdown(f"**How sure is each network that it is {a_digit(target)}?**")
@@ -89,51 +90,24 @@ def shifted_view() -> None:
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
         run = (*keys.items(), target, dx, dy)  # the names too: a copy of a model has its weights, not its name
         c1.plotly_chart(
-            inside.figure_once((*run, "x"), lambda: shift_curves(steps, along_x, dx, "dx", target)), key="ti_curve_x"
+            figure_once((*run, "x"), lambda: shift_curves(steps, along_x, dx, "dx", target)), key="ti_curve_x"
         )
         c2.plotly_chart(
-            inside.figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)), key="ti_curve_y"
+            figure_once((*run, "y"), lambda: shift_curves(steps, along_y, dy, "dy", target)), key="ti_curve_y"
         )
     st.subheader(f"Every shift at once: where in the frame is it still {a_digit(target)}?")
     st.caption(f"Each cell is P({target}) with the digit moved by (dx, dy); the white box is the shift above.")
-    # Each figure's title is the model's name alone: "…: P(7) for every shift" took three lines for the dense
-    # baseline and two for the convnet, so the two grids came out of different sizes (QA).
+    # Each figure's title is the model's name alone: titles of different lengths made grids of different sizes.
     for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
-        figure = inside.figure_once(
+        figure = figure_once(
             (keys[name], name, target, dx, dy, "grid"),
             lambda g=grid, n=name: shift_grid(steps, g[..., target], n, (dx, dy)),
         )
         column.plotly_chart(figure, key=f"ti_grid_{name}")
-    conv_name, conv_model = conv_pick[0], conv_pick[1]
-    layers = [n for n in ("pool1", "pool2") if hasattr(conv_model, n)]
-    if not layers:
-        return
-    st.subheader(f"Pooled feature maps of {literal(conv_name)}: the digit as it was, and shifted")
-    still = inside.run_network(keys[conv_name], conv_model, digit.image)[0]
-    shifted_key = inside.run_key(conv_model, moved)
-    shifted = inside.run_network(shifted_key, conv_model, moved)[0]
-    for name in layers:
-        limit = float(max(np.abs(still[name]).max(), np.abs(shifted[name]).max())) or 1.0
-        change = np.linalg.norm(shifted[name] - still[name]) / (np.linalg.norm(still[name]) or 1.0)
-        a, b = st.columns(2, gap="large")
-        with a:
-            inside.show_layer(keys[conv_name], f"{name}", still[name], limit, per_map=False)
-        with b:
-            inside.show_layer(shifted_key, f"{name} shifted by ({dx}, {dy})", shifted[name], limit, per_map=False)
-        st.caption(
-            f"{name} changed by {change:.0%} (relative L2 distance). The maps move with the digit: the same "
-            "responses in other places, which this distance counts as change. Pooling absorbs a move only "
-            "while a response stays inside its window."
-        )
+    pooled_maps(conv_pick[0], conv_pick[1], keys[conv_pick[0]], digit.image, moved, (dx, dy))
 
 
 shifted_view()
-
-
-@st.cache_data(max_entries=8, show_spinner="Shifting 1,000 test digits 17 ways for each model…")
-def accuracy_curve(key: str, _model: torch.nn.Module) -> np.ndarray:
-    images, labels = dataset("MNIST", "test")
-    return accuracy_vs_shift(_model, images[:1000], labels[:1000], shift_offsets(8, "x"))
 
 
 st.subheader("Not just this digit")

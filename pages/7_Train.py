@@ -2,13 +2,11 @@
 
 import streamlit as st
 
-from cnnviz.checkpoints import checkpoint_bytes, load_checkpoint
+from cnnviz.checkpoints import checkpoint_bytes
 from cnnviz.jobs import Snapshot, TrainConfig
-from cnnviz.models import MODEL_DESCRIPTIONS
-from cnnviz.train import OPTIMIZERS
-from cnnviz_ui.common import friendly_errors, literal, page_header
-from cnnviz_ui.resources import add_session_model, compute_device_name, trained_on, training_slot
-from cnnviz_ui.training import show_progress
+from cnnviz_ui.layout import friendly_errors, page_header
+from cnnviz_ui.resources import add_session_model, compute_device_name, training_slot
+from cnnviz_ui.training import checkpoint_upload, settings_form, show_progress
 
 page_header(
     "Train",
@@ -21,57 +19,10 @@ page_header(
 slot = training_slot()
 st.caption(f"Compute device: **{compute_device_name()}**. One training runs at a time on this server.")
 
-with st.form("train_settings", border=True):
-    c1, c2, c3 = st.columns(3)
-    # The short name in the box (a full description was cut off in a third of the page), the layers in its help.
-    model = c1.selectbox(
-        "Model",
-        list(MODEL_DESCRIPTIONS),
-        format_func=lambda m: MODEL_DESCRIPTIONS[m].split(":")[0],
-        key="train_model",
-        persist_state="session",
-        help="\n\n".join(f"**{d.replace(':', ':**', 1)}" for d in MODEL_DESCRIPTIONS.values()),
-    )
-    dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset", persist_state="session")
-    optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", persist_state="session")
-    lr = c2.number_input(
-        "Learning rate", value=0.003, format="%g", step=0.0005, key="train_lr", persist_state="session"
-    )
-    schedule = c2.selectbox(
-        "Learning-rate schedule",
-        ["onecycle", "constant"],
-        key="train_schedule",
-        persist_state="session",
-        help="OneCycle warms the rate up, then anneals it to zero: faster, better.",
-    )
-    epochs = c3.number_input("Epochs", value=1, step=1, key="train_epochs", persist_state="session")
-    batch_size = c3.number_input("Batch size", value=128, step=32, key="train_batch", persist_state="session")
-    limit = c3.number_input(
-        "Training images (0 = all 60,000)",
-        value=0,
-        step=1000,
-        key="train_limit",
-        persist_state="session",
-        help="A subset trains in seconds; the full set takes about 20 s per epoch on 2 CPU cores.",
-    )
-    augment = st.checkbox(
-        "Augment: shift each image by up to 2 pixels at random", key="train_augment", persist_state="session"
-    )
-    start = st.form_submit_button("Start training", type="primary")
-
-if start:
+settings = settings_form()
+if settings is not None:
     with friendly_errors("Cannot start: "):
-        config = TrainConfig(
-            model=model,
-            dataset=dataset,
-            epochs=int(epochs),
-            batch_size=int(batch_size),
-            lr=float(lr),
-            optimizer=optimizer,
-            schedule=schedule,
-            augment=augment,
-            limit=int(limit),
-        )
+        config = TrainConfig(**settings)
         job = slot.try_start(config, owner=st.session_state.get("_session_label", ""))
         running = slot.current()
         if job is None and running is not None and running.id == st.session_state.get("train_job"):
@@ -81,27 +32,7 @@ if start:
         else:
             st.session_state["train_job"] = job.id
 
-with st.expander("Load a checkpoint you saved earlier (.pt)"):
-    upload = st.file_uploader(
-        "Checkpoint file",
-        type=["pt"],
-        key="train_checkpoint_upload",
-        help="A file from the download button below. Only weights are read (weights_only): a file cannot run code.",
-    )
-    if upload is not None:
-        with friendly_errors("This checkpoint was refused: "):
-            loaded, meta = load_checkpoint(upload.getvalue(), name=upload.name)
-            dataset = trained_on(meta)
-            add_session_model(f"Uploaded {loaded.name} ({upload.name})", loaded, {**meta, "dataset": dataset})
-            shown = literal(upload.name)
-            if dataset != "MNIST":
-                st.success(
-                    f"Loaded {shown} ({loaded.name}), trained on {dataset}: Evaluate and Feature maps "
-                    f"show it the {dataset} test set. Classify and Translation invariance leave it out (its "
-                    "classes are not digits)."
-                )
-            else:
-                st.success(f"Loaded {shown} ({loaded.name}); pick it in the model menus of the other pages.")
+checkpoint_upload()
 
 job = slot.get(st.session_state.get("train_job", ""))
 other = slot.current()

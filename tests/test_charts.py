@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from cnnviz_ui.classify import per_class_figure
-from cnnviz_ui.common import percent
-from cnnviz_ui.inside import bar_label, probability_chart
+from cnnviz_ui.charts import probability_chart
+from cnnviz_ui.evaluate import per_class_figure
 from cnnviz_ui.plots import INK
+from cnnviz_ui.text import bar_label, percent
 
 
 def test_a_very_sure_softmax_is_never_labelled_100_percent():

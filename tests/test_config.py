@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from cnnviz_ui.common import UPLOAD_LIMIT_MB
+from cnnviz_ui.picker import UPLOAD_LIMIT_MB
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())

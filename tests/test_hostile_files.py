@@ -36,7 +36,7 @@ def test_long_strip_keeps_its_shape():
 
 
 def test_over_limit_file_is_really_over_the_configured_limit():
-    from cnnviz_ui.common import UPLOAD_LIMIT_MB
+    from cnnviz_ui.picker import UPLOAD_LIMIT_MB
 
     assert len(over_limit_file().data) > UPLOAD_LIMIT_MB * 1024 * 1024
 
@@ -65,9 +65,9 @@ MARKUP = set("\\`*_[]<>|~&$")
 
 @given(st.text(max_size=40))
 def test_a_name_escaped_for_markdown_reads_back_as_typed(name):
-    """``common.literal``: CommonMark reads a backslash before ASCII punctuation as that character, so
+    """``text.literal``: CommonMark reads a backslash before ASCII punctuation as that character, so
     dropping those backslashes gives the name back (newlines as spaces); no markup character is left bare."""
-    from cnnviz_ui.common import literal
+    from cnnviz_ui.text import literal
 
     shown = literal(name)
     assert re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown) == " ".join(name.splitlines())
@@ -81,7 +81,7 @@ def test_a_name_escaped_for_markdown_reads_back_as_typed(name):
 
 @pytest.mark.parametrize("own", ["test digit #3 (a 4)", "Shipped convnet", "Trained convnet (MNIST, 3 epochs, 98.9%)"])
 def test_the_pages_own_names_are_left_as_they_are(own):
-    from cnnviz_ui.common import literal
+    from cnnviz_ui.text import literal
 
     assert literal(own) == own
 
@@ -89,7 +89,7 @@ def test_the_pages_own_names_are_left_as_they_are(own):
 def test_an_error_message_keeps_its_commands_and_quotes_what_was_typed_as_typed():
     """``common.message_text``: a `code` span (a command) stays code; what the student typed, quoted in the
     message, is escaped; the escapes dropped give the message back."""
-    from cnnviz_ui.common import message_text
+    from cnnviz_ui.text import message_text
 
     typed = "padding must be a number of pixels, 'valid' or 'same', got '$x$ *y*'"
     assert message_text(typed) == "padding must be a number of pixels, 'valid' or 'same', got '\\$x\\$ \\*y\\*'"

@@ -40,8 +40,6 @@ SCENARIOS = [
 
 
 def _app(page: str, settings: list[tuple[str, str, object]]) -> AppTest:
-    if not (PAGES / page).exists():
-        pytest.skip(f"{page} does not exist yet")
     at = AppTest.from_file(str(PAGES / page), default_timeout=RUN_TIMEOUT).run()
     assert not at.exception, f"{page} fails with its default inputs: {at.exception[0].message}"
     for kind, key, value in settings:

@@ -112,3 +112,14 @@ def test_the_shipped_convnet_copes_with_shifts_better_than_the_dense_baseline():
     convnet = accuracy_vs_shift(load_checkpoint(ASSETS / "mnist_convnet.pt")[0], images, labels, shifts)
     dense = accuracy_vs_shift(load_checkpoint(ASSETS / "mnist_dense.pt")[0], images, labels, shifts)
     assert convnet.mean() > dense.mean() + 0.1
+
+
+def test_relative_change_is_the_l2_distance_over_the_first_outputs_norm():
+    from cnnviz.invariance import relative_change
+
+    before, after = np.array([[3.0, 0.0], [0.0, 4.0]]), np.array([[0.0, 3.0], [0.0, 4.0]])
+    assert relative_change(before, after) == pytest.approx(np.sqrt(18) / 5)
+    assert relative_change(before, before) == 0.0
+    assert relative_change(np.zeros(3), np.ones(3)) == pytest.approx(np.sqrt(3))  # no norm to divide by: 1
+    with pytest.raises(ValueError, match="one shape"):
+        relative_change(np.zeros(3), np.zeros(4))

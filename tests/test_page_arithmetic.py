@@ -286,7 +286,7 @@ def test_builder_table_round_trip_and_defaults():
     import pandas as pd
 
     from cnnviz.architectures import LECTURE_CONVNET, TF_LAB, build_network
-    from cnnviz_ui.arithmetic import BUILDER_COLUMNS, specs_frame, specs_from_frame
+    from cnnviz_ui.conv_arithmetic import BUILDER_COLUMNS, specs_frame, specs_from_frame
 
     for specs in (LECTURE_CONVNET, TF_LAB):
         again = specs_from_frame(specs_frame(specs))

@@ -142,10 +142,10 @@ def test_drawing_canvas_rgba_is_preprocessed():
 
 def test_each_prediction_logs_its_script_time_when_asked(monkeypatch, tmp_path):
     """bench/load_test.py reads these lines to tell the server's share of a prediction from the browsers'."""
-    from cnnviz_ui import common
+    from cnnviz_ui import classify
 
     log = tmp_path / "timing.log"
-    monkeypatch.setattr(common, "TIMING_LOG", str(log))
+    monkeypatch.setattr(classify, "TIMING_LOG", str(log))
     at = open_page()
     assert not log.exists()  # no digit yet, nothing classified
     at.radio(key="classify_source").set_value("MNIST test digit").run()
@@ -178,10 +178,10 @@ def test_models_trained_on_fashion_mnist_are_left_out_of_the_digit_pages():
 
 def test_a_model_name_too_long_for_its_menu_is_written_out_under_it():
     """The menu cuts a long name off with "…" (an uploaded checkpoint's file name); the caption under it gives
-    the whole name, with its markup escaped (``common.literal``). Short names get no caption."""
+    the whole name, with its markup escaped (``text.literal``). Short names get no caption."""
     from cnnviz.models import build_model
-    from cnnviz_ui.common import literal
     from cnnviz_ui.resources import NAME_FITS, SESSION_MODELS_KEY
+    from cnnviz_ui.text import literal
 
     long_name = "Uploaded convnet (lecture_3 *final* $v2$ epoch12.pt)"
     assert len(long_name) > NAME_FITS >= len("Shipped dense baseline")

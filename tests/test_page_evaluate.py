@@ -108,12 +108,12 @@ def test_every_mistake_card_reads_true_answer_then_probability_then_top5_in_rank
         assert int(ranked.split()[0]) == answer != true
         probabilities.append((int(index), answer, true))
     # The oracle: the page's own ranking function on the shipped convnet's cached probabilities.
-    from cnnviz_ui import classify
+    from cnnviz_ui import evaluate
     from cnnviz_ui.resources import dataset, shipped_model
 
     images, labels = dataset("MNIST", "test")
     model, _ = shipped_model("Shipped convnet")
-    probs = classify.model_scores("Shipped convnet", model)
+    probs = evaluate.model_scores("Shipped convnet", model)
     expected = mistakes(probs, labels.numpy())[:30]
     assert [index for index, _, _ in probabilities] == [int(i) for i in expected]
 

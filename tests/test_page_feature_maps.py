@@ -123,11 +123,11 @@ def test_an_image_with_no_digit_is_said_the_same_way_as_on_classify():
     def app():
         import numpy as np
 
-        from cnnviz_ui import classify, inside
+        from cnnviz_ui.picker import preprocessed
 
         for pixels in (np.full((1, 1), 90, np.uint8), np.full((64, 64), 200, np.uint8)):  # tiny, blank
-            assert inside._to_mnist(pixels, "photo.png") is None
-            assert classify._preprocess(pixels, "photo.png") is None
+            assert preprocessed(pixels, "photo.png") is None  # Feature maps' and Translation's upload
+            assert preprocessed(pixels, "photo.png", "camera") is None  # Classify's upload and camera
 
     at = AppTest.from_function(app).run()
     assert not at.exception and not at.error, [e.value for e in at.exception]
@@ -148,7 +148,7 @@ def test_the_rows_said_to_be_dropped_by_pooling_are_the_ones_torch_ignores(size,
     import torch
 
     from cnnviz import inspect as net_inspect
-    from cnnviz_ui.pooling_view import dropped_note
+    from cnnviz_ui.feature_maps import dropped_note
 
     base = np.zeros((size, size), np.float32)
     note = dropped_note("relu2", (size, size), net_inspect.pooling_windows(base, kernel, stride))

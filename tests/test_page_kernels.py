@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz.kernels import PRESETS
-from cnnviz_ui.kernels import MARK, PICK_MIN_PX, PICK_PX, clicked_pixel, is_to_scale, pick_picture
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "1_Kernels.py")
 
@@ -128,67 +127,6 @@ def test_upload_limit_is_stated():
     assert any("Choose a sample" in i.value for i in app.info)
 
 
-def _marked(picture: np.ndarray) -> np.ndarray:
-    """(rows, columns) of the picker picture painted in the inspector's red."""
-    return np.argwhere((picture == MARK).all(axis=2))
-
-
-@pytest.mark.parametrize("shape", [(28, 28), (5, 9), (400, 700), (1024, 768, 3), (5, 1024), (300, 3)])
-def test_a_click_on_the_picker_picture_selects_the_pixel_under_it(shape):
-    rng = np.random.default_rng(len(shape))
-    pixels = rng.integers(0, 200, shape, dtype=np.uint8)  # no pure red in the picture itself
-    height, width = shape[:2]
-    for row, col in [(0, 0), (height - 1, width - 1), (height // 3, width // 2)]:
-        picture = pick_picture(pixels, row, col)
-        scale = picture.shape[1] / width
-        assert max(picture.shape[:2]) <= PICK_PX and max(picture.shape[:2]) >= PICK_PX // 2
-        # The outline surrounds the pixel: the middle of the pixel's square on the picture is inside it.
-        centre = ((row + 0.5) * picture.shape[0] / height, (col + 0.5) * scale)
-        marked = _marked(picture)
-        assert marked[:, 0].min() <= centre[0] <= marked[:, 0].max() + 1
-        assert marked[:, 1].min() <= centre[1] <= marked[:, 1].max() + 1
-        # Clicking that middle picks the pixel back.
-        click = {"x": centre[1], "y": centre[0], "width": picture.shape[1], "height": picture.shape[0]}
-        assert clicked_pixel(click, (height, width)) == (row, col)
-
-
-def test_a_small_output_is_enlarged_with_crisp_square_pixels():
-    pixels = np.arange(28 * 28, dtype=np.uint8).reshape(28, 28)
-    picture = pick_picture(pixels, 0, 27)
-    factor = PICK_PX // 28
-    assert picture.shape == (28 * factor, 28 * factor, 3)
-    square = picture[10 * factor : 11 * factor, 5 * factor : 6 * factor]  # far from the outline
-    assert (square == pixels[10, 5]).all()
-
-
-@pytest.mark.parametrize("shape", [(5, 1024), (1, 1024), (60, 1024), (1024, 2), (3, 300)])
-def test_a_strip_is_stretched_on_its_short_side_to_stay_clickable(shape):
-    pixels = np.arange(np.prod(shape), dtype=np.uint64).reshape(shape).astype(np.uint8)
-    picture = pick_picture(pixels, 0, 0)
-    assert min(picture.shape[:2]) >= PICK_MIN_PX and max(picture.shape[:2]) <= PICK_PX
-    assert not is_to_scale(picture, pixels)
-    short_axis = int(np.argmin(shape))
-    if shape[short_axis] < PICK_MIN_PX:  # stretched by a whole number: every output pixel repeated exactly
-        factor = picture.shape[short_axis] // shape[short_axis]
-        assert picture.shape[short_axis] == factor * shape[short_axis]
-        if shape[1 - short_axis] <= PICK_PX:  # the long side is not shrunk either: the picture is exact
-            expected = pixels.repeat(factor, short_axis)
-            far = (slice(12, None), slice(12, None))  # away from the red outline at (0, 0)
-            assert (picture[..., 0][far] == expected[far]).all()
-
-
-@pytest.mark.parametrize("shape", [(28, 28), (5, 9), (400, 700), (1024, 768)])
-def test_an_output_that_is_not_a_strip_is_shown_to_scale(shape):
-    pixels = np.zeros(shape, dtype=np.uint8)
-    picture = pick_picture(pixels, 0, 0)
-    assert is_to_scale(picture, pixels)
-    assert abs(picture.shape[0] / shape[0] - picture.shape[1] / shape[1]) < 0.01 * picture.shape[1] / shape[1] + 0.01
-
-
-def test_clicks_outside_the_picture_pick_the_nearest_pixel():
-    assert clicked_pixel({"x": -3, "y": 999, "width": 280, "height": 280}, (28, 28)) == (27, 0)
-
-
 def test_a_click_moves_the_inspector_and_a_repeated_click_does_not_override_typing():
     app = run_page()
     app.session_state["kernels_inspect_click"] = {"x": 45, "y": 255, "width": 280, "height": 280, "unix_time": 1}
@@ -260,25 +198,6 @@ def test_automatic_shows_a_sharpened_photo_as_a_photo_and_edges_in_signed_colour
     assert (low < 0) == (preset != "Box blur 3x3")  # sharpen and the edge kernel both go negative on the photo
     assert abs(kernel.sum() - 1) < 1e-9 if shown.startswith("Clipped") else abs(kernel.sum()) < 1e-9
     assert f"shown as: {shown}" in caption
-
-
-@pytest.mark.parametrize(
-    ("kernel", "output", "shown"),
-    [
-        ([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], [[-3.0, 300.0]], "clip"),  # sharpen: a picture, whatever the sign
-        ([[1, 0, -1]] * 3, [[0.0, 765.0]], "signed"),  # an edge kernel's all-positive response: still a response
-        ([[1, 0, -1]] * 3, [[-5.0, 765.0]], "signed"),
-        ([[1, 1, 1]] * 3, [[0.0, 2295.0]], "clip"),  # a sum of 9: by the output's sign
-        ([[2, -1, 0]] * 3, [[-4.0, 10.0]], "signed"),
-    ],
-)
-def test_automatic_follows_the_kernels_sum_then_the_outputs_sign(kernel, output, shown):
-    from cnnviz_ui.kernels import resolved_view
-
-    assert resolved_view(np.array(output), "auto", np.array(kernel, float)) == shown
-    colour = np.repeat(np.array(output)[..., None], 3, axis=2)
-    assert resolved_view(colour, "auto", np.array(kernel, float)) == ("absolute" if shown == "signed" else shown)
-    assert resolved_view(np.array(output), "rescale", np.array(kernel, float)) == "rescale"  # a choice is kept
 
 
 @pytest.mark.parametrize(

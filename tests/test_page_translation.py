@@ -9,7 +9,7 @@ import pytest
 from page_text import page_text
 from streamlit.testing.v1 import AppTest
 
-from cnnviz_ui.shift_view import CONV_COLOUR, DENSE_COLOUR, curve_legend, shift_curves
+from cnnviz_ui.translation_invariance import CONV_COLOUR, DENSE_COLOUR, curve_legend, shift_curves
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Translation_invariance.py")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -118,8 +118,8 @@ def test_a_copy_of_a_model_under_another_name_is_named_in_every_chart():
     import torch
 
     from cnnviz.checkpoints import load_checkpoint
-    from cnnviz_ui.common import literal
     from cnnviz_ui.resources import SESSION_MODELS_KEY
+    from cnnviz_ui.text import literal
 
     copy, meta = load_checkpoint(ASSETS / "mnist_convnet.pt")
     at = AppTest.from_file(PAGE, default_timeout=120)

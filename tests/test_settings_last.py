@@ -2,7 +2,7 @@
 
 Streamlit forgets a widget's value when the widget is not drawn in a run; the app's widgets keep theirs
 (``persist_state="session"``), and the two tables (the custom kernel, the layer builder) through
-``cnnviz_ui.common.lasting_data_editor``. The Train form's settings are checked in the browser
+``cnnviz_ui.state.lasting_data_editor``. The Train form's settings are checked in the browser
 (tests/e2e/test_home_and_train.py): AppTest does not submit a form on a page reached with ``switch_page``.
 """
 
@@ -65,7 +65,7 @@ def test_a_table_comes_back_as_it_was_last_edited():
         import pandas as pd
         import streamlit as st
 
-        from cnnviz_ui.common import lasting_data_editor
+        from cnnviz_ui.state import lasting_data_editor
 
         if st.checkbox("show", value=True, key="show"):
             table = lasting_data_editor(pd.DataFrame({"w": [1.0, 2.0]}), key="grid")
@@ -106,7 +106,7 @@ def test_a_kept_upload_can_be_forgotten_and_the_uploaders_own_cross_still_emptie
     def app():
         import streamlit as st
 
-        from cnnviz_ui.images import upload_image
+        from cnnviz_ui.picker import upload_image
 
         if st.checkbox("show", value=True, key="show"):
             picked = upload_image("photo")

@@ -107,7 +107,7 @@ HAS_STYLE_JS = "(rule) => [...document.querySelectorAll('style')].some(s => s.te
 
 def open_page(pg, path: str = "") -> None:
     """Open a page by its URL path (e.g. "Kernels"); wait for its script to finish and its CSS to apply."""
-    from cnnviz_ui.common import PAGE_CSS  # here: tests/test_e2e_reruns.py copies this file where cnnviz is not
+    from cnnviz_ui.layout import PAGE_CSS  # here: tests/test_e2e_reruns.py copies this file where cnnviz is not
 
     pg.goto(f"{pg.app_url}/{path}", wait_until="domcontentloaded")
     wait_idle(pg)

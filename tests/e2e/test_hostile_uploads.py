@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from e2e_helpers import ROOT, assert_no_exception, click_radio, error_texts, open_page, screenshot, upload, wait_idle
+from e2e_helpers import assert_no_exception, click_radio, error_texts, open_page, screenshot, upload, wait_idle
 from fixtures_hostile import digit_photo, gradient_png, hostile_files, over_limit_file
 
 FILES = hostile_files()
@@ -73,8 +72,6 @@ def test_kernels_page_survives_every_hostile_upload(page):
 
 
 def test_classify_page_survives_every_hostile_upload(page):
-    if not (ROOT / "pages" / "4_Classify.py").exists():
-        pytest.skip("pages/4_Classify.py does not exist yet")
     open_page(page, "Classify")
     click_radio(page, "Upload a photo")
     problems = _upload_each(page, FILES, digit_page=True)
@@ -87,8 +84,6 @@ def test_classify_page_survives_every_hostile_upload(page):
 
 
 def test_feature_maps_page_survives_hostile_uploads(page):
-    if not (ROOT / "pages" / "3_Feature_maps.py").exists():
-        pytest.skip("pages/3_Feature_maps.py does not exist yet")
     open_page(page, "Feature_maps")
     click_radio(page, "Upload an image")
     some = [f for f in FILES if f.name in ("notes.png", "truncated.jpg", "bomb.png", "one_pixel.png")]
@@ -102,7 +97,7 @@ def test_feature_maps_page_survives_hostile_uploads(page):
 
 def test_a_file_name_is_shown_as_typed_even_where_it_starts_a_line(page):
     """The warning for a picture with no digit starts with the file's name: a name starting with "# " made
-    it a heading, "$x$" maths and "*y*" italics (``common.literal``)."""
+    it a heading, "$x$" maths and "*y*" italics (``text.literal``)."""
     one_pixel = next(f for f in FILES if f.name == "one_pixel.png")
     name = "# 1. $x$ *y* ~z~.png"
     open_page(page, "Feature_maps")

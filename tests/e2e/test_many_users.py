@@ -8,7 +8,6 @@ import asyncio
 import concurrent.futures
 import sys
 
-import pytest
 from e2e_helpers import IDLE_JS, ROOT, assert_no_exception, click_radio, open_page
 from fixtures_hostile import digit_photo
 
@@ -16,8 +15,6 @@ DIGITS = (0, 1, 2)  # MNIST test images: a 7, a 2 and a 1
 
 
 def test_three_sessions_classify_at_once(browser, app_url):
-    if not (ROOT / "pages" / "4_Classify.py").exists():
-        pytest.skip("pages/4_Classify.py does not exist yet")
     contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in DIGITS]
     try:
         pages = []

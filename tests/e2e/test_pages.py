@@ -10,7 +10,6 @@ import re
 
 import pytest
 from e2e_helpers import (
-    ROOT,
     assert_clean,
     choose,
     click_radio,
@@ -28,11 +27,6 @@ from fixtures_hostile import gradient_png
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 OUTPUT_IMAGE = ".st-key-kernels_output_plot image"
-
-
-def _needs(page_file: str) -> None:
-    if not (ROOT / "pages" / page_file).exists():
-        pytest.skip(f"pages/{page_file} does not exist yet")
 
 
 def _main_text(page) -> str:
@@ -341,7 +335,6 @@ def test_the_class_probability_chart_fits_a_1024_px_projector(browser, app_url, 
 
 
 def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
-    _needs("3_Feature_maps.py")
     open_page(page, "Feature_maps")
     assert_clean(page)
     fill_number(page, "Test digit index", 1)  # MNIST test image 1 is a 2
@@ -364,7 +357,6 @@ def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
 def test_a_picture_opened_full_screen_fills_the_screen(page):
     """A lecturer opens "the input as the network sees it" full screen to show the 28x28 pixels: Streamlit kept
     a picture given a width (210 px) at that width in the middle of a white screen (``common.PAGE_CSS``)."""
-    _needs("3_Feature_maps.py")
     open_page(page, "Feature_maps")
     picture = page.locator('[data-testid="stImage"]').first
     picture.hover()
@@ -390,7 +382,6 @@ def _slider_value(page, label: str) -> int:
 def test_feature_maps_sliders_and_figures_agree_after_a_model_without_maps(page):
     """QA: map 21 picked, then the dense baseline (no conv layers: its run ends early, so Streamlit keeps the
     hidden sliders' values), then the convnet again: the slider said 17 while the figures drew map 21."""
-    _needs("3_Feature_maps.py")
     open_page(page, "Feature_maps")
     first = _slider_value(page, "Map number")
     nudge_slider(page, "Map number", 4 if first < 28 else -4)
@@ -415,7 +406,6 @@ def test_feature_maps_sliders_and_figures_agree_after_a_model_without_maps(page)
 
 
 def test_classify_a_test_digit(page):
-    _needs("4_Classify.py")
     open_page(page, "Classify")
     assert_clean(page)
     click_radio(page, "MNIST test digit")
@@ -434,7 +424,6 @@ def test_classify_a_test_digit(page):
 
 
 def test_evaluate_shows_errors_and_filters_mistakes(page):
-    _needs("5_Evaluate.py")
     open_page(page, "Evaluate")
     assert_clean(page)
     page.locator(".st-key-evaluate_confusion .js-plotly-plot").wait_for()
@@ -468,7 +457,6 @@ def test_evaluate_confusion_counts_fit_their_cells(browser, app_url, screen):
     """Every count of the confusion matrix fits its cell. On a 390 px phone, with the colour bar beside the
     matrix, the cells were ~21 px wide and the diagonal's 4-digit counts (1128, 1024…) ran into their
     neighbours; at 1024 px, beside the per-digit chart, they were ~18 px (the charts now stack there)."""
-    _needs("5_Evaluate.py")
     context = browser.new_context(**screen)
     try:
         phone = context.new_page()
@@ -496,7 +484,6 @@ def test_evaluate_confusion_counts_fit_their_cells(browser, app_url, screen):
 
 
 def test_translation_invariance_shift_moves_the_digit(page):
-    _needs("6_Translation_invariance.py")
     open_page(page, "Translation_invariance")
     assert_clean(page)
     page.get_by_text("shifted by dx=0, dy=0").wait_for()

@@ -1,4 +1,4 @@
-"""Drawing and table helpers for the Conv arithmetic page (pages/2_Conv_arithmetic.py).
+"""The Conv arithmetic page's views: one layer worked out, the tables, the builder, the receptive field.
 
 Everything computed here comes from ``cnnviz``; this module only turns it into HTML, tables and figures.
 """
@@ -16,13 +16,23 @@ import streamlit as st
 
 from cnnviz.architectures import KINDS, LayerSpec
 from cnnviz.receptive import AxisField, nested_windows
-from cnnviz.shapes import ConvExplanation, conv_params, divisors_below, explain_conv, padding_that_fits
+from cnnviz.render import DIAGRAM_LIMIT, drawable_size
+from cnnviz.shapes import (
+    ConvExplanation,
+    conv_params,
+    divisors_below,
+    explain_conv,
+    padding_that_fits,
+    parse_padding,
+    pool_output_size,
+    whole_number,
+)
 from cnnviz.summary import LayerRow, Summary
 from cnnviz.windows import LECTURE_POOL_INPUT, WindowGrid, max_pool_with_winners, window_grid
-from cnnviz_ui.common import lasting_args, show_picture
+from cnnviz_ui.layout import friendly_errors, show_picture
 from cnnviz_ui.plots import INK, legend_html
+from cnnviz_ui.state import lasting_args
 
-DIAGRAM_LIMIT = 16  # largest padded side (cells) the sliding-window diagram draws
 _TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="utf-8")
 
 
@@ -31,22 +41,6 @@ def number_input(label: str, key: str, value: float, help: str | None = None) ->
     return st.number_input(
         label, value=float(value), step=1.0, format="%g", key=key, help=help, persist_state="session"
     )
-
-
-def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation: int) -> int | None:
-    """The input length the diagram draws: ``size`` if it fits in ``DIAGRAM_LIMIT`` cells, else a smaller one.
-
-    None when no input fits (``too_big_to_draw`` says why). A bigger input is drawn 12 cells wide, or as wide as
-    the kernel's span if that is more (a 13 x 13 kernel on a 100 x 100 input is drawn on 13 x 13).
-    """
-    span = dilation * (kernel - 1) + 1
-    for candidate in range(size if size <= DIAGRAM_LIMIT else min(size, max(12, span)), 0, -1):
-        try:
-            if explain_conv(candidate, kernel, stride, padding, dilation).padded <= DIAGRAM_LIMIT:
-                return candidate
-        except ValueError:
-            return None
-    return None
 
 
 def too_big_to_draw(rows: ConvExplanation) -> str:
@@ -142,8 +136,8 @@ def show_receptive_field(name: str, summary: Summary, measured: Callable) -> Non
     windows = nested_windows(layers, unit, hw)
     gradient = measured(name, upto, hw, unit)
     st.markdown(field_caption(rows[upto], unit, windows, gradient))
-    # The windows' legend is a line of text above the picture: plotly's, beside it, covered the picture on a
-    # phone and left it a small square (QA). The picture has the input's shape at any width up to 560 px.
+    # The windows' legend is a line of text above the picture (plotly's, beside it, squeezed it on a phone).
+    # The picture has the input's shape at any width up to 560 px.
     st.caption("Each layer's window on the input, the chosen layer's in black:")
     st.html("<style>.st-key-ar_rf_fig__box { max-width: 560px; }</style>" + legend_html(window_legend(windows)))
     show_picture(st, receptive_figure(gradient, windows), "ar_rf_fig", gradient.shape, {"displayModeBar": False})
@@ -413,3 +407,47 @@ def builder_columns() -> dict:
         "dilation": number("dilation", "1 = no gaps"),
         "ReLU": st.column_config.CheckboxColumn("ReLU"),
     }
+
+
+def one_layer() -> None:
+    """The "One layer" tab: a conv or pooling layer's sizes, parameters and its sliding-window diagram."""
+    pooling = st.segmented_control(
+        "Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode", persist_state="session"
+    )
+    pooling = pooling == "Max pooling"
+    m = "pool" if pooling else "conv"  # separate widgets, so pooling starts at the lecture's 4 x 4 example
+    cols = st.columns(4)
+    with cols[0]:
+        height = number_input("Input height", f"ar_{m}_h", 4 if pooling else 28)
+        width = number_input("Input width", f"ar_{m}_w", 4 if pooling else 28)
+    with cols[1]:
+        kernel = number_input("Kernel size", f"ar_{m}_k", 2 if pooling else 3, "F: the window is F x F")
+        stride = number_input("Stride", f"ar_{m}_s", 2 if pooling else 1, "S: how far the window moves")
+    with cols[2]:
+        padding = st.text_input(
+            "Padding", "0", key=f"ar_{m}_p", persist_state="session", help="P zeros on each side, or valid or same"
+        )
+        dilation = 1.0 if pooling else number_input("Dilation", "ar_conv_d", 1, "d: gap between kernel taps")
+    with cols[3]:
+        in_ch = number_input("Input channels", f"ar_{m}_cin", 1 if pooling else 1, "C_in")
+        out_ch = (
+            in_ch if pooling else number_input("Filters", "ar_conv_cout", 32, "C_out: output channels, one per filter")
+        )
+    with friendly_errors():
+        in_ch = whole_number("input channels", in_ch, 1, "an image has at least one channel")
+        out_ch = whole_number("filters", out_ch, 1, "a conv layer has at least one filter")
+        if pooling and parse_padding(padding) in ("valid", "same"):
+            raise ValueError("PyTorch pooling takes a number of padding pixels, not 'valid' or 'same'")
+        rows, cols = (explain_conv(n, kernel, stride, padding, dilation) for n in (height, width))
+        if pooling:  # PyTorch's pooling rules (padding at most half the window) on top of the formula
+            pool_output_size(rows.size, rows.kernel, rows.stride, rows.pad_before)
+            pool_output_size(cols.size, cols.kernel, cols.stride, cols.pad_before)
+        show_layer(rows, cols, in_ch, out_ch, pooling)
+        if parse_padding(padding) == "same" and rows.stride > 1:
+            st.info(
+                f"PyTorch's `nn.Conv2d` refuses `padding='same'` with a stride above 1; these are the numbers "
+                f"Keras and TensorFlow use (output ceil(W / S), the odd pixel of padding at the end). In PyTorch, "
+                f"pad explicitly: `nn.ZeroPad2d(({cols.pad_before}, {cols.pad_after}, {rows.pad_before}, "
+                f"{rows.pad_after}))` before a conv with `padding=0`."
+            )
+        show_diagram(rows, cols, padding, pooling)

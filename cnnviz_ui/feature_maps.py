@@ -1,6 +1,6 @@
-"""Feature maps as hoverable heatmaps, and max pooling window by window (Feature maps page).
+"""The Feature maps page's views: every layer map by map, one map up close, and max pooling window by window.
 
-Split from ``inside`` so each helper module stays one topic.
+A whole layer is drawn as one PNG mosaic (``layout.show_layer``), single maps and pooling as hoverable heatmaps.
 """
 
 from __future__ import annotations
@@ -12,44 +12,82 @@ from torch import nn
 
 from cnnviz import inspect as net_inspect
 from cnnviz.inspect import PoolingWindows
-from cnnviz_ui.common import lasting_args, show_picture, wrapping_columns
-from cnnviz_ui.inside import WINNER, ZOOM, figure_once
-from cnnviz_ui.plots import DIVERGING, colour_bar, layout
+from cnnviz.render import conv_blocks, shared_limit, strongest_map
+from cnnviz_ui.charts import draw_box, map_figure
+from cnnviz_ui.layout import mosaic_legend, show_layer, show_picture, wrapping_columns
+from cnnviz_ui.plots import CHART_MIN_WIDTH
+from cnnviz_ui.resources import figure_once
+from cnnviz_ui.state import lasting_args
+
+WINNER = "#16a34a"  # the cell each pooling window keeps
 
 
-def map_figure(
-    values: np.ndarray,
-    title: str,
-    limit: float,
-    numbers: bool = False,
-    height: int = 330,
-    scale: bool = True,
-    gap: int = 1,
-) -> go.Figure:
-    """One feature map as a hoverable heatmap on the shared blue-white-red scale."""
-    figure = go.Figure(
-        go.Heatmap(
-            z=values,
-            colorscale=DIVERGING,
-            zmin=-limit,
-            zmax=limit,
-            xgap=gap,
-            ygap=gap,
-            hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
-            showscale=scale,
-            colorbar=colour_bar(-limit, limit),
-        )
+def every_layer(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: list[str]) -> None:
+    """Every layer's maps, block by block (conv → relu → pool share one colour scale), conv1's filters first."""
+    st.header("Every layer, map by map")
+    per_map = st.toggle(
+        "Stretch each map to its own range (shows the shape of weak maps)", key="fm_per_map", persist_state="session"
     )
-    if numbers:
-        figure.data[0].update(texttemplate="%{z:.2f}", textfont={"size": 11})
-    return square_layout(figure, title, height)
+    for block in conv_blocks(layers):
+        limit = shared_limit(*(acts[name] for name in block))
+        st.subheader(" → ".join(block))
+        mosaic_legend(limit)
+        panels = (["filters"] if block[0] == "conv1" else []) + block
+        for pair in (panels[i : i + 2] for i in range(0, len(panels), 2)):
+            for column, name in zip(st.columns(2, gap="large"), pair, strict=False):
+                with column:
+                    if name == "filters":  # filter k makes map k: same place in both grids
+                        filters = net_inspect.conv_filters(model, "conv1")[:, 0].numpy()
+                        show_layer(key, "conv1 filters", filters, shared_limit(filters), per_map=False, what="filters")
+                        count, rows, cols = filters.shape
+                        st.caption(
+                            f"The {count} learned {rows}×{cols} filters of conv1 (own colour scale). Filter k "
+                            "makes map k: same place in the grid."
+                        )
+                    else:
+                        show_layer(key, name, acts[name], limit, per_map)
+    flat = [name for name in acts if acts[name].ndim == 1]
+    st.caption(
+        f"Then {' → '.join(flat)}: {acts[flat[0]].size} numbers become {acts[flat[-1]].size} class scores "
+        f"(the bar chart above, after softmax)."
+    )
 
 
-def square_layout(figure: go.Figure, title: str, height: int) -> go.Figure:
-    """``plots.layout`` (title, colour bar across the top, square cells) with row 0 at the top."""
-    figure = layout(figure, title, height)
-    figure.update_yaxes(autorange="reversed")
-    return figure
+@st.fragment
+def one_map(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: list[str]) -> None:
+    """One conv map and its filter, before and after ReLU (and pooling), on the map's own colour scale."""
+    st.header("One map up close: before and after ReLU")
+    convs = [n for n in layers if n.startswith("conv")]
+    c1, c2 = st.columns([1, 3])
+    conv = c1.selectbox("Conv layer", convs, **lasting_args("fm_zoom_layer", convs.__contains__, 0, "index"))
+    count = acts[conv].shape[0]
+    strongest = strongest_map(acts[conv])
+    index = c2.slider("Map number", 0, count - 1, **lasting_args(f"fm_zoom_map_{conv}", lambda v: v < count, strongest))
+    block = next(b for b in conv_blocks(layers) if b[0] == conv)
+    limit = shared_limit(acts[conv][index])
+    figures = wrapping_columns(len(block) + 1, "fm_zoom_figures", CHART_MIN_WIDTH)
+    weights = net_inspect.conv_filters(model, conv)[index].numpy()  # (C_in, 3, 3)
+    peak = shared_limit(weights)
+    with figures[0]:
+        if len(weights) == 1:
+            show_picture(
+                st,
+                figure_once(
+                    (key, "filter", conv, index),
+                    lambda: map_figure(weights[0], f"filter {index}", peak, numbers=True),
+                ),
+                "fm_zoom_filter",
+                weights[0].shape,
+            )
+        else:
+            show_layer(key, f"{conv} filter {index}", weights, peak, per_map=False, what="slices")
+            st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
+    for column, name in zip(figures[1:], block, strict=True):
+        figure = figure_once(
+            (key, name, index),
+            lambda name=name: map_figure(acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]),
+        )
+        show_picture(column, figure, f"fm_zoom_{name}", acts[name][index].shape)
 
 
 def _window_lines(
@@ -73,17 +111,6 @@ def _fit_axes(figure: go.Figure, top: int, left: int, rows: int, cols: int) -> N
     (plotly pads markers), drawing the map smaller and lower than the one beside it."""
     figure.update_xaxes(autorangeoptions={"minallowed": left - 0.5, "maxallowed": left + cols - 0.5})
     figure.update_yaxes(autorangeoptions={"minallowed": top - 0.5, "maxallowed": top + rows - 0.5})
-
-
-def draw_box(figure: go.Figure, row: float, col: float, size: float, colour: str = ZOOM, width: int = 3) -> None:
-    figure.add_shape(
-        type="rect",
-        x0=col - 0.5,
-        x1=col + size - 0.5,
-        y0=row - 0.5,
-        y1=row + size - 0.5,
-        line={"color": colour, "width": width},
-    )
 
 
 def dropped_note(name: str, shape: tuple[int, int], pooled: PoolingWindows) -> str | None:
@@ -192,7 +219,7 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     ]
     maps = acts[source]
     count = maps.shape[0]
-    strongest = int(maps.reshape(count, -1).max(1).argmax())
+    strongest = strongest_map(maps)
     index = c2.slider(
         "Map to pool", 0, count - 1, **lasting_args(f"fm_pool_map_{pool}", lambda v: v < count, strongest)
     )
@@ -213,7 +240,7 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
         out_w - n,
         **lasting_args(f"fm_pool_col_{pool}", lambda v: v <= out_w - n, int(np.clip(best_c - 1, 0, out_w - n))),
     )
-    limit = float(np.abs(maps[index]).max()) or 1.0
+    limit = shared_limit(maps[index])
     figures = figure_once(
         (key, "pool", pool, index, row, col),
         lambda: pooling_figures(maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}")),

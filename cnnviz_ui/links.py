@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import streamlit as st
 
 from cnnviz.view_links import LinkParam, is_secure_origin, link_query, read_link, view_url
-from cnnviz_ui.common import literal
+from cnnviz_ui.text import literal
 
 PRESENT = "present"  # presentation mode's key in the URL: the app's, not any page's setting
 CAMERA_FALLBACK = "On a phone, **Upload a photo** opens the camera."

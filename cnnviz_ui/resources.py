@@ -22,8 +22,8 @@ from torch import nn
 from cnnviz import inspect as net_inspect
 from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import DATASETS, load_dataset
+from cnnviz.devices import device_name, select_device
 from cnnviz.jobs import TrainingSlot
-from cnnviz.train import device_name, select_device
 from cnnviz_ui.text import literal, message_text
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import streamlit as st
 from cnnviz.checkpoints import load_checkpoint
 from cnnviz.jobs import Snapshot
 from cnnviz.models import MODEL_DESCRIPTIONS
-from cnnviz.train import OPTIMIZERS
+from cnnviz.train_config import OPTIMIZERS
 from cnnviz_ui.layout import friendly_errors, wrapping_columns
 from cnnviz_ui.plots import ACCENT, ALERT, legend_html
 from cnnviz_ui.resources import add_session_model, trained_on

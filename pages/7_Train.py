@@ -3,7 +3,8 @@
 import streamlit as st
 
 from cnnviz.checkpoints import checkpoint_bytes
-from cnnviz.jobs import Snapshot, TrainConfig
+from cnnviz.jobs import Snapshot
+from cnnviz.train_config import TrainConfig
 from cnnviz_ui.layout import friendly_errors, page_header
 from cnnviz_ui.resources import add_session_model, compute_device_name, training_slot
 from cnnviz_ui.training import checkpoint_upload, settings_form, show_progress

@@ -8,8 +8,8 @@ import torch
 from cnnviz import checkpoints
 from cnnviz.checkpoints import checkpoint_bytes, load_checkpoint, save_checkpoint
 from cnnviz.data import load_mnist
+from cnnviz.epoch import evaluate
 from cnnviz.models import build_model
-from cnnviz.train import evaluate
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

@@ -11,9 +11,9 @@ from scipy import ndimage
 
 from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import load_mnist
+from cnnviz.epoch import evaluate
 from cnnviz.invariance import accuracy_vs_shift, shift_image, shift_offsets, shift_response
 from cnnviz.models import build_model
-from cnnviz.train import evaluate
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

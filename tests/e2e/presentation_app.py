@@ -10,7 +10,7 @@ import streamlit as st
 from cnnviz.slides import gif_bytes, titled_png
 from cnnviz.window_frames import window_frames
 from cnnviz.windows import window_grid
-from cnnviz_ui.arithmetic import diagram_html
+from cnnviz_ui.conv_arithmetic import diagram_html
 from cnnviz_ui.presenting import explanation, keyboard_steps, presentation_css, presentation_toggle
 from cnnviz_ui.slides import download_gif_button, download_png_button, plotly_config, slide_figure
 

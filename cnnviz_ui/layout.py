@@ -12,6 +12,8 @@ from cnnviz.images import encode_png
 from cnnviz.render import BLUE, MOSAIC_WIDTH, RED, WHITE, mosaic_rgb
 from cnnviz_ui.navigation import use_app_navigation
 from cnnviz_ui.plots import ACCENT, MUTED, fitted_height_css
+from cnnviz_ui.presenting import explanation, keyboard_steps, presentation_css, presentation_toggle
+from cnnviz_ui.slides import plotly_config, slide_figure
 from cnnviz_ui.state import entered_page
 from cnnviz_ui.text import message_text
 
@@ -40,14 +42,22 @@ PAGE_CSS = f"""<style>
 </style>"""
 
 
-def page_header(title: str, intro: str, icon: str = "🧠") -> None:
-    """set_page_config, title and a one-paragraph introduction; call first on every page."""
+def page_header(title: str, intro: str, icon: str = "🧠") -> bool:
+    """set_page_config, title, the presentation-mode switch and a one-paragraph introduction (hidden when
+    presenting); call first on every page. Returns whether the page is being presented."""
     use_app_navigation()
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
     st.html(PAGE_CSS)
-    st.title(title)
-    st.markdown(intro)
+    presenting = presentation_css()
+    heading, switch = st.columns([5, 1.3], vertical_alignment="center")
+    heading.title(title)
+    with switch:
+        presentation_toggle()
+    with explanation("intro"):
+        st.markdown(intro)
+    keyboard_steps()
     entered_page(title)
+    return presenting
 
 
 @contextmanager
@@ -89,7 +99,8 @@ def show_picture(column, figure, key: str, shape: tuple[int, int], config: dict 
     column's width, with no white band under it at any screen width (``plots.fitted_height_css``)."""
     box = column.container(key=f"{key}__box")
     box.html(fitted_height_css(f"st-key-{key}__box", f"st-key-{key}", figure, shape))
-    box.plotly_chart(figure, key=key, config=config or {"displayModeBar": False}, height="stretch")
+    title = figure.layout.title.text or key
+    box.plotly_chart(slide_figure(figure), key=key, config=config or plotly_config(title), height="stretch")
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

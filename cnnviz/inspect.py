@@ -88,23 +88,34 @@ def layer_outputs(model: nn.Module, batch: torch.Tensor) -> list[tuple[str, torc
             x = layer(x)
             outputs.append((name, x))
         return outputs
+    return hooked_pass(model, batch, _named_layers(model))[0]
+
+
+def hooked_pass(
+    model: nn.Module, batch: torch.Tensor, layers: list[tuple[str, nn.Module]]
+) -> tuple[list[tuple[str, torch.Tensor]], torch.Tensor]:
+    """((name, output) of each of ``layers`` in the order they ran, the model's output) for ``batch``.
+
+    The layers may be nested anywhere in ``model``. Forward hooks record only this thread's pass, one such
+    pass at a time (``HOOK_LOCK``), and are removed even when forward raises.
+    """
     owner = threading.get_ident()
     outputs: list[tuple[str, torch.Tensor]] = []
     handles = []
     with HOOK_LOCK:
         try:
-            for name, layer in _named_layers(model):
+            for name, layer in layers:
                 # A default argument binds this layer's name now, not the loop's last one.
                 def keep(_module, _inputs, output, name=name):
                     if threading.get_ident() == owner:
                         outputs.append((name, output))
 
                 handles.append(layer.register_forward_hook(keep))
-            model(batch)
+            result = model(batch)
         finally:
             for handle in handles:
                 handle.remove()
-    return outputs
+    return outputs, result
 
 
 def activations(model: nn.Module, x: torch.Tensor | np.ndarray) -> dict[str, torch.Tensor]:
@@ -179,23 +190,40 @@ def pooling_windows(
 
 
 def feature_map_layers(model: nn.Module) -> list[str]:
-    """Names of the layers whose outputs are feature maps (C, H, W): conv, pooling and ReLU before the flatten."""
-    names = []
-    for name, layer in _named_layers(model):
-        if isinstance(layer, nn.Flatten | nn.Linear):
-            break
-        if isinstance(layer, (*SPATIAL_LAYERS, nn.ReLU)):
-            names.append(name)
+    """Names of the layers whose outputs are feature maps (C, H, W), in order, up to the first Flatten or Linear:
+    conv, pooling and ReLU layers, and blocks of layers holding a conv (EfficientNet's ``stem``, ``blocks.0``
+    ... ``blocks.15``, ``head``: a container whose children are all such blocks lists its children)."""
+    names: list[str] = []
+
+    def holds_conv(module: nn.Module) -> bool:
+        return any(isinstance(m, nn.Conv2d) for m in module.modules())
+
+    def walk(prefix: str, module: nn.Module) -> bool:  # False once the flatten is reached
+        for name, layer in module.named_children():
+            if isinstance(layer, nn.Flatten | nn.Linear):
+                return False
+            if isinstance(layer, (*SPATIAL_LAYERS, nn.ReLU, nn.ReLU6)):
+                names.append(prefix + name)
+            elif holds_conv(layer):
+                blocks = list(layer.children())
+                if all(holds_conv(b) and list(b.children()) for b in blocks):
+                    if not walk(f"{prefix}{name}.", layer):
+                        return False
+                else:
+                    names.append(prefix + name)
+        return True
+
+    walk("", model)
     return names
 
 
 def _describe_choices(model: nn.Module, kinds: tuple[type, ...]) -> str:
-    names = [name for name, layer in _named_layers(model) if isinstance(layer, kinds)]
+    names = [name for name, layer in model.named_modules() if name and isinstance(layer, kinds)]
     return ", ".join(names) if names else "none: this model has no such layer"
 
 
 def _layer(model: nn.Module, name: str, kinds: tuple[type, ...], purpose: str) -> nn.Module:
-    layers = dict(_named_layers(model))
+    layers = {key: layer for key, layer in model.named_modules() if key}  # nested names: "stem.conv"
     if name not in layers:
         raise ValueError(f"the model has no layer called {name!r}; {purpose}: {_describe_choices(model, kinds)}")
     if not isinstance(layers[name], kinds):
@@ -255,14 +283,34 @@ def saliency(
 
 
 def _grid_geometry(model: nn.Module, layer: str) -> tuple[float, float]:
-    """(start, jump): input coordinate of the centre of unit 0 of ``layer`` and the pixels between units."""
-    field = AxisField()
-    for name, module in _named_layers(model):
-        if (steps := axis_steps(module)) is not None:
-            field = field.grow(*steps[0])
-        if name == layer:
+    """(start, jump): input coordinate of the centre of unit 0 of ``layer`` and the pixels between units.
+
+    Walks the leaf layers in ``named_modules`` order (the order a sequential network runs them) up to the
+    last one inside ``layer``, which may be nested ("blocks.3") or a block of layers; zero padding shifts.
+    """
+    field, inside = AxisField(), False
+    for name, module in model.named_modules():
+        if name == layer or name.startswith(f"{layer}."):
+            inside = True
+        elif inside:
             break
+        if next(module.children(), None) is not None:
+            continue  # a container: its layers follow
+        if isinstance(module, nn.ZeroPad2d):
+            field = field.shift(module.padding[2])  # (left, right, top, bottom): rows, like steps[0] below
+        elif (steps := axis_steps(module)) is not None:
+            field = field.grow(*steps[0])
     return field.start, float(field.jump)
+
+
+def _logits_and_maps(model: nn.Module, batch: torch.Tensor, layer: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logits (1, classes), ``layer``'s output (1, C, h, w)) of one pass, the layer walked or else hooked."""
+    outputs = layer_outputs(model, batch)
+    found = dict(outputs).get(layer)
+    if found is not None:
+        return outputs[-1][1], found
+    hooked, logits = hooked_pass(model, batch, [(layer, dict(model.named_modules())[layer])])
+    return logits, hooked[0][1]
 
 
 def grad_cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, layer: str = "conv3") -> np.ndarray:
@@ -274,29 +322,34 @@ def grad_cam(model: nn.Module, x: torch.Tensor | np.ndarray, target: int, layer:
     12.5 and 16.5), rather than stretching the small map over the whole image; beyond the outermost
     centres the heat fades to zero over one unit spacing instead of being extrapolated.
 
+    Args:
+        x: one image in [0, 1]: grey (H, W) or (1, 1, H, W), or colour (1, 3, H, W).
+        layer: a name from ``feature_map_layers`` (nested names such as "blocks.15" work), or any nested
+            conv/pool/ReLU layer before the flatten ("blocks.15.project_conv").
+
     Returns:
         (H, W) float array in [0, 1], the input's size (all zeros if no map supports the class).
 
     Raises:
-        ValueError: ``layer`` is not in ``feature_map_layers`` (a dense model has none), ``x`` is not one
+        ValueError: ``layer`` is not a layer of feature maps (a dense model has none), ``x`` is not one
             image, or ``target`` is not a class of the model.
     """
     choices = feature_map_layers(model)
-    if layer not in choices:
-        known = "" if layer in dict(_named_layers(model)) else f"the model has no layer called {layer!r}; "
+    modules = {name: module for name, module in model.named_modules() if name}
+    nested_ok = isinstance(modules.get(layer), (*SPATIAL_LAYERS, nn.ReLU, nn.ReLU6)) and "." in layer
+    if layer not in choices and not nested_ok:
+        known = "" if layer in modules else f"the model has no layer called {layer!r}; "
         raise ValueError(
             f"{known}Grad-CAM needs a layer of feature maps (before the flatten): "
             + (f"choose one of {', '.join(choices)}" if choices else "this model has none, it has no conv layers")
         )
-    batch = as_batch(x)
+    batch = as_batch(x, channels=None)
     target = whole_number("target class", int(target) if isinstance(target, np.integer) else target, 0)
     with torch.enable_grad():
         copy = batch.clone().requires_grad_(True)  # makes the activation part of the graph
-        outputs = layer_outputs(model, copy)
-        logits = outputs[-1][1]
+        logits, activation = _logits_and_maps(model, copy, layer)
         if target >= logits.shape[1]:
             raise ValueError(f"target class must be between 0 and {logits.shape[1] - 1}, got {target}")
-        activation = dict(outputs)[layer]
         (grad,) = torch.autograd.grad(logits[0, target], activation)
     maps = activation.detach()[0]  # (C, h, w)
     weights = grad[0].mean(dim=(1, 2))  # (C,)

@@ -306,3 +306,96 @@ def test_tile_maps_with_more_columns_than_maps():
 def test_tile_maps_errors(maps, kwargs, message):
     with pytest.raises(ValueError, match=message):
         net_inspect.tile_maps(maps, **kwargs)
+
+
+# --- nested layers and colour input (EfficientNet) -------------------------------------------------
+
+
+def _nested_rgb_net() -> torch.nn.Module:
+    """Blocks inside blocks, TF-style end padding and RGB input: what EfficientNet looks like to inspect."""
+    from collections import OrderedDict
+
+    from torch import nn
+
+    torch.manual_seed(1)
+    features = nn.Sequential(
+        nn.Sequential(nn.Conv2d(3, 6, 3, 2, padding=1), nn.ReLU()),
+        nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(6, 8, 3, 2), nn.ReLU6()),
+        nn.Sequential(nn.Conv2d(8, 8, 5, 1, padding=2), nn.BatchNorm2d(8), nn.ReLU()),
+    )
+    head = OrderedDict(features=features, pool=nn.AdaptiveAvgPool2d(1), flatten=nn.Flatten(), fc=nn.Linear(8, 5))
+    return nn.Sequential(head).eval()
+
+
+def _textbook_cam(model, module, x, target) -> torch.Tensor:
+    """Grad-CAM by the paper's recipe with a forward hook: the oracle (h, w) map, scaled to max 1."""
+    kept = []
+    handle = module.register_forward_hook(lambda _m, _i, out: kept.append(out))
+    try:
+        with torch.enable_grad():
+            score = model(x.clone().requires_grad_(True))[0, target]
+            (grad,) = torch.autograd.grad(score, kept[0])
+    finally:
+        handle.remove()
+    cam = torch.relu((grad[0].mean((1, 2))[:, None, None] * kept[0][0]).sum(0)).detach()
+    return cam / cam.max()
+
+
+def test_feature_map_layers_list_blocks_of_nested_networks():
+    from cnnviz.efficientnet import EfficientNetLite0
+
+    assert net_inspect.feature_map_layers(_nested_rgb_net()) == ["features.0", "features.1", "features.2"]
+    expected = ["stem", *(f"blocks.{i}" for i in range(16)), "head"]
+    assert net_inspect.feature_map_layers(EfficientNetLite0()) == expected  # as forward_layers names them
+
+
+def test_grid_geometry_of_nested_layers_matches_backprop():
+    """The centre and spacing of a nested layer's units, against the gradient's support (receptive.py's oracle)."""
+    from cnnviz.receptive import measure_receptive_field
+
+    model = _nested_rgb_net()
+    leaves = [(n, m) for n, m in model.named_modules() if n.startswith("features.") and not list(m.children())]
+    centres = []
+    for unit in (4, 5):  # away from the border, whose padding would cut the support
+        support = np.nonzero(measure_receptive_field(leaves, (64, 64), (unit, unit)).sum(1))[0]
+        centres.append((support[0] + support[-1]) / 2)
+    start, jump = net_inspect._grid_geometry(model, "features.2")
+    assert jump == centres[1] - centres[0] == 4.0
+    assert start == centres[0] - 4 * jump == 2.0
+
+
+def test_grad_cam_on_a_nested_block_with_colour_input_is_the_textbook_formula():
+    model = _nested_rgb_net()
+    x = torch.rand(1, 3, 32, 32)
+    heat = net_inspect.grad_cam(model, x, 2, layer="features.2")
+    start, jump = net_inspect._grid_geometry(model, "features.2")  # 2.0 and 4: integer unit centres
+    cam = _textbook_cam(model, model.features[2], x, 2)
+    np.testing.assert_allclose(heat[int(start) :: int(jump), int(start) :: int(jump)], cam.numpy(), atol=1e-5)
+    # A layer inside a block (found by hooking it), too.
+    heat = net_inspect.grad_cam(model, x, 2, layer="features.1.1")
+    assert net_inspect._grid_geometry(model, "features.1.1") == (2.0, 4.0)
+    cam = _textbook_cam(model, model.features[1][1], x, 2)
+    np.testing.assert_allclose(heat[2::4, 2::4], cam.numpy(), atol=1e-5)
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_grad_cam_on_efficientnet_head_is_the_textbook_formula():
+    from cnnviz.efficientnet import EfficientNetLite0
+
+    torch.manual_seed(0)
+    model = EfficientNetLite0().eval().requires_grad_(False)
+    assert net_inspect._grid_geometry(model, "head") == (31.0, 32.0)  # 7 x 7 units, centres 31, 63, ..., 223
+    assert net_inspect._grid_geometry(model, "stem") == (1.0, 2.0)  # TF's padding is at the end: no shift
+    x = torch.rand(1, 3, 224, 224)
+    heat = net_inspect.grad_cam(model, x, 281, layer="head")
+    assert heat.shape == (224, 224)
+    cam = _textbook_cam(model, model.head, x, 281)
+    np.testing.assert_allclose(heat[31::32, 31::32], cam.numpy(), atol=1e-5)
+    assert net_inspect.conv_filters(model, "stem.conv").shape == (32, 3, 3, 3)
+
+
+def test_grad_cam_on_a_nested_layer_after_the_flatten_is_refused():
+    with pytest.raises(ValueError, match="no layer called 'features.9'"):
+        net_inspect.grad_cam(_nested_rgb_net(), torch.rand(1, 3, 32, 32), 0, layer="features.9")
+    with pytest.raises(ValueError, match="choose one of features.0, features.1, features.2"):
+        net_inspect.grad_cam(_nested_rgb_net(), torch.rand(1, 3, 32, 32), 0, layer="fc")

@@ -22,6 +22,8 @@ UPLOAD_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff")
 MAX_SIDE = 1024  # longer images are downsized: filtering and drawing stay interactive
 MAX_PIXELS = 50_000_000  # refuse headers beyond this before decoding anything
 SAMPLE_PHOTOS = ("camera", "astronaut", "coffee", "chelsea")  # bundled in the scikit-image wheel
+# Colour photos of things, also in the wheel, for the ImageNet network (the Photos page); camera is grey.
+OBJECT_PHOTOS = ("chelsea", "coffee", "rocket", "motorcycle", "astronaut", "camera")
 TEST_PATTERNS = ("stripes", "checkerboard", "circle")
 DISPLAY_MODES = ("clip", "absolute", "rescale")
 _WHITE = (255, 255, 255, 255)
@@ -216,13 +218,16 @@ def sample_photo(name: str) -> np.ndarray:
     """A photo bundled with scikit-image (nothing is downloaded): uint8 (H, W) or (H, W, 3).
 
     Raises:
-        ValueError: the name is not in ``SAMPLE_PHOTOS``.
+        ValueError: the name is in neither ``SAMPLE_PHOTOS`` nor ``OBJECT_PHOTOS``.
     """
-    if name not in SAMPLE_PHOTOS:
-        raise ValueError(f"sample photo must be one of {SAMPLE_PHOTOS}, got {name!r}")
+    if name not in SAMPLE_PHOTOS + OBJECT_PHOTOS:
+        raise ValueError(
+            f"sample photo must be one of {tuple(dict.fromkeys(SAMPLE_PHOTOS + OBJECT_PHOTOS))}, got {name!r}"
+        )
     from skimage import data  # imported here: it takes a moment and only this function needs it
 
-    return np.ascontiguousarray(getattr(data, name)(), dtype=np.uint8)
+    pixels = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()  # left of a stereo pair
+    return np.ascontiguousarray(pixels, dtype=np.uint8)
 
 
 def draw_test_pattern(kind: str, size: int = 256) -> np.ndarray:

@@ -78,6 +78,53 @@ def heat_overlay(image: np.ndarray, heat: np.ndarray, size: int = 224) -> np.nda
     return upscale(np.round(base * (1 - alpha) + hot * alpha).astype(np.uint8), size)
 
 
+def photo_heat_overlay(photo: np.ndarray, heat: np.ndarray, size: int = 448) -> np.ndarray:
+    """uint8 RGB (size, size): the colour ``photo`` (H, W, 3) in [0, 1], dimmed and greyed where ``heat`` (H, W) in
+    [0, 1] is cold, red-yellow where it is hot; enlarged by a whole number towards ``size`` (crisp pixels).
+
+    Raises:
+        ValueError: the photo is not (H, W, 3) or the heat is not its (H, W).
+    """
+    photo, heat = np.asarray(photo, dtype=np.float32), np.asarray(heat, dtype=np.float32)
+    if photo.ndim != 3 or photo.shape[2] != 3 or heat.shape != photo.shape[:2]:
+        raise ValueError(f"expected a photo (H, W, 3) and a heat map (H, W), got {photo.shape} and {heat.shape}")
+    grey = photo.mean(axis=2, keepdims=True)
+    base = (0.35 * photo + 0.3 * grey) * 255  # the photo stays recognisable under the colour
+    hot = np.stack([np.clip(heat * 2, 0, 1), np.clip(heat * 2 - 1, 0, 1), np.zeros_like(heat)], -1) * 255
+    alpha = np.clip(heat, 0, 1)[..., None] ** 0.7 * 0.85
+    return upscale(np.round(base * (1 - alpha) + hot * alpha).astype(np.uint8), size)
+
+
+def filter_patches(weights: np.ndarray, columns: int = 8, cell: int = 36, gap: int = 4) -> np.ndarray:
+    """Colour filters (C_out, 3, k, k) as one uint8 RGB mosaic: each filter a k x k patch of colours.
+
+    Each filter is scaled on its own, symmetric around zero: mid-grey is a weight of 0, a channel's value
+    brighter than grey is a positive weight on that colour, darker a negative one (a "red minus green"
+    filter looks red on one side, green on the other). Patches are ``cell`` px squares (nearest neighbour,
+    rounded down to a whole multiple of k), ``gap`` px of white between them.
+
+    Raises:
+        ValueError: ``weights`` is not (C_out, 3, k, k).
+    """
+    weights = np.asarray(weights, dtype=np.float32)
+    if weights.ndim != 4 or weights.shape[1] != 3:
+        raise ValueError(f"colour filters are shaped (C_out, 3, k, k), got {weights.shape}")
+    count, _, kh, kw = weights.shape
+    peaks = np.abs(weights).reshape(count, -1).max(1)
+    scaled = 0.5 + weights / (2 * np.where(peaks > 0, peaks, 1.0))[:, None, None, None]  # [0, 1], 0.5 = zero
+    patches = np.round(scaled.transpose(0, 2, 3, 1) * 255).astype(np.uint8)  # (C_out, k, k, 3)
+    factor = max(1, cell // max(kh, kw))
+    patches = patches.repeat(factor, 1).repeat(factor, 2)
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    ph, pw = patches.shape[1:3]
+    mosaic = np.full((rows * (ph + gap) - gap, columns * (pw + gap) - gap, 3), 255, np.uint8)
+    for i, patch in enumerate(patches):
+        r, c = divmod(i, columns)
+        mosaic[r * (ph + gap) : r * (ph + gap) + ph, c * (pw + gap) : c * (pw + gap) + pw] = patch
+    return mosaic
+
+
 def step_tile(image: np.ndarray, size: int) -> np.ndarray:
     """One preprocessing step's [0, 1] (H, W) image as a uint8 (size, size) tile: full contrast, letterboxed in grey.
 

@@ -13,6 +13,7 @@ from PIL import Image
 from cnnviz.images import (
     DISPLAY_MODES,
     MAX_SIDE,
+    OBJECT_PHOTOS,
     SAMPLE_PHOTOS,
     TEST_PATTERNS,
     decode_image,
@@ -232,7 +233,7 @@ def test_encode_png_round_trips():
         encode_png(pixels.astype(np.float32))
 
 
-@pytest.mark.parametrize("name", SAMPLE_PHOTOS)
+@pytest.mark.parametrize("name", sorted(set(SAMPLE_PHOTOS + OBJECT_PHOTOS)))
 def test_sample_photos_are_bundled(name):
     pixels = sample_photo(name)
     assert pixels.dtype == np.uint8 and pixels.ndim in (2, 3) and min(pixels.shape[:2]) >= 256

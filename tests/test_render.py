@@ -195,3 +195,40 @@ def test_the_drawn_input_is_the_largest_that_fits_the_diagram(size, kernel, stri
 def test_nothing_is_drawn_when_the_kernel_alone_is_too_wide():
     assert drawable_size(100, 17, 1, 0, 1) is None
     assert drawable_size(100, 13, 1, 0, 1) == 13
+
+
+def test_filter_patches_colour_each_filter_symmetric_around_grey():
+    from cnnviz.render import filter_patches
+
+    weights = np.zeros((3, 3, 3, 3), np.float32)
+    weights[0, 0, 1, 1] = 2.0  # red at the centre
+    weights[0, 1, 1, 1] = -2.0  # and less green
+    weights[1, 2] = 0.5  # all blue, everywhere
+    mosaic = filter_patches(weights, columns=2, cell=9, gap=1)
+    assert mosaic.shape == (2 * 9 + 1, 2 * 9 + 1, 3) and mosaic.dtype == np.uint8
+    np.testing.assert_array_equal(mosaic[4, 4], [255, 0, 128])  # centre cell of filter 0: +max red, -max green
+    np.testing.assert_array_equal(mosaic[0, 0], [128, 128, 128])  # a zero weight is mid-grey
+    np.testing.assert_array_equal(mosaic[0, 10], [128, 128, 255])  # filter 1 starts after the gap
+    np.testing.assert_array_equal(mosaic[10, 10], [255, 255, 255])  # no fourth filter: white
+    np.testing.assert_array_equal(mosaic[12, 3], [128, 128, 128])  # filter 2 is all zeros
+
+
+def test_filter_patches_refuse_grey_filters():
+    from cnnviz.render import filter_patches
+
+    with pytest.raises(ValueError, match="colour filters"):
+        filter_patches(np.zeros((4, 1, 3, 3)))
+
+
+def test_photo_heat_overlay_is_hot_where_the_heat_is():
+    from cnnviz.render import photo_heat_overlay
+
+    photo = np.full((4, 4, 3), 0.5, np.float32)
+    heat = np.zeros((4, 4), np.float32)
+    heat[0, 0] = 1.0
+    picture = photo_heat_overlay(photo, heat, size=8)
+    assert picture.shape == (8, 8, 3)
+    assert picture[0, 0, 0] > 200 and picture[0, 0, 2] < 30  # hot: red-yellow
+    np.testing.assert_array_equal(picture[7, 7], [round(0.65 * 0.5 * 255)] * 3)  # cold: the dimmed photo
+    with pytest.raises(ValueError, match="heat map"):
+        photo_heat_overlay(photo, heat[:2])

@@ -41,6 +41,13 @@ PAGES = [
         "Draw or photograph a digit and see what the network sees and its live top-5 predictions.",
     ),
     (
+        "pages/8_Photos.py",
+        "Photos",
+        ":material/photo_camera:",
+        "Photos",
+        "Your photo through a real ImageNet network: top-5, top-1/top-5 error, Grad-CAM and its colour filters.",
+    ),
+    (
         "pages/5_Evaluate.py",
         "Evaluate",
         ":material/analytics:",

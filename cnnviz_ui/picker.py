@@ -8,6 +8,7 @@ through ``cnnviz.preprocess.to_mnist_steps``; a test digit is already in MNIST's
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -148,6 +149,26 @@ def upload_image(key: str, label: str = "Upload an image", hint: str = "") -> Pi
     picked = PickedImage(decoded.pixels, f"upload:{upload.file_id}", upload.name)
     st.session_state[kept] = picked
     return picked
+
+
+def bundled_photo(name: str) -> PickedImage:
+    """A photo that ships with scikit-image (``cnnviz.images.sample_photo``), cached; id ``photo:<name>``."""
+    return PickedImage(_sample_photo(name), f"photo:{name}", f"scikit-image sample: {name}")
+
+
+def camera_photo(key: str, label: str, help: str | None = None) -> PickedImage | None:
+    """``st.camera_input`` decoded safely (``load_image``); None while no photo is taken, or after an ``st.error``
+    that says why it cannot be read. Its id hashes the photo, so equal shots share cached results."""
+    shot = st.camera_input(label, key=key, help=help)
+    if shot is None:
+        return None
+    data = shot.getvalue()
+    try:
+        pixels = load_image(data)
+    except ValueError as exc:
+        st.error(f"The camera photo cannot be read: {message_text(exc)}")
+        return None
+    return PickedImage(pixels, f"camera:{hashlib.blake2b(data, digest_size=8).hexdigest()}", "the camera photo")
 
 
 def _kept_upload(key: str, kept: str, restored: str) -> PickedImage | None:

@@ -23,6 +23,8 @@ from cnnviz import inspect as net_inspect
 from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import DATASETS, load_dataset
 from cnnviz.devices import device_name, select_device
+from cnnviz.efficientnet import EfficientNetLite0, fuse_for_speed
+from cnnviz.imagenet import load_imagenet_net
 from cnnviz.jobs import TrainingSlot
 from cnnviz_ui.text import literal, message_text
 
@@ -45,6 +47,20 @@ def shipped_model(label: str) -> tuple[nn.Module, dict]:
     for p in model.parameters():
         p.requires_grad_(False)  # shared across sessions: nobody may train or accumulate grads on it
     return model, meta
+
+
+@st.cache_resource(show_spinner="Loading the ImageNet network…")
+def imagenet_net() -> tuple[EfficientNetLite0, list[str]]:
+    """EfficientNet-Lite0 with its ImageNet weights (frozen, eval mode) and its 1000 class names, once per server:
+    the lecture's layers, for feature maps, Grad-CAM and explained units. Raises FileNotFoundError/ValueError."""
+    return load_imagenet_net()
+
+
+@st.cache_resource(show_spinner="Preparing the fast copy of the ImageNet network…")
+def imagenet_fast_net() -> EfficientNetLite0:
+    """``fuse_for_speed`` of ``imagenet_net``'s model, once per server: answers only (its layers are not the
+    lecture's). Raises as ``imagenet_net``."""
+    return fuse_for_speed(imagenet_net()[0])
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")

@@ -18,4 +18,4 @@ def test_cards_follow_the_lecture_order_in_the_page_tree():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
     labels = [link.proto.label for link in at.get("page_link")]
-    assert labels == [f"**{title}**" for title in titles] and len(titles) == 7
+    assert labels == [f"**{title}**" for title in titles] and len(titles) == 8

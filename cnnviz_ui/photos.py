@@ -214,7 +214,8 @@ def show_input(picked: PickedImage, steps: list, picture: np.ndarray, fit: str) 
     pixels = np.round(picture * 255).astype(np.uint8)
     big = pixels.repeat(2, 0).repeat(2, 1)
     how = steps[0].caption + (" → the centre square" if fit == "crop" else " → squashed, aspect ratio not kept")
-    st.image(big, caption=f"What the network sees: 224 × 224 ({how} → 224 × 224)", width="stretch")
+    st.image(big, width="stretch")
+    st.caption(f"What the network sees: 224 × 224 ({how} → 224 × 224)")
     title = f"What EfficientNet-Lite0 sees: {picked.caption}"
     download_png_button(titled_png(pixels, title, scale=2), title, key="photos_input_png")
 

@@ -26,7 +26,7 @@ from cnnviz.slides import titled_png
 from cnnviz.unit_paths import strongest_unit
 from cnnviz.units import UnitExplanation, explain_call
 from cnnviz.view_links import LinkParam
-from cnnviz_ui.layout import mosaic_legend
+from cnnviz_ui.layout import mosaic_legend, wrapping_columns
 from cnnviz_ui.links import CAMERA_FALLBACK, camera_available, copy_link_button, restore_from_link, write_link
 from cnnviz_ui.picker import PickedImage, bundled_photo, camera_photo, upload_image
 from cnnviz_ui.plots import ACCENT
@@ -48,7 +48,11 @@ PHOTO_LABELS = {
 # The true class a bundled photo opens with (None: ImageNet has no class for it; the student picks one).
 # Chelsea is a tabby: the network's top-1 says Egyptian cat, so top-1 is wrong and top-5 right, as on the slide.
 PHOTO_TRUTH = {"chelsea": 281, "coffee": 967, "rocket": 657}
-FIT_LABELS = {"squash": "Whole photo, squashed", "crop": "Centre square"}
+FIT_LABELS = {"squash": "Squash", "crop": "Crop centre"}
+FIT_HELP = (
+    "Squash: the whole photo resized to 224 × 224, its aspect ratio not kept. Crop centre: the centre square, "
+    "resized (as resizing the shorter side to 224 and cropping the centre does): nothing stretched, the edges lost."
+)
 DEFAULT_FIT = "squash"  # see docs/decisions/p2-photos.md
 VIEWS = ("Feature maps", "Colour filters", "Colour convolution")
 DEPTHS = {  # forward_layers name -> what its maps tend to show
@@ -139,12 +143,13 @@ def show_page() -> None:
         return
     params = link_params(names)
     restore_from_link(PAGE_KEY, params)
-    control, result = st.columns([1, 1.15], gap="large")
+    control, fitting = wrapping_columns([1.4, 1], "photos_pickers", 240, gap="medium")
     with control:
         picked = pick_photo()
+    with fitting:
         st.session_state.setdefault("photos_fit", DEFAULT_FIT)
         fit = (
-            st.segmented_control("How the photo becomes 224 × 224", FITS, key="photos_fit", format_func=FIT_LABELS.get)
+            st.segmented_control("Fit to 224 × 224", FITS, key="photos_fit", format_func=FIT_LABELS.get, help=FIT_HELP)
             or DEFAULT_FIT
         )
     values = {
@@ -156,24 +161,26 @@ def show_page() -> None:
         "view": st.session_state.get("photos_view", VIEWS[0]),
     }
     if picked is None:
-        with result:
-            st.info("Choose a photo on the left: its top-5 appears here.")
+        st.info("Choose a photo above: its top-5 appears here.")
         write_link(values, params, page_key=PAGE_KEY)
         return
     try:
         steps, picture, probabilities = answer(f"{picked.image_id}:{fit}", picked.pixels, fit)
     except ValueError as exc:
-        with result:
-            st.error(f"**{literal(picked.caption)}**: {message_text(exc)}.")
+        st.error(f"**{literal(picked.caption)}**: {message_text(exc)}.")
         write_link(values, params, page_key=PAGE_KEY)
         return
     key = f"{picked.image_id}:{fit}"
-    with control:
+    for note in photo_notes(picked.pixels):
+        st.warning(note)
+    order = np.argsort(-probabilities, kind="stable")[:5]
+    ranking = [(int(c), float(probabilities[c])) for c in order]
+    st.markdown(f"#### {html.escape(top5_sentence(ranking, names))}")
+    seen, answers = wrapping_columns(2, "photos_result", 300, gap="large")
+    with seen, st.container(key="photos_input"):
         show_input(picked, steps, picture, fit)
-    with result:
-        for note in photo_notes(picked.pixels):
-            st.warning(note)
-        ranking = show_top5(probabilities, names)
+    with answers:
+        show_top5(ranking, names)
         values["truth"] = true_class_error(picked, probabilities, names)
     values["cam"] = show_grad_cam(key, fit, picture, ranking, names)
     values["view"] = show_inside(key, fit, picture, model)
@@ -225,11 +232,8 @@ def top5_sentence(ranking: list[tuple[int, float]], names: list[str]) -> str:
     return ", ".join(f"{names[c]} ({p:.2f})" for c, p in ranking) + "…"
 
 
-def show_top5(probabilities: np.ndarray, names: list[str]) -> list[tuple[int, float]]:
-    """The top-5 as the slide prints it, and as bars; returns [(class, probability)]."""
-    order = np.argsort(-probabilities, kind="stable")[:5]
-    ranking = [(int(c), float(probabilities[c])) for c in order]
-    st.markdown(f"#### {html.escape(top5_sentence(ranking, names))}")
+def show_top5(ranking: list[tuple[int, float]], names: list[str]) -> None:
+    """The top-5 [(class, probability)] as bars."""
     labels = [f"{names[c]} ({c})" for c, _ in ranking]
     px = figure_font_px(14)
     figure = go.Figure(
@@ -252,10 +256,9 @@ def show_top5(probabilities: np.ndarray, names: list[str]) -> list[tuple[int, fl
         plot_bgcolor="white",
         font={"size": px},
     )
-    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", gridcolor="#eee")
-    figure.update_yaxes(autorange="reversed")
+    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", gridcolor="#eee", tickfont={"size": px})
+    figure.update_yaxes(autorange="reversed", tickfont={"size": px})
     st.plotly_chart(slide_figure(figure), config=plotly_config("Top-5 of EfficientNet-Lite0"), key="photos_top5")
-    return ranking
 
 
 def true_class_error(picked: PickedImage, probabilities: np.ndarray, names: list[str]) -> int:
@@ -287,7 +290,9 @@ def true_class_error(picked: PickedImage, probabilities: np.ndarray, names: list
     else:
         verdict = f"**{name}** is answer {rank:,} of 1000: top-1 and top-5 **error** (both wrong)."
     st.markdown(f"{verdict} Probability of {name}: {percent(float(probabilities[truth]))}.")
-    cells = " | ".join("✅" if in_top[k] else "❌" for k in range(1, 6))
+    cells = " | ".join(
+        ":green[:material/check: yes]" if in_top[k] else ":red[:material/close: no]" for k in range(1, 6)
+    )
     st.markdown(f"| in top-1 | top-2 | top-3 | top-4 | top-5 |\n|:-:|:-:|:-:|:-:|:-:|\n| {cells} |")
     return truth
 

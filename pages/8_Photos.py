@@ -5,11 +5,9 @@ from cnnviz_ui.photos import show_page
 
 page_header(
     "Photos",
-    "A real ImageNet network, **EfficientNet-Lite0** (4.7 million weights, trained on 1.2 million photos of "
-    "1000 kinds of things), on a bundled photo or your own. See the 224 × 224 picture it actually sees, its "
-    "top-5 answers with their softmax probabilities, whether the true class is in its top-1 or top-5 (the "
-    "lecture's top-1 and top-5 error), where it looked (Grad-CAM), and inside it: feature maps from edges and "
-    "colours to parts, the first layer's colour filters, and one colour convolution worked out in numbers.",
+    "A real ImageNet network, **EfficientNet-Lite0** (4.7 million weights, 1000 kinds of things), on a bundled "
+    "photo or your own: what it sees, its top-5, this photo's top-1 and top-5 error, where it looked "
+    "(Grad-CAM), and inside it: feature maps, colour filters, one colour convolution in numbers.",
     icon="📷",
 )
 show_page()

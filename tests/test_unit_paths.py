@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -116,8 +116,11 @@ def stacks(draw):
 @given(stacks(), st.integers(0, 10**6))
 def test_trace_reaches_the_pixels_the_gradient_reaches(model, seed):
     x = torch.rand(1, 1, 16, 16)
-    with torch.no_grad():
-        out = model(x)[0]
+    try:
+        with torch.no_grad():
+            out = model(x)[0]
+    except RuntimeError:  # the stack shrinks 16 x 16 below one pixel: torch refuses, and so there is no unit
+        assume(False)
     rng = np.random.default_rng(seed)
     unit = tuple(int(rng.integers(n)) for n in out.shape)
     steps = trace_unit(model, x, str(len(model) - 1), unit)

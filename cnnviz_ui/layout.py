@@ -39,6 +39,17 @@ PAGE_CSS = f"""<style>
   content: " · uploading…"; }}
 [data-testid="stSidebarNav"] a:focus-visible {{ outline: 2px solid {ACCENT}; outline-offset: 2px; }}
 [data-testid="stWidgetLabelRequired"] {{ display: none; }}
+[data-testid="stMainBlockContainer"] {{ padding-top: 3rem; }}
+</style>"""
+# The presentation switch keeps its label on one line and the title takes what is left of the row.
+# A phone is never a projector: there the switch is hidden rather than stacked under the title.
+TITLE_ROW_CSS = """<style>
+@media (max-width: 639px) { .st-key-page_title_row [data-testid="stColumn"]:last-child { display: none; } }
+@media (min-width: 640px) {
+  .st-key-page_title_row [data-testid="stColumn"]:last-child { flex: 0 0 auto !important; width: auto !important; }
+  .st-key-page_title_row [data-testid="stColumn"]:first-child { flex: 1 1 0 !important; min-width: 0; }
+}
+.st-key-page_title_row [data-testid="stWidgetLabel"] p { white-space: nowrap; }
 </style>"""
 
 
@@ -49,7 +60,9 @@ def page_header(title: str, intro: str, icon: str = "🧠") -> bool:
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon, layout="wide")
     st.html(PAGE_CSS)
     presenting = presentation_css()
-    heading, switch = st.columns([5, 1.3], vertical_alignment="center")
+    row = st.container(key="page_title_row")
+    row.html(TITLE_ROW_CSS)
+    heading, switch = row.columns([5, 1.3], vertical_alignment="center")
     heading.title(title)
     with switch:
         presentation_toggle()

@@ -11,6 +11,7 @@ from cnnviz_ui.layout import friendly_errors, page_header, show_layer
 from cnnviz_ui.picker import digit_input
 from cnnviz_ui.plots import grey_png
 from cnnviz_ui.resources import (
+    SHIPPED,
     class_names,
     explanation,
     figure_once,
@@ -29,6 +30,7 @@ page_header(
     "**max pooling** keeps the largest value of every 2×2 window, halving the map. Blue is negative, red positive.",
     icon="🧩",
 )
+feature_maps.restore_link()  # before the widgets: a link's model, digit and unit
 # Three columns, the two pictures (input, then what decides) stacked in the middle one: with four, a
 # 1024 px screen with the sidebar open cut off the bar chart's last classes and the heat map.
 controls, seen, verdict = st.columns([1.2, 1.0, 1.2], gap="medium")
@@ -87,6 +89,11 @@ with seen:  # under the input: which of its pixels decide
                 width=210,
                 caption=f"{method} for class {class_name(target, names)}: yellow = decides most",
             )
+
+# Only a shipped model and an MNIST test digit go into a link (uploads and drawings stay in the browser).
+linked = {"model": label if label in SHIPPED else "Shipped convnet"}
+linked["digit"] = int(digit.image_id.split(":")[1]) if digit.image_id.startswith("MNIST:") else 0
+feature_maps.inside_one_value(key, model, image, acts, probs, names, linked)
 
 if not layers:
     st.info(

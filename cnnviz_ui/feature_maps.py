@@ -475,7 +475,7 @@ def _sum_table(e: UnitExplanation) -> pd.DataFrame:
     tail = pd.DataFrame(
         {"input": ["bias", "= value"], "partial sum": [e.bias, np.nan], "running total": [e.total, e.total]}
     )
-    return pd.concat([table, tail], ignore_index=True)
+    return pd.concat([table, tail], ignore_index=True).set_index("input")  # names as row headers, no 0, 1, 2
 
 
 def _fate_text(fate: PoolingFate | None, acts: dict[str, np.ndarray]) -> str | None:
@@ -559,7 +559,7 @@ def inside_one_value(
         return
     font_px = figure_font_px(14)
     st.header("Whole network at a glance")
-    strip_box = st.container()
+    strip_box = st.container(key="fm_strip")
     st.header("Inside one value: how it is computed")
     with explanation("unit"):
         st.markdown(

@@ -56,9 +56,18 @@ with verdict:
     st.markdown(f"**Prediction: {class_name(top, names)}** with probability **{percent(probs[top])}** {verdict_text}")
     chart = figure_once((key, "probs", names), lambda: probability_chart(probs, names=names))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
-with seen:  # under the input: which of its pixels decide
+# Only a shipped model and an MNIST test digit go into a link (uploads and drawings stay in the browser).
+linked = {"model": label if label in SHIPPED else "Shipped convnet"}
+linked["digit"] = int(digit.image_id.split(":")[1]) if digit.image_id.startswith("MNIST:") else 0
+feature_maps.inside_one_value(key, model, image, acts, probs, names, linked)
+
+# Which pixels decide comes after the whole network: the top row stays short, so the network's strip starts
+# within a 1024 x 768 projector's screen.
+st.header("Which pixels decide?")
+choice, heat_column = st.columns([1, 1.2], gap="medium")
+with choice:
     method = st.radio(
-        "Which pixels decide?",
+        "Method",
         ["Saliency", "Grad-CAM"],
         key="fm_explain",
         persist_state="session",
@@ -82,7 +91,7 @@ with seen:  # under the input: which of its pixels decide
             "Saliency works for any model."
         )
     else:
-        with friendly_errors():
+        with friendly_errors(), heat_column:
             heat = explanation(key, method, target, model, image)
             st.image(
                 encode_png(heat_overlay(image, heat)),
@@ -90,10 +99,6 @@ with seen:  # under the input: which of its pixels decide
                 caption=f"{method} for class {class_name(target, names)}: yellow = decides most",
             )
 
-# Only a shipped model and an MNIST test digit go into a link (uploads and drawings stay in the browser).
-linked = {"model": label if label in SHIPPED else "Shipped convnet"}
-linked["digit"] = int(digit.image_id.split(":")[1]) if digit.image_id.startswith("MNIST:") else 0
-feature_maps.inside_one_value(key, model, image, acts, probs, names, linked)
 
 if not layers:
     st.info(

@@ -257,7 +257,7 @@ def _shipped_digit(at=None):
 
 
 def _sums_table(at):
-    table = at.table[0].value
+    table = at.table[0].value.reset_index()
     return table.iloc[:-2], table.iloc[-2], table.iloc[-1]
 
 

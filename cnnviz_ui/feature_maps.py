@@ -59,13 +59,18 @@ def every_layer(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers:
     per_map = st.toggle(
         "Stretch each map to its own range (shows the shape of weak maps)", key="fm_per_map", persist_state="session"
     )
-    for block in conv_blocks(layers):
-        limit = shared_limit(*(acts[name] for name in block))
+    for number, block in enumerate(conv_blocks(layers)):
+        # Full colour at the 99.5th percentile of the block's non-zero values, not at its single largest one:
+        # with the maximum, most ReLU and pool values were a pale pink that vanished on a projector.
+        limit = display_limit(np.concatenate([acts[name].ravel() for name in block]))
         st.subheader(" → ".join(block))
         mosaic_legend(limit)
         panels = (["filters"] if block[0] == "conv1" else []) + block
-        for pair in (panels[i : i + 2] for i in range(0, len(panels), 2)):
-            for column, name in zip(st.columns(2, gap="large"), pair, strict=False):
+        for row, pair in enumerate(panels[i : i + 2] for i in range(0, len(panels), 2)):
+            # Two mosaics side by side only where each gets 420 px: at 1024 px with the sidebar open they stack,
+            # and each map is twice as big.
+            columns = wrapping_columns(2, f"fm_every_{number}_{row}", 420, gap="large")
+            for column, name in zip(columns, pair, strict=False):
                 with column:
                     if name == "filters":  # filter k makes map k: same place in both grids
                         filters = net_inspect.conv_filters(model, "conv1")[:, 0].numpy()

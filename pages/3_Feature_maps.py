@@ -11,6 +11,7 @@ from cnnviz_ui.layout import friendly_errors, page_header, show_layer
 from cnnviz_ui.picker import digit_input
 from cnnviz_ui.plots import grey_png
 from cnnviz_ui.resources import (
+    SHIPPED,
     class_names,
     explanation,
     figure_once,
@@ -29,6 +30,7 @@ page_header(
     "**max pooling** keeps the largest value of every 2×2 window, halving the map. Blue is negative, red positive.",
     icon="🧩",
 )
+feature_maps.restore_link()  # before the widgets: a link's model, digit and unit
 # Three columns, the two pictures (input, then what decides) stacked in the middle one: with four, a
 # 1024 px screen with the sidebar open cut off the bar chart's last classes and the heat map.
 controls, seen, verdict = st.columns([1.2, 1.0, 1.2], gap="medium")
@@ -54,9 +56,18 @@ with verdict:
     st.markdown(f"**Prediction: {class_name(top, names)}** with probability **{percent(probs[top])}** {verdict_text}")
     chart = figure_once((key, "probs", names), lambda: probability_chart(probs, names=names))
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
-with seen:  # under the input: which of its pixels decide
+# Only a shipped model and an MNIST test digit go into a link (uploads and drawings stay in the browser).
+linked = {"model": label if label in SHIPPED else "Shipped convnet"}
+linked["digit"] = int(digit.image_id.split(":")[1]) if digit.image_id.startswith("MNIST:") else 0
+feature_maps.inside_one_value(key, model, image, acts, probs, names, linked)
+
+# Which pixels decide comes after the whole network: the top row stays short, so the network's strip starts
+# within a 1024 x 768 projector's screen.
+st.header("Which pixels decide?")
+choice, heat_column = st.columns([1, 1.2], gap="medium")
+with choice:
     method = st.radio(
-        "Which pixels decide?",
+        "Method",
         ["Saliency", "Grad-CAM"],
         key="fm_explain",
         persist_state="session",
@@ -80,13 +91,14 @@ with seen:  # under the input: which of its pixels decide
             "Saliency works for any model."
         )
     else:
-        with friendly_errors():
+        with friendly_errors(), heat_column:
             heat = explanation(key, method, target, model, image)
             st.image(
                 encode_png(heat_overlay(image, heat)),
                 width=210,
                 caption=f"{method} for class {class_name(target, names)}: yellow = decides most",
             )
+
 
 if not layers:
     st.info(

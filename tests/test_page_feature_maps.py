@@ -240,3 +240,133 @@ def test_a_missing_fashion_test_set_is_explained_on_both_pages(tmp_path, monkeyp
             assert not at.exception and not at.error
     finally:
         dataset.clear()
+
+
+def _shipped_digit(at=None):
+    """The shipped convnet and test digit 0 (the oracle runs them itself); ``at`` is set to show them."""
+    if at is not None:
+        at.selectbox(key="fm_model").set_value("Shipped convnet")
+        at.radio(key="fm_pick_by").set_value("By index")
+        at.number_input(key="fm_index").set_value(0).run()
+    from cnnviz.checkpoints import load_checkpoint
+    from cnnviz.data import load_dataset
+
+    model, _ = load_checkpoint(ASSETS / "mnist_convnet.pt")
+    images, _ = load_dataset("MNIST", "test")
+    return model.eval(), images[0].float().div(255).numpy()
+
+
+def _sums_table(at):
+    table = at.table[0].value.reset_index()
+    return table.iloc[:-2], table.iloc[-2], table.iloc[-1]
+
+
+def test_a_conv2_unit_lists_its_32_partial_sums_and_bias_as_torch_computes_them(app):
+    """Oracle: torch's conv2 output at the unit, and explain_unit's partial sums (themselves tested against torch)."""
+    import numpy as np
+    import torch
+
+    from cnnviz.units import explain_unit
+
+    model, image = _shipped_digit(app)
+    app.selectbox(key="fm_unit_layer").set_value("conv2").run()
+    app.number_input(key="fm_unit_map").set_value(5).run()
+    app.number_input(key="fm_unit_row").set_value(4).run()
+    app.number_input(key="fm_unit_col").set_value(7).run()
+    assert not app.exception and not app.error
+    with torch.no_grad():
+        outputs = dict(model.forward_layers(torch.from_numpy(image)[None, None]))  # normalises the input first
+        value = float(outputs["conv2"][0, 5, 4, 7])
+    sums, bias, total = _sums_table(app)
+    assert len(sums) == 32 and list(sums["input"].str.startswith("pool1 map")) == [True] * 32
+    assert bias["input"] == "bias" and bias["partial sum"] == pytest.approx(
+        float(model.conv2.bias[5].detach()), abs=1e-6
+    )
+    assert total["running total"] == pytest.approx(value, abs=1e-4)
+    e = explain_unit(model, image, "conv2", (5, 4, 7))
+    assert np.allclose(sums["partial sum"].to_numpy(), e.partial_sums[e.order], atol=1e-6)
+    assert np.allclose(sums["running total"].to_numpy(), np.cumsum(e.partial_sums[e.order]), atol=1e-6)
+    said = page_text(app)
+    assert f"**conv2, map 5, row 4, column 7 = {value:.4f}**" in said
+    assert "**32 partial sums**" in said and "relu2" in said and "pool2" in said
+    assert app.query_params["layer"] == "conv2" and app.query_params["map"] == "5"
+
+
+def test_an_fc2_unit_is_a_class_score_of_64_products_plus_bias(app):
+    import torch
+
+    model, image = _shipped_digit(app)
+    app.selectbox(key="fm_unit_layer").set_value("fc2").run()
+    app.number_input(key="fm_unit_map").set_value(7).run()
+    assert not app.exception and not app.error
+    with torch.no_grad():
+        outputs = dict(model.forward_layers(torch.from_numpy(image)[None, None]))
+        scores, hidden = outputs["fc2"][0], outputs["relu4"][0]
+    products = (hidden * model.fc2.weight[7]).detach().numpy()
+    sums, bias, total = _sums_table(app)
+    assert len(sums) == 64 and all(name.startswith("relu4 value") for name in sums["input"])
+    by_unit = {int(name.rsplit(" ", 1)[1]): s for name, s in zip(sums["input"], sums["partial sum"], strict=True)}
+    assert all(by_unit[j] == pytest.approx(float(products[j]), abs=1e-5) for j in range(64))
+    assert bias["partial sum"] == pytest.approx(float(model.fc2.bias[7].detach()), abs=1e-6)
+    assert total["running total"] == pytest.approx(float(scores[7]), abs=1e-4)
+    assert f"**fc2, unit 7 = {float(scores[7]):.4f}**" in page_text(app)
+
+
+def test_a_pooled_unit_names_its_window_and_winner(app):
+    import torch
+
+    model, image = _shipped_digit(app)
+    app.selectbox(key="fm_unit_layer").set_value("pool1").run()
+    app.number_input(key="fm_unit_map").set_value(3).run()
+    app.number_input(key="fm_unit_row").set_value(6).run()
+    app.number_input(key="fm_unit_col").set_value(6).run()
+    assert not app.exception and not app.error
+    with torch.no_grad():
+        relu1 = dict(model.forward_layers(torch.from_numpy(image)[None, None]))["relu1"][0, 3]
+    window = relu1[12:14, 12:14]
+    best = int(window.flatten().argmax())
+    said = page_text(app)
+    assert f"**pool1, map 3, row 6, column 6 = {float(window.max()):.4f}**" in said
+    assert "rows 12–13, columns 12–13" in said
+    assert f"the winner is at row {12 + best // 2}, column {12 + best % 2}" in said
+
+
+def test_a_unit_outside_the_map_or_a_stale_layer_gets_a_sentence_not_a_traceback():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(layer="conv9", map="3", row="99", col="-4")
+    at.run()
+    assert not at.exception and not at.error
+    captions = " ".join(c.value for c in at.caption)
+    assert "This model has no layer conv9: showing conv2 instead." in captions
+    at.number_input(key="fm_unit_map").set_value(80).run()
+    at.number_input(key="fm_unit_row").set_value(99).run()
+    assert not at.exception and not at.error
+    captions = " ".join(c.value for c in at.caption)
+    assert "Map 80 is outside conv2 (0 to 63), so map 63 is shown; row 99 is outside conv2 (0 to 10)" in captions
+
+
+def test_the_dense_baseline_explains_its_units_and_says_it_has_no_maps(app):
+    if not (ASSETS / "mnist_dense.pt").is_file():
+        pytest.skip("no shipped dense model")
+    app.selectbox(key="fm_model").set_value("Shipped dense baseline").run()
+    assert not app.exception and not app.error
+    assert app.selectbox(key="fm_unit_layer").value == "fc1"
+    sums, bias, total = _sums_table(app)
+    assert len(sums) == 1 and sums["input"].iloc[0] == "input map 0"  # one 28 x 28 window: the whole digit
+    assert any("no conv layers, so no feature maps" in i.value for i in app.info)
+    app.selectbox(key="fm_model").set_value("Shipped convnet").run()
+    assert app.selectbox(key="fm_unit_layer").value in ("conv2", "fc1")
+
+
+def test_a_link_restores_model_digit_and_unit_and_ignores_wrong_values():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(digit="3", layer="conv3", map="2", row="1", col="0")
+    at.run()
+    assert not at.exception and not at.error
+    assert "test digit #3" in page_text(at) and "**conv3, map 2, row 1, column 0 = " in page_text(at)
+    bad = AppTest.from_file(PAGE, default_timeout=120)
+    bad.query_params.update(model="My secret model", digit="-5")
+    bad.run()
+    assert not bad.exception and not bad.error
+    notes = " ".join(c.value for c in bad.caption)
+    assert "model" in notes and "test digit must be at least 0" in notes

@@ -590,9 +590,8 @@ def groups_figure(in_ch: int, out_ch: int, groups: int) -> None:
     """Which input channels each filter reads: a filter x channel grid, one colour per group."""
     reads = grouped_input_channels(in_ch, out_ch, groups)
     per_out = out_ch // groups
-    z = np.full((out_ch, in_ch), np.nan)
-    for filter_index, channels in enumerate(reads):
-        z[filter_index, channels] = filter_index // per_out
+    # None (not NaN) where a filter does not read a channel: plotly leaves the cell empty.
+    z = [[j // per_out if i in channels else None for i in range(in_ch)] for j, channels in enumerate(reads)]
     palette = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#db2777", "#0891b2", "#ca8a04", "#475569"]
     scale = (
         [[i / max(groups - 1, 1), palette[i % 8]] for i in range(groups)]

@@ -9,7 +9,8 @@ import streamlit as st
 
 from cnnviz.shapes import LARGEST
 from cnnviz.view_links import LinkParam
-from cnnviz_ui.conv_one_layer import FIELDS, LAYER_TYPES, ONE_D_DEFAULTS, OPERATIONS, widget_key
+from cnnviz_ui.conv_1d import ONE_D_DEFAULTS, OPERATIONS
+from cnnviz_ui.conv_one_layer import FIELDS, LAYER_TYPES, widget_key
 from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.state import keep_choice
 

@@ -7,8 +7,8 @@ from cnnviz.architectures import BUILDER_STARTS, PHOTO_NETWORK, PRESETS, build_n
 from cnnviz.receptive import measure_receptive_field
 from cnnviz.shapes import whole_number
 from cnnviz.summary import LayerError, Summary, summarize
+from cnnviz_ui import conv_1d, conv_links, conv_one_layer
 from cnnviz_ui import conv_arithmetic as ui
-from cnnviz_ui import conv_links, conv_one_layer
 from cnnviz_ui.layout import friendly_errors, page_header
 from cnnviz_ui.state import lasting_data_editor
 from cnnviz_ui.text import message_text
@@ -46,7 +46,7 @@ with one_layer_tab:
 
 if one_d_tab.open:  # drawn only when chosen: one diagram at a time
     with one_d_tab:
-        conv_one_layer.one_d()
+        conv_1d.one_d()
 
 with nets_tab:
     name = st.selectbox("Network", list(NETWORKS), format_func=lambda n: NETWORKS[n].title, key="ar_preset")

@@ -531,7 +531,7 @@ def test_every_diagram_downloads_as_a_gif_with_one_frame_per_output_cell_and_a_p
 
     from PIL import Image
 
-    from cnnviz_ui.conv_one_layer import Drawing, drawing_frame_png, drawing_frames_gif
+    from cnnviz_ui.conv_diagram import Drawing, drawing_frame_png, drawing_frames_gif
 
     for drawing, frames in [
         (Drawing("transposed", 3, 3, 3, 2, 1), 25),

@@ -55,7 +55,11 @@ FIELDS = {
     "k": ("Kernel size", {"conv": 3, "tconv": 3, "pool": 2, "avg": 2}, "F: the window is F x F"),
     "s": ("Stride", {"conv": 1, "tconv": 2, "pool": 2, "avg": 2}, "S: how far the window moves"),
     "p": ("Padding", {"conv": "0", "tconv": 1, "pool": "0", "avg": "0"}, None),
-    "op": ("Output padding", {"tconv": 0}, "cells added at the end: picks one of the sizes a stride allows"),
+    "op": (
+        "Out padding",
+        {"tconv": 0},
+        "output_padding: cells added at the end, to pick one of the sizes a stride allows",
+    ),
     "d": ("Dilation", {"conv": 1, "tconv": 1}, "d: gap between kernel taps"),
     "cin": ("Input channels", {"conv": 1, "tconv": 16, "pool": 1, "avg": 1, "gap": 1280}, "C_in"),
     "cout": ("Filters", {"conv": 32, "tconv": 8}, "C_out: output channels, one per filter"),
@@ -245,19 +249,18 @@ def show_conv_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: obj
     if kind == "max" and rows.pad_before:
         st.info("The max-pooling diagram is drawn without padding (PyTorch pads it with −∞); set Padding to 0.")
         return
+    pad = rows.pad_before if kind == "mean" else padding
+    show_drawing(Drawing(kind, *shape, rows.kernel, rows.stride, pad, dilation))  # first: in view on a projector
     if shape != (rows.size, cols.size):
         st.caption(
             f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram "
             f"uses a {shape[0]} x {shape[1]} input: the window moves exactly the same way."
         )
-    pooling = kind in ("max", "mean")
     st.caption(
         "One channel shown. Pooling works on each channel on its own: C channels in, the same C out."
-        if pooling
+        if kind in ("max", "mean")
         else "One channel shown. With C_in channels the kernel is F x F x C_in/groups, one per output channel."
     )
-    pad = rows.pad_before if kind == "mean" else padding
-    show_drawing(Drawing(kind, *shape, rows.kernel, rows.stride, pad, dilation))
 
 
 def show_pool(kind: str, typed: dict) -> None:
@@ -292,9 +295,9 @@ def show_global(kind: str, typed: dict) -> None:
         "needs no Flatten of a huge map."
     )
     shape = (min(height, 12), min(width, 12))
+    show_drawing(Drawing("global", *shape))
     if shape != (height, width):
         st.caption(f"Your {height:,} x {width:,} input is drawn as {shape[0]} x {shape[1]}: one window covers it all.")
-    show_drawing(Drawing("global", *shape))
     code_block(global_avg_pool_code(), (in_ch, height, width), (in_ch, 1, 1))
 
 
@@ -314,6 +317,18 @@ def show_transposed(kind: str, typed: dict) -> None:
     while drawn > 1 and transposed_axis(drawn, **settings).pad_after + transposed_axis(drawn, **settings).spread > 16:
         drawn -= 1
     shape = (min(rows.size, drawn), min(cols.size, drawn))
+    d = Drawing("transposed", *shape, rows.kernel, rows.stride, rows.padding, rows.dilation, rows.output_padding)
+    spread = transposed_axis(shape[0], **settings)
+    titles = {
+        "inputTitle": f"Input {shape[0]} x {shape[1]} spread out",
+        "inputSub": f"{rows.stride - 1} zero{'s' * (rows.stride != 2)} between cells, padding {spread.pad_before}",
+        "kernelTitle": f"Kernel {rows.kernel} x {rows.kernel}, flipped",
+        "kernelSub": "stride 1",
+    }
+    try:
+        show_drawing(d, titles=titles)
+    except ValueError as exc:
+        st.info(f"Nothing to draw: {exc}.")
     if shape != (rows.size, cols.size):
         st.caption(
             f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram uses a "
@@ -327,18 +342,6 @@ def show_transposed(kind: str, typed: dict) -> None:
             f"{' plus output_padding at the end' if rows.output_padding else ''}, and the kernel rotated 180°. "
             "The numbers are torch's `conv_transpose2d` of this one channel."
         )
-    d = Drawing("transposed", *shape, rows.kernel, rows.stride, rows.padding, rows.dilation, rows.output_padding)
-    spread = transposed_axis(shape[0], **settings)
-    titles = {
-        "inputTitle": f"Input {shape[0]} x {shape[1]} spread out",
-        "inputSub": f"{rows.stride - 1} zero{'s' * (rows.stride != 2)} between cells, padding {spread.pad_before}",
-        "kernelTitle": f"Kernel {rows.kernel} x {rows.kernel}, flipped",
-        "kernelSub": "stride 1",
-    }
-    try:
-        show_drawing(d, titles=titles)
-    except ValueError as exc:
-        st.info(f"Nothing to draw: {exc}.")
     formula_block(rows, cols)
     code = conv_transpose_code(
         in_ch, out_ch, rows.kernel, rows.stride, rows.padding, rows.output_padding, rows.dilation, groups

@@ -50,11 +50,9 @@ def link_params(networks: Sequence[str], field_networks: Sequence[str]) -> list[
 
 
 def restore(networks: Sequence[str], field_networks: Sequence[str]) -> list[LinkParam]:
-    """Put the link's settings into the widgets (call before them) and draw "Copy link to this view"."""
+    """Put the link's settings into the widgets; call before them."""
     params = link_params(networks, field_networks)
     restore_from_link(PAGE_KEY, params)
-    # A callback (a preset button) or a changed widget has already put this run's values in the session state.
-    copy_link_button(current_values(params), params)
     return params
 
 
@@ -71,5 +69,9 @@ def tabs() -> Sequence:
 
 
 def write(params: Sequence[LinkParam]) -> None:
-    """Write this run's settings to the URL; call once every widget is drawn."""
-    write_link(current_values(params), params, page_key=PAGE_KEY)
+    """Write this run's settings to the URL and draw "Copy link to this view"; call once every widget is drawn.
+
+    At the page's foot: above the tabs it pushed the diagram below a projector's first screen."""
+    values = current_values(params)
+    write_link(values, params, page_key=PAGE_KEY)
+    copy_link_button(values, params)

@@ -48,6 +48,14 @@ LAYER_TYPES = {
     "Average pooling": "avg",
     "Global average pooling": "gap",
 }
+# One row of buttons at 1024 px, so that the diagram starts on a projector's first screen.
+SHORT_NAMES = {
+    "Convolution": "Conv",
+    "Transposed convolution": "Transposed",
+    "Max pooling": "Max pool",
+    "Average pooling": "Avg pool",
+    "Global average pooling": "Global avg pool",
+}
 # (field, label, default per type, help); a type without a default has no such field.
 FIELDS = {
     "h": ("Input height", {"conv": 28, "tconv": 3, "pool": 4, "avg": 4, "gap": 7}, None),
@@ -61,7 +69,7 @@ FIELDS = {
         "output_padding: cells added at the end, to pick one of the sizes a stride allows",
     ),
     "d": ("Dilation", {"conv": 1, "tconv": 1}, "d: gap between kernel taps"),
-    "cin": ("Input channels", {"conv": 1, "tconv": 16, "pool": 1, "avg": 1, "gap": 1280}, "C_in"),
+    "cin": ("Channels", {"conv": 1, "tconv": 16, "pool": 1, "avg": 1, "gap": 1280}, "C_in: the input's channels"),
     "cout": ("Filters", {"conv": 32, "tconv": 8}, "C_out: output channels, one per filter"),
     "g": ("Groups", {"conv": 1, "tconv": 1}, "1 to C_in: each filter reads C_in / groups channels; C_in = depthwise"),
 }
@@ -169,7 +177,9 @@ def layer_controls(kind: str) -> dict[str, object]:
 def one_layer() -> None:
     """The "One layer" tab: a layer's output size, parameters, code and its sliding-window diagram."""
     st.session_state.setdefault("ar_mode", "Convolution")
-    name = st.segmented_control("Layer", list(LAYER_TYPES), key="ar_mode", persist_state="session")
+    name = st.segmented_control(
+        "Layer", list(LAYER_TYPES), format_func=SHORT_NAMES.get, key="ar_mode", persist_state="session"
+    )
     name = name or "Convolution"  # a second click on the chosen segment clears it
     kind = LAYER_TYPES[name]
     typed = layer_controls(kind)
@@ -210,8 +220,8 @@ def show_conv(kind: str, typed: dict) -> None:
     padding = typed["p"]
     rows, cols = (explain_conv(n, typed["k"], typed["s"], padding, typed["d"]) for n in (typed["h"], typed["w"]))
     st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
-    st.markdown(params_text(rows.kernel, in_ch, out_ch, groups))
     show_conv_diagram(rows, cols, padding, "conv")
+    st.markdown(params_text(rows.kernel, in_ch, out_ch, groups))
     formula_block(rows, cols)
     if note := stride_note(rows, cols):
         st.warning(note)
@@ -312,7 +322,6 @@ def show_transposed(kind: str, typed: dict) -> None:
     }
     rows, cols = (transposed_axis(n, **settings) for n in (typed["h"], typed["w"]))
     st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
-    st.markdown(params_text(rows.kernel, in_ch, out_ch, groups))
     drawn = min(rows.size, cols.size, 16)
     while drawn > 1 and transposed_axis(drawn, **settings).pad_after + transposed_axis(drawn, **settings).spread > 16:
         drawn -= 1
@@ -329,6 +338,7 @@ def show_transposed(kind: str, typed: dict) -> None:
         show_drawing(d, titles=titles)
     except ValueError as exc:
         st.info(f"Nothing to draw: {exc}.")
+    st.markdown(params_text(rows.kernel, in_ch, out_ch, groups))
     if shape != (rows.size, cols.size):
         st.caption(
             f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram uses a "

@@ -33,7 +33,11 @@ def _diagram(pg):
 def test_the_transposed_diagram_steps_fits_the_projector_and_downloads_as_a_gif(screen):
     pg = screen
     open_page(pg, "Conv_arithmetic")
-    click_radio(pg, "Transposed convolution")
+    box = pg.locator(DIAGRAM).first.bounding_box()  # nothing typed yet: the page is at its top
+    assert box["y"] < 768 and box["height"] >= 300, box  # a projector shows its top with the controls
+    click_radio(pg, "Transposed")
+    box = pg.locator(DIAGRAM).first.bounding_box()
+    assert box["y"] < 768 and box["height"] >= 300, box
     fill_number(pg, "Stride", 3)  # 3 x 3 input, kernel 3, padding 1: (3 - 1)·3 - 2 + 2 + 1 = 7
     assert_clean(pg)
     pg.get_by_role("heading", name="Output: 7 x 7 x 8").wait_for()
@@ -43,8 +47,6 @@ def test_the_transposed_diagram_steps_fits_the_projector_and_downloads_as_a_gif(
     frame.locator("#next").click()
     frame.get_by_text("output cell 2 of 49").wait_for()
     assert "Output (0, 1) reads" in frame.locator("#readout").inner_text()
-    box = pg.locator(DIAGRAM).first.bounding_box()
-    assert box["y"] < 768 and box["height"] >= 300, box  # a projector shows its top with the controls
     screenshot(pg, "conv_zoo_transposed_1024")
 
     with pg.expect_download() as info:
@@ -67,7 +69,7 @@ def test_on_a_phone_the_diagram_is_within_a_screen_of_its_last_control(screen):
 def test_a_link_opens_the_same_view_in_a_fresh_browser(screen, browser, app_url):
     pg = screen
     open_page(pg, "Conv_arithmetic")
-    click_radio(pg, "Transposed convolution")
+    click_radio(pg, "Transposed")
     fill_number(pg, "Stride", 3)
     fill_number(pg, "Out padding", 1)
     pg.get_by_role("heading", name="Output: 8 x 8 x 8").wait_for()

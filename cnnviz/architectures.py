@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from cnnviz.efficientnet import EfficientNetLite0
 from cnnviz.models import build_model
 from cnnviz.shapes import Padding, padding_pair, parse_padding, whole_number
 from cnnviz.summary import LayerError, layer_output_shape
@@ -225,6 +226,24 @@ PRESETS: dict[str, Preset] = {
         138_357_544,
     ),
 }
+
+
+def _photo_network() -> nn.Module:
+    with torch.device("meta"):  # shapes and counts only: the real weights are loaded by the photo page
+        return EfficientNetLite0()
+
+
+# The ImageNet network of the photo page, for its summary; its requires_grad stays on (a fresh build), so its
+# 4,652,008 weights count as trainable, as in training. Not in PRESETS: the receptive-field tab walks a
+# network's children in order, which EfficientNet's residual blocks do not allow.
+PHOTO_NETWORK = Preset(
+    "EfficientNet-Lite0 (ImageNet photos)",
+    "The photo page's network: a 3x3 stem, 16 MBConv blocks (1x1 expand, depthwise kxk, 1x1 project), a 1x1 head "
+    "to 1280 channels, global average pooling and dense 1000.",
+    (3, 224, 224),
+    _photo_network,
+    4_694_024,
+)
 
 BUILDER_STARTS: dict[str, tuple[tuple[int, int, int], list[LayerSpec]]] = {
     "Lecture MNIST convnet": ((1, 28, 28), LECTURE_CONVNET),

@@ -80,6 +80,7 @@ class LayerRow:
     field: tuple[AxisField, ...] | None = None
     activation: str = ""  # set when activation rows are folded into this one
     field_note: str = ""
+    variant: str = ""  # a convolution's kind: "depthwise", "4 groups" or "1x1" (pointwise)
 
     @property
     def keras_shape(self) -> tuple[int, ...]:
@@ -146,6 +147,15 @@ def _formula(module: nn.Module) -> str:
     if isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
         return f"4·{module.num_features} (γ, β trained; mean, variance not)"
     return ""
+
+
+def _variant(module: nn.Module) -> str:
+    """ "depthwise" (groups = C_in), "G groups", or "1x1" for a convolution; "" otherwise."""
+    if not isinstance(module, CONVS + TRANSPOSED):
+        return ""
+    if module.groups > 1:
+        return "depthwise" if module.groups == module.in_channels else f"{module.groups} groups"
+    return "1x1" if set(module.kernel_size) == {1} else ""
 
 
 def _dims(module: nn.Module) -> int:
@@ -303,6 +313,7 @@ def _step(name: str, module: nn.Module, shape: tuple[int, ...], fields: Fields) 
     kind = type(module).__name__
     params, trainable = _param_counts(module)
     common = dict(name=name, kind=kind, params=params, trainable=trainable, params_formula=_formula(module))
+    common["variant"] = _variant(module)
     shown = _shown(fields)
     if isinstance(module, CONVS + TRANSPOSED + POOLS + ADAPTIVE + (nn.ZeroPad2d,)):
         shape, fields, kernel, stride, padding = _spatial(module, shape, fields)

@@ -75,7 +75,7 @@ def frame_layout(grid: WindowGrid, cell: int = 36, title: str = "") -> FrameLayo
     (out_h, out_w), span = grid.output_hw, rows.effective_kernel
     margin, gap, label = 12, 2 * cell, _label_px(cell) + 10
     kernel_x = margin + cols.padded * cell + gap
-    output_x = kernel_x + span * cell + gap
+    output_x = kernel_x + cols.effective_kernel * cell + gap
     width = output_x + out_w * cell + margin
     readout = font(_label_px(cell))  # the line under the figure must fit too (a 4 x 4 input is narrow)
     longest = max(readout.getlength(_readout(grid, k) + ": -000.0") for k in range(min(out_h * out_w, MAX_FRAMES)))
@@ -95,6 +95,7 @@ def window_frames(
     inserted: np.ndarray | None = None,
     title: str = "",
     cell: int | None = None,
+    operation: str = "",
 ) -> list[Image.Image]:
     """One RGB frame per output position of ``grid``'s sliding window.
 
@@ -108,6 +109,7 @@ def window_frames(
         inserted: (H, W) bool, True for the zeros a transposed convolution inserts between pixels.
         title: drawn above the frames, or nothing.
         cell: px per cell; 36 when numbers are written, else 24.
+        operation: a pooling's word under the window ("mean"); max pooling (``winners``) writes "max".
 
     Returns:
         ``H_out * W_out`` images of ``frame_layout(grid, cell, title).size``.
@@ -126,7 +128,8 @@ def window_frames(
         raise ValueError(f"{out_h * out_w:,} output positions are too many frames for a GIF (at most {MAX_FRAMES})")
     numbers = values is not None or outputs is not None or kernel is not None
     layout = frame_layout(grid, cell or (36 if numbers else 24), title)
-    base = _background(grid, layout, values, kernel, inserted, winners is not None, title)
+    operation = "max" if winners is not None else operation
+    base = _background(grid, layout, values, kernel, inserted, operation, title)
     frames = []
     for k in range(out_h * out_w):
         frame = base.copy()
@@ -160,9 +163,9 @@ def _centred(draw: ImageDraw.ImageDraw, box: Box, text: str, size: int, fill: tu
     draw.text(((box[0] + box[2] + 1) / 2, (box[1] + box[3] + 1) / 2), text, font=font(size), fill=fill, anchor="mm")
 
 
-def _background(grid, layout, values, kernel, inserted, pooling, title) -> Image.Image:
+def _background(grid, layout, values, kernel, inserted, operation, title) -> Image.Image:
     """Everything that stays the same from frame to frame: titles, grids, padding, kernel, operators."""
-    rows, cols = grid.rows, grid.cols
+    rows, cols, pooling = grid.rows, grid.cols, bool(operation)
     image = Image.new("RGB", layout.size, PAPER)
     draw = ImageDraw.Draw(image)
     lines, size = title_lines(title, layout.size[0])
@@ -195,7 +198,7 @@ def _background(grid, layout, values, kernel, inserted, pooling, title) -> Image
                 _centred(draw, box, _number(kernel[r // rows.dilation, c // cols.dilation]), number_px, INK)
     span_bottom = layout.kernel_xy[1] + rows.effective_kernel * cs
     if pooling:
-        draw.text((layout.kernel_xy[0], span_bottom + 4), "max", font=font(label), fill=INK, anchor="la")
+        draw.text((layout.kernel_xy[0], span_bottom + 4), operation, font=font(label), fill=INK, anchor="la")
     middle = layout.input_xy[1] + min(rows.padded, rows.effective_kernel) * cs // 2
     for x_left, sign in (
         (layout.input_xy[0] + cols.padded * cs, "->" if pooling else "*"),

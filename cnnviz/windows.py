@@ -200,6 +200,13 @@ class TransposedAxis:
     output: int
 
     @property
+    def formula(self) -> str:
+        """PyTorch's output-size rule with this axis's numbers put in."""
+        numbers = f"({self.size} − 1)·{self.stride} − 2·{self.padding} + {self.dilation}·({self.kernel} − 1)"
+        rule = "W_o = (W − 1)·S − 2P + d·(F − 1) + output_padding + 1"
+        return f"{rule} = {numbers} + {self.output_padding} + 1 = {self.output}"
+
+    @property
     def positions(self) -> list[int]:
         """Where input cell i sits on the spread-out, padded axis (may be outside it when cropped)."""
         return [self.pad_before + i * self.stride for i in range(self.size)]
@@ -214,6 +221,10 @@ def transposed_axis(
         ValueError: as ``transposed_conv_output_size`` (output_padding too large, output below 1, ...).
     """
     output = transposed_conv_output_size(size, kernel, stride, padding, output_padding, dilation)
+    # Checked whole numbers by now; as ints, so that 3.0 typed in a number box draws as 3.
+    size, kernel, stride, padding, output_padding, dilation = (
+        int(n) for n in (size, kernel, stride, padding, output_padding, dilation)
+    )
     pad = dilation * (kernel - 1) - padding
     spread = (size - 1) * stride + 1
     return TransposedAxis(
@@ -281,3 +292,59 @@ def _pad_or_crop(array: np.ndarray, axis: int, geometry: TransposedAxis) -> np.n
     array = array[max(-before, 0) : array.shape[0] - max(-after, 0)]
     array = np.pad(array, ((max(before, 0), max(after, 0)), (0, 0)))
     return np.moveaxis(array, 0, axis)
+
+
+@dataclass(frozen=True)
+class TransposedWindow:
+    """A transposed convolution's diagram as an ordinary sliding window (what the page and the GIF draw).
+
+    ``grid`` slides the kernel with stride 1 over ``values`` (the spread-out input, cropped where the padding
+    is negative) framed by ``grid``'s padding zeros; ``inserted`` marks the zeros put between input cells.
+    """
+
+    grid: WindowGrid
+    values: np.ndarray  # (H, W) the spread-out input between the padding
+    inserted: np.ndarray  # (H, W) bool: a zero inserted between two input cells
+
+
+def transposed_window_grid(diagram: TransposedDiagram) -> TransposedWindow:
+    """The window of ``diagram`` (``transposed_conv_diagram``) as a ``WindowGrid`` with its inserted zeros.
+
+    Output cell (r, c) reads ``grid.taps(r, c)``; multiplied by ``diagram.flipped_kernel`` and summed, that is
+    ``diagram.output[r, c]`` (the tests check it against torch).
+
+    Raises:
+        ValueError: the padding crops away every input cell, leaving nothing but output_padding's zeros.
+    """
+    axes = []
+    for axis, geometry in enumerate((diagram.rows, diagram.cols)):
+        before, after = max(geometry.pad_before, 0), max(geometry.pad_after, 0)
+        size = diagram.spread_input.shape[axis] - before - after
+        if size < 1:
+            raise ValueError(
+                f"padding {geometry.padding} crops away every input cell: the output holds only output_padding's zeros"
+            )
+        effective = geometry.dilation * (geometry.kernel - 1) + 1
+        axes.append(
+            ConvExplanation(
+                size, geometry.kernel, 1, geometry.dilation, before, after, effective, geometry.output, "", 0, 0
+            )
+        )
+    rows, cols = axes
+    is_input = np.zeros(diagram.spread_input.shape, dtype=bool)
+    inside = [
+        [p for p in g.positions if 0 <= p < n]
+        for g, n in zip((diagram.rows, diagram.cols), is_input.shape, strict=True)
+    ]
+    is_input[np.ix_(inside[0], inside[1])] = True
+    real = (slice(rows.pad_before, rows.pad_before + rows.size), slice(cols.pad_before, cols.pad_before + cols.size))
+    return TransposedWindow(WindowGrid(rows, cols), diagram.spread_input[real].copy(), ~is_input[real])
+
+
+def whole_input_grid(height: int, width: int) -> WindowGrid:
+    """Global pooling's one window: it covers the whole ``height`` x ``width`` input (output 1 x 1).
+
+    Raises:
+        ValueError: a size below 1.
+    """
+    return WindowGrid(explain_conv(height, height), explain_conv(width, width))

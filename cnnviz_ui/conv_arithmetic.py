@@ -1,13 +1,13 @@
-"""The Conv arithmetic page's views: one layer worked out, the tables, the builder, the receptive field.
+"""The Conv arithmetic page's views of whole networks: the summary tables, the builder, the receptive field.
 
-Everything computed here comes from ``cnnviz``; this module only turns it into HTML, tables and figures.
+The page's other part is ``conv_one_layer`` (the "One layer" and "1-D" tabs: every layer type, its code and
+its sliding-window diagram, drawn by ``window_diagram.html``). Everything computed comes from ``cnnviz``;
+these modules only turn it into HTML, tables and figures.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,24 +16,11 @@ import streamlit as st
 
 from cnnviz.architectures import KINDS, LayerSpec
 from cnnviz.receptive import AxisField, nested_windows
-from cnnviz.render import DIAGRAM_LIMIT, drawable_size
-from cnnviz.shapes import (
-    ConvExplanation,
-    conv_params,
-    divisors_below,
-    explain_conv,
-    padding_that_fits,
-    parse_padding,
-    pool_output_size,
-    whole_number,
-)
+from cnnviz.separable import compare_separable
 from cnnviz.summary import LayerRow, Summary
-from cnnviz.windows import LECTURE_POOL_INPUT, WindowGrid, max_pool_with_winners, window_grid
-from cnnviz_ui.layout import friendly_errors, show_picture
+from cnnviz_ui.layout import show_picture
 from cnnviz_ui.plots import INK, legend_html
 from cnnviz_ui.state import lasting_args
-
-_TEMPLATE = (Path(__file__).parent / "window_diagram.html").read_text(encoding="utf-8")
 
 
 def number_input(label: str, key: str, value: float, help: str | None = None) -> float:
@@ -41,71 +28,6 @@ def number_input(label: str, key: str, value: float, help: str | None = None) ->
     return st.number_input(
         label, value=float(value), step=1.0, format="%g", key=key, help=help, persist_state="session"
     )
-
-
-def too_big_to_draw(rows: ConvExplanation) -> str:
-    """Why no input fits the diagram (``drawable_size`` None): the kernel's span, else the padding.
-
-    A span and a padding that each fit always fit together (a smaller input is drawn), so it is one of them."""
-    span, padding = rows.effective_kernel, rows.pad_before + rows.pad_after
-    if span > DIAGRAM_LIMIT:
-        return f"the kernel alone spans {span} cells" + (f" (dilation {rows.dilation})" if rows.dilation > 1 else "")
-    return f"the padding alone adds {padding:,} cells ({rows.pad_before:,} + {rows.pad_after:,})"
-
-
-def diagram_html(
-    grid: WindowGrid, values: np.ndarray | None = None, pooled: np.ndarray | None = None, winners=None
-) -> str:
-    """The sliding-window diagram (SVG + a little JavaScript) for one channel of one layer."""
-    rows, cols = grid.rows, grid.cols
-    height, width, (out_h, out_w) = rows.size, cols.size, grid.output_hw
-    side = max(rows.padded + cols.padded, 2 * rows.effective_kernel) + out_w
-    dilated = f", dilation {rows.dilation}\nspans {rows.effective_kernel} x {rows.effective_kernel}"
-    pad = f"padding {rows.pad_before}"
-    if not rows.pad_before == rows.pad_after == cols.pad_before == cols.pad_after:
-        pad = f"padding top/bottom {rows.pad_before}/{rows.pad_after}, left/right {cols.pad_before}/{cols.pad_after}"
-    data = {
-        "mode": "pool" if values is not None else "conv",
-        "H": height,
-        "W": width,
-        "pt": rows.pad_before,
-        "pb": rows.pad_after,
-        "pl": cols.pad_before,
-        "pr": cols.pad_after,
-        "eff": rows.effective_kernel,
-        "dilation": rows.dilation,
-        "outH": out_h,
-        "outW": out_w,
-        "cell": int(np.clip(1000 // max(side, 1), 18, 44)),
-        "delay": int(np.clip(6000 / max(out_h * out_w, 1), 120, 700)),
-        "taps": [grid.taps(i, j) for i in range(out_h) for j in range(out_w)],
-        "never": grid.never_read().tolist(),
-        "anyUnused": bool(rows.leftover or cols.leftover or rows.dilation > 1),
-        "inputTitle": f"Input {height} x {width}",
-        "inputSub": pad if (rows.padded, cols.padded) != (height, width) else "no padding",
-        "kernelTitle": f"{'Window' if values is not None else 'Kernel'} {rows.kernel} x {rows.kernel}",
-        "kernelSub": f"stride {rows.stride}" + (dilated if rows.dilation > 1 else ""),
-        "outputTitle": f"Output {out_h} x {out_w}",
-        "outputSub": "hover or click a cell",
-        "values": None if values is None else values.tolist(),
-        "outValues": None if pooled is None else pooled.tolist(),
-        "winners": None if winners is None else winners.tolist(),
-    }
-    return _TEMPLATE.replace("__DATA__", json.dumps(data))
-
-
-def show_layer(rows: ConvExplanation, cols: ConvExplanation, in_ch: int, out_ch: int, pooling: bool) -> None:
-    """One layer's output shape, parameter count and worked formula (``rows``/``cols`` from ``explain_conv``)."""
-    st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
-    if pooling:
-        st.markdown("**Parameters: 0**: pooling only picks the largest value; it learns nothing.")
-    else:
-        params = conv_params(rows.kernel, in_ch, out_ch)
-        st.markdown(f"**Parameters: ({rows.kernel}·{rows.kernel}·{in_ch:,} + 1)·{out_ch:,} = {params:,}**")
-    lines = [f"{axis:8}" + e.formula.replace("\n", "\n" + " " * 8) for axis, e in (("height:", rows), ("width:", cols))]
-    st.code("\n".join(lines), language=None, wrap_lines=True)  # the result at the end stays in view
-    if note := stride_note(rows, cols):
-        st.warning(note)
 
 
 def show_receptive_field(name: str, summary: Summary, measured: Callable) -> None:
@@ -143,78 +65,6 @@ def show_receptive_field(name: str, summary: Summary, measured: Callable) -> Non
     show_picture(st, receptive_figure(gradient, windows), "ar_rf_fig", gradient.shape, {"displayModeBar": False})
 
 
-def show_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: object, pooling: bool) -> None:
-    """The sliding-window diagram of one layer (``rows``/``cols`` from ``explain_conv``), or why it is not drawn.
-
-    Inputs too big to draw cell by cell are drawn at ``drawable_size``: the window moves the same way.
-    Pooling fills the cells with numbers (the lecture's 4 x 4 example when it fits) and marks each maximum.
-    """
-    args = (rows.kernel, rows.stride, padding, rows.dilation)
-    shape = (drawable_size(rows.size, *args), drawable_size(cols.size, *args))
-    if None in shape:
-        st.info(
-            f"The diagram is drawn for inputs up to {DIAGRAM_LIMIT} x {DIAGRAM_LIMIT} cells, padding "
-            f"included; {too_big_to_draw(rows)}. The numbers above hold at any size."
-        )
-        return
-    if pooling and rows.pad_before:
-        st.info("The pooling diagram is drawn without padding; set Padding to 0 to see it.")
-        return
-    if shape != (rows.size, cols.size):
-        st.caption(
-            f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram "
-            f"uses a {shape[0]} x {shape[1]} input: the window moves exactly the same way."
-        )
-    grid = window_grid(*shape, *args)
-    values = pooled = winners = None
-    if pooling:
-        values = LECTURE_POOL_INPUT if shape == (4, 4) else np.random.default_rng(7).integers(0, 10, shape)
-        pooled, winners = max_pool_with_winners(values, rows.kernel, rows.stride)
-    st.caption(
-        "One channel shown. Pooling works on each channel on its own: C channels in, the same C out."
-        if pooling
-        else "One channel shown. With C_in channels the kernel is F x F x C_in, one per output channel."
-    )
-    st.iframe(diagram_html(grid, values, pooled, winners), height="content")
-
-
-def stride_note(rows: ConvExplanation, cols: ConvExplanation) -> str:
-    """A warning when the stride leaves real input rows/columns unread, with the ways to fix it ("" if none).
-
-    A stride longer than the window skips pixels between every two windows; a stride that does not
-    divide W - F + 2P leaves the last pixels out.
-    """
-    axes = ((rows, "row"), (cols, "column"))
-    gaps = [(e, axis) for e, axis in axes if e.stride > e.effective_kernel and e.output > 1]
-    if gaps:
-        e = gaps[0][0]
-        skipped = e.stride - e.effective_kernel
-        which = " and ".join(f"{axis}s" for _, axis in gaps)
-        return (
-            f"**Stride {e.stride} is longer than the {e.effective_kernel}-pixel window, so {skipped} of every "
-            f"{e.stride} {which} are never read:** each window starts {e.stride} px after the last one, "
-            f"{skipped} px past its end, and those pixels never reach the output. To read every pixel: stride "
-            f"{e.effective_kernel} or less (pooling usually takes stride = window)."
-        )
-    unused = [f"{e.unused_input} {axis}{'s' if e.unused_input > 1 else ''}" for e, axis in axes if e.unused_input]
-    if not unused:
-        return ""
-    e = rows if rows.unused_input else cols
-    span = e.padded - e.effective_kernel
-    # Only strides up to the window: a longer one would skip pixels between windows instead.
-    strides = [str(s) for s in divisors_below(span, min(e.stride, e.effective_kernel + 1))][-2:]
-    bare = e.size - e.effective_kernel  # W - F without padding; symmetric padding P adds 2P
-    pad = padding_that_fits(bare, e.pad_before, e.stride)
-    fixes = ([f"stride {' or '.join(strides)}"] if strides else []) + ([f"padding {pad}"] if pad is not None else [])
-    return (
-        f"**Stride {e.stride} leaves the last {' and the last '.join(unused)} of the input unused.** Windows start "
-        f"every {e.stride} px and {span} (= W − F + 2P) is not a multiple of {e.stride}, so the last window stops "
-        f"{e.leftover} px short of the edge and those pixels never reach the output: that is the floor in the formula. "
-        f"CNN Explainer calls such a stride invalid; PyTorch and Keras simply drop the pixels."
-        + (f" To use every pixel: {', or '.join(fixes)}." if fixes else "")
-    )
-
-
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(f"{n:,}" for n in shape) + ")"
 
@@ -227,25 +77,55 @@ def _field_text(field: tuple[AxisField, AxisField] | None) -> tuple[str, str]:
 
 
 def summary_frame(summary: Summary) -> pd.DataFrame:
-    """The summary as a table: Keras-style (H, W, C) shapes, parameters with their formula, receptive field."""
+    """The summary as a table: Keras-style (H, W, C) shapes, parameters with their formula, receptive field.
+
+    Kernel, stride and padding share one column ("3 / 1 / 0"), so the table fits a 1024 px screen."""
     records = []
     for row in summary.rows:
         field, jump = _field_text(row.field)
+        kind = row.kind + (f" {row.variant}" if row.variant else "")
+        windows = " / ".join(v for v in (row.kernel, row.stride, row.padding)) if row.kernel else row.padding
         records.append(
             {
                 "Layer": row.name,
-                "Type": row.kind + (f" + {row.activation}" if row.activation else ""),
+                "Type": kind + (f" + {row.activation}" if row.activation else ""),
                 "Output shape (H, W, C)": _shape_text(row.keras_shape),
                 "Param #": f"{row.params:,}",
                 "= formula": row.params_formula,
-                "Kernel": row.kernel,
-                "Stride": row.stride,
-                "Padding": row.padding,
+                "Kernel / stride / padding": windows,
                 "Receptive field": field,
                 "Jump": jump,
             }
         )
     return pd.DataFrame(records)
+
+
+# Short headers and narrow columns: at 1024 px every column is in view (issue 26); hover shows the long name.
+SUMMARY_COLUMNS = {
+    "Layer": st.column_config.TextColumn("Layer", width="small"),
+    "Type": st.column_config.TextColumn("Type", width="small"),
+    "Output shape (H, W, C)": st.column_config.TextColumn("Output", help="(H, W, C), as Keras prints it"),
+    "Param #": st.column_config.TextColumn("Params", width="small"),
+    "= formula": st.column_config.TextColumn("= formula", width="small"),
+    "Kernel / stride / padding": st.column_config.TextColumn("k / s / p", help="kernel / stride / padding"),
+    "Receptive field": st.column_config.TextColumn("Field", help="receptive field on the input", width="small"),
+    "Jump": st.column_config.TextColumn("Jump", help="input pixels between neighbouring units", width="small"),
+}
+COLUMN_GROUPS = {
+    "Parameters": ("Param #", "= formula"),
+    "Windows": ("Kernel / stride / padding", "Receptive field", "Jump"),
+}
+
+
+def show_summary_table(summary: Summary, key: str, height: int | str = "content") -> None:
+    """The summary table with a choice of column groups (a phone shows the shapes alone without a scroll)."""
+    shown = st.pills(
+        "Columns", list(COLUMN_GROUPS), selection_mode="multi", default=list(COLUMN_GROUPS), key=f"{key}_columns"
+    )
+    hidden = [c for group, columns in COLUMN_GROUPS.items() if group not in shown for c in columns]
+    frame = summary_frame(summary)
+    order = [c for c in frame.columns if c not in hidden]
+    st.dataframe(frame, hide_index=True, height=height, column_config=SUMMARY_COLUMNS, column_order=order)
 
 
 def totals_text(summary: Summary) -> str:
@@ -409,45 +289,25 @@ def builder_columns() -> dict:
     }
 
 
-def one_layer() -> None:
-    """The "One layer" tab: a conv or pooling layer's sizes, parameters and its sliding-window diagram."""
-    pooling = st.segmented_control(
-        "Layer", ["Convolution", "Max pooling"], default="Convolution", key="ar_mode", persist_state="session"
+def separable_comparison(summary: Summary) -> None:
+    """Why a depthwise-separable block needs about 8 times fewer parameters than a full 3 x 3 convolution."""
+    depthwise = [r for r in summary.rows if r.variant == "depthwise"]
+    pointwise = [r for r in summary.rows if r.variant == "1x1"]
+    st.markdown(
+        f"**Depthwise and 1x1.** Of its {summary.trainable:,} trainable parameters, {len(depthwise)} depthwise "
+        f"layers hold {sum(r.params for r in depthwise):,} and {len(pointwise)} 1x1 (pointwise) layers "
+        f"{sum(r.params for r in pointwise):,}."
     )
-    pooling = pooling == "Max pooling"
-    m = "pool" if pooling else "conv"  # separate widgets, so pooling starts at the lecture's 4 x 4 example
-    cols = st.columns(4)
-    with cols[0]:
-        height = number_input("Input height", f"ar_{m}_h", 4 if pooling else 28)
-        width = number_input("Input width", f"ar_{m}_w", 4 if pooling else 28)
-    with cols[1]:
-        kernel = number_input("Kernel size", f"ar_{m}_k", 2 if pooling else 3, "F: the window is F x F")
-        stride = number_input("Stride", f"ar_{m}_s", 2 if pooling else 1, "S: how far the window moves")
-    with cols[2]:
-        padding = st.text_input(
-            "Padding", "0", key=f"ar_{m}_p", persist_state="session", help="P zeros on each side, or valid or same"
-        )
-        dilation = 1.0 if pooling else number_input("Dilation", "ar_conv_d", 1, "d: gap between kernel taps")
-    with cols[3]:
-        in_ch = number_input("Input channels", f"ar_{m}_cin", 1 if pooling else 1, "C_in")
-        out_ch = (
-            in_ch if pooling else number_input("Filters", "ar_conv_cout", 32, "C_out: output channels, one per filter")
-        )
-    with friendly_errors():
-        in_ch = whole_number("input channels", in_ch, 1, "an image has at least one channel")
-        out_ch = whole_number("filters", out_ch, 1, "a conv layer has at least one filter")
-        if pooling and parse_padding(padding) in ("valid", "same"):
-            raise ValueError("PyTorch pooling takes a number of padding pixels, not 'valid' or 'same'")
-        rows, cols = (explain_conv(n, kernel, stride, padding, dilation) for n in (height, width))
-        if pooling:  # PyTorch's pooling rules (padding at most half the window) on top of the formula
-            pool_output_size(rows.size, rows.kernel, rows.stride, rows.pad_before)
-            pool_output_size(cols.size, cols.kernel, cols.stride, cols.pad_before)
-        show_layer(rows, cols, in_ch, out_ch, pooling)
-        if parse_padding(padding) == "same" and rows.stride > 1:
-            st.info(
-                f"PyTorch's `nn.Conv2d` refuses `padding='same'` with a stride above 1; these are the numbers "
-                f"Keras and TensorFlow use (output ceil(W / S), the odd pixel of padding at the end). In PyTorch, "
-                f"pad explicitly: `nn.ZeroPad2d(({cols.pad_before}, {cols.pad_after}, {rows.pad_before}, "
-                f"{rows.pad_after}))` before a conv with `padding=0`."
-            )
-        show_diagram(rows, cols, padding, pooling)
+    channels = st.select_slider(
+        "Channels in and out", [16, 32, 64, 128, 256, 512, 1024], key="ar_sep_channels", value=256
+    )
+    c = compare_separable(3, channels, channels, bias=False)  # EfficientNet's convs have no bias
+    ratio = f"{c.ratio:.1f}"
+    st.markdown(
+        f"A full 3x3 convolution from {channels} to {channels} channels: 3·3·{channels}·{channels} = **{c.full:,}** "
+        f"weights. Depthwise-separable, as in each MBConv block: a depthwise 3x3 (groups = {channels}, one 3x3 "
+        f"filter per channel) 3·3·{channels} = {c.depthwise:,}, then a 1x1 mixing the channels "
+        f"{channels}·{channels} = {c.pointwise:,}: **{c.separable:,}** in all, **{ratio} times fewer** "
+        f"(1 / (1/C_out + 1/9): never more than 9, about 8 once there are a few hundred channels). The "
+        f"multiply-adds per pixel shrink by the same factor."
+    )

@@ -1,15 +1,16 @@
-"""Conv arithmetic: why 26 x 26, why 93,322 parameters, and what a deep unit sees."""
+"""Conv arithmetic: why 26 x 26, why 93,322 parameters, every layer type with its code, and what a deep unit sees."""
 
 import numpy as np
 import streamlit as st
 
-from cnnviz.architectures import BUILDER_STARTS, PRESETS, build_network
+from cnnviz.architectures import BUILDER_STARTS, PHOTO_NETWORK, PRESETS, build_network
 from cnnviz.receptive import measure_receptive_field
 from cnnviz.shapes import whole_number
-from cnnviz.summary import LayerError, summarize
+from cnnviz.summary import LayerError, Summary, summarize
+from cnnviz_ui import conv_1d, conv_links, conv_one_layer
 from cnnviz_ui import conv_arithmetic as ui
 from cnnviz_ui.layout import friendly_errors, page_header
-from cnnviz_ui.state import keep_choice, lasting_data_editor
+from cnnviz_ui.state import lasting_data_editor
 from cnnviz_ui.text import message_text
 
 page_header(
@@ -19,11 +20,17 @@ page_header(
     "`(F·F·C_in + 1)·C_out`.",
     icon="📐",
 )
+NETWORKS = {**PRESETS, "efficientnet_lite0": PHOTO_NETWORK}  # the photo network: its summary only
 
 
 @st.cache_resource
 def preset_model(name: str):
-    return PRESETS[name].build()  # VGG16 is built on the "meta" device: shapes only, no 528 MB of weights
+    return NETWORKS[name].build()  # VGG16 and EfficientNet on the "meta" device: shapes only, no weights
+
+
+@st.cache_resource  # EfficientNet's summary traces its forward (about a second): once per server
+def network_summary(name: str) -> Summary:
+    return summarize(preset_model(name), NETWORKS[name].input_shape)
 
 
 @st.cache_data(max_entries=64)  # shared by every session: one entry per network, layer, size and unit clicked
@@ -31,32 +38,32 @@ def measured_field(name: str, upto: int, hw: tuple[int, int], unit: tuple[int, i
     return measure_receptive_field(list(preset_model(name).named_children())[: upto + 1], hw, unit)
 
 
-# The open tab is remembered in a plain session value, so a visit to another page comes back to it.
-layer_tab, nets_tab, build_tab, field_tab = st.tabs(
-    ["One layer", "Whole networks", "Build your own", "Receptive field"],
-    key="ar_tab",
-    on_change=keep_choice,
-    args=("ar_tab",),
-    default=st.session_state.get("ar_tab__kept"),
-)
+link_params = conv_links.restore(list(NETWORKS), list(PRESETS))
+one_layer_tab, one_d_tab, nets_tab, build_tab, field_tab = conv_links.tabs()
 
-with layer_tab:
-    ui.one_layer()
+with one_layer_tab:
+    conv_one_layer.one_layer()
+
+if one_d_tab.open:  # drawn only when chosen: one diagram at a time
+    with one_d_tab:
+        conv_1d.one_d()
 
 with nets_tab:
-    name = st.selectbox(
-        "Network", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_preset", persist_state="session"
-    )
-    preset = PRESETS[name]
+    name = st.selectbox("Network", list(NETWORKS), format_func=lambda n: NETWORKS[n].title, key="ar_preset")
+    preset = NETWORKS[name]
     st.markdown(f"{preset.note} Input: {preset.input_shape[1]} x {preset.input_shape[2]} x {preset.input_shape[0]}.")
     separate = st.toggle("Show activations as their own rows", key="ar_separate_act", persist_state="session")
-    summary = summarize(preset_model(name), preset.input_shape)
-    st.dataframe(ui.summary_frame(summary if separate else summary.folded()), hide_index=True, height="content")
+    summary = network_summary(name)
+    ui.show_summary_table(
+        summary if separate else summary.folded(), "ar_net_table", 560 if name not in PRESETS else "content"
+    )
     st.markdown(ui.totals_text(summary))
     if summary.total == preset.expected_total:
         st.success(
             f"Same total as the network's source reports: {preset.expected_total:,}.", icon=":material/check_circle:"
         )
+    if name == "efficientnet_lite0":
+        ui.separable_comparison(summary)
     st.caption(
         "Shapes are written as Keras and the lecture print them, (height, width, channels), without the batch; "
         "PyTorch stores (channels, height, width). Parameters are counted from the real PyTorch module."
@@ -89,7 +96,7 @@ with build_tab:
         except LayerError as exc:
             summary, failure = summarize(build_network(specs[: exc.index], in_shape, device="meta"), in_shape), exc
         if summary.rows:  # none when the first row is already invalid: no empty table above the reason
-            st.dataframe(ui.summary_frame(summary.folded()), hide_index=True, height="content")
+            ui.show_summary_table(summary.folded(), "ar_build_table")
         if failure:
             stops = "The table stops there." if failure.index else "Nothing to summarise before it."
             st.error(
@@ -100,10 +107,8 @@ with build_tab:
 
 with field_tab:
     name = st.selectbox(
-        "Network to look into",
-        list(PRESETS),
-        format_func=lambda n: PRESETS[n].title,
-        key="ar_rf_preset",
-        persist_state="session",
+        "Network to look into", list(PRESETS), format_func=lambda n: PRESETS[n].title, key="ar_rf_preset"
     )
-    ui.show_receptive_field(name, summarize(preset_model(name), PRESETS[name].input_shape), measured_field)
+    ui.show_receptive_field(name, network_summary(name), measured_field)
+
+conv_links.write(link_params)

@@ -330,3 +330,261 @@ def test_the_receptive_field_layer_comes_back_after_another_network():
     at.selectbox(key="ar_rf_preset").set_value("tf_lab").run()
     assert not at.exception
     assert at.select_slider(key="ar_rf_l_tf_lab").value == pool1 and "**pool1** unit" in page_text(at)
+
+
+# --- the convolution zoo (issue 27), the slide's 23 x 23, links and EfficientNet's summary (issues 25, 26) ---
+
+LAYER_SETTINGS = {
+    "Convolution": {
+        "ar_conv_h": 9.0,
+        "ar_conv_w": 7.0,
+        "ar_conv_k": 3.0,
+        "ar_conv_s": 2.0,
+        "ar_conv_p": "1",
+        "ar_conv_cin": 6.0,
+        "ar_conv_cout": 4.0,
+        "ar_conv_g": 2.0,
+    },
+    "Transposed convolution": {
+        "ar_tconv_h": 4.0,
+        "ar_tconv_w": 3.0,
+        "ar_tconv_s": 3.0,
+        "ar_tconv_op": 2.0,
+        "ar_tconv_cin": 4.0,
+        "ar_tconv_cout": 6.0,
+        "ar_tconv_g": 2.0,
+    },
+    "Max pooling": {"ar_pool_h": 7.0, "ar_pool_w": 6.0, "ar_pool_k": 3.0, "ar_pool_s": 2.0, "ar_pool_cin": 5.0},
+    "Average pooling": {
+        "ar_avg_h": 7.0,
+        "ar_avg_w": 5.0,
+        "ar_avg_k": 3.0,
+        "ar_avg_s": 2.0,
+        "ar_avg_p": "1",
+        "ar_avg_cin": 3.0,
+    },
+    "Global average pooling": {"ar_gap_h": 5.0, "ar_gap_w": 3.0, "ar_gap_cin": 8.0},
+}
+
+
+def _layer(name: str, settings: dict) -> AppTest:
+    at = _fresh()
+    at.session_state["ar_mode"] = name
+    at.run()
+    for key, value in settings.items():
+        (at.text_input(key=key) if isinstance(value, str) else at.number_input(key=key)).set_value(value)
+    return at.run()
+
+
+def _shown_pytorch_code(at: AppTest) -> str:
+    return next(c.value for c in at.code if c.value.startswith("layer = nn."))
+
+
+def _run_shown_code(code: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Execute the page's code as a student would paste it; (input shape, output shape)."""
+    import torch
+    from torch import nn
+
+    scope = {"torch": torch, "nn": nn, "print": lambda *args: None}
+    exec(code, scope)  # noqa: S102 - the code the page shows, which is the point
+    return tuple(scope["x"].shape), tuple(scope["layer"](scope["x"]).shape)
+
+
+@pytest.mark.parametrize("name", list(LAYER_SETTINGS))
+def test_each_layer_types_code_runs_on_the_shown_input_and_gives_the_shown_output(name):
+    import re
+
+    settings = LAYER_SETTINGS[name]
+    at = _layer(name, settings)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = tuple(int(n.replace(",", "")) for n in re.findall(r"[\d,]+", at.subheader[0].value))  # H, W, C
+    code = _shown_pytorch_code(at)
+    in_shape, out_shape = _run_shown_code(code)
+    prefix = (
+        "ar_"
+        + {
+            "Convolution": "conv",
+            "Transposed convolution": "tconv",
+            "Max pooling": "pool",
+            "Average pooling": "avg",
+            "Global average pooling": "gap",
+        }[name]
+    )
+    typed_h, typed_w = settings[f"{prefix}_h"], settings[f"{prefix}_w"]
+    assert in_shape[2:] == (typed_h, typed_w)  # the input size the page was given
+    assert out_shape[1:] == (shown[2], shown[0], shown[1])  # torch's output = the page's "Output: H x W x C"
+    assert code.splitlines()[-1].endswith(f"torch.Size({list(out_shape)})")  # the comment tells the truth
+    assert len(_iframes(at)) == 1  # a sliding-window diagram for every type
+
+
+def test_transposed_convolution_is_drawn_spread_out_as_torch_computes_it():
+    import torch
+    from torch import nn
+
+    at = _fresh()
+    at.session_state["ar_mode"] = "Transposed convolution"
+    at.run()
+    assert at.subheader[0].value == "Output: 5 x 5 x 8"
+    data = json.loads(_iframes(at)[0].proto.srcdoc.split("const D = ")[1].split(";\nconst NS")[0])
+    assert data["mode"] == "weighted" and (data["H"], data["pt"], data["pb"]) == (5, 1, 1)  # 3 cells, 1 zero between
+    assert sum(map(sum, data["inserted"])) == 25 - 9
+    values, weights = torch.arange(1.0, 10).reshape(1, 1, 3, 3), torch.arange(1.0, 10).reshape(1, 1, 3, 3)
+    expected = nn.functional.conv_transpose2d(values, weights, stride=2, padding=1)[0, 0]
+    assert data["outValues"] == expected.tolist()
+    assert data["kernelValues"] == weights[0, 0].flip(0, 1).tolist()  # drawn rotated 180°
+
+
+def test_average_pooling_draws_the_mean_of_each_window():
+    at = _fresh()
+    at.session_state["ar_mode"] = "Average pooling"
+    at.run()
+    html = _iframes(at)[0].proto.srcdoc
+    assert '"mode": "mean"' in html and '"outValues": [[3.25, 5.25], [2.0, 2.0]]' in html  # the lecture's 4 x 4
+    assert "**Parameters: 0**" in page_text(at)
+
+
+def test_groups_show_their_parameters_beside_the_standard_convolutions_and_which_channels_a_filter_reads():
+    from torch import nn
+
+    at = _layer("Convolution", {"ar_conv_cin": 32.0, "ar_conv_cout": 32.0, "ar_conv_g": 32.0, "ar_conv_p": "1"})
+    assert not at.exception and not at.error
+    text = page_text(at)
+    depthwise = sum(p.numel() for p in nn.Conv2d(32, 32, 3, groups=32).parameters())
+    standard = sum(p.numel() for p in nn.Conv2d(32, 32, 3).parameters())
+    assert f"(3·3·32/32 + 1)·32 = {depthwise:,}" in text and "depthwise" in text
+    assert f"= **{standard:,}**, {standard / depthwise:.1f} times as many" in text
+    figure = next(c for c in at.get("plotly_chart") if "ar_groups_fig" in c.proto.id)
+    z = json.loads(figure.proto.spec)["data"][0]["z"]
+    read = [[cell is not None for cell in row] for row in z]
+    assert read == [[i == j for j in range(32)] for i in range(32)]  # depthwise: filter i reads channel i
+    assert 'layers.DepthwiseConv2D(3, padding="same")' in [c.value for c in at.code]
+
+
+@pytest.mark.parametrize(
+    ("name", "settings", "message"),
+    [
+        ("Transposed convolution", {"ar_tconv_op": 2.0}, "output_padding must be smaller than the stride (2)"),
+        ("Transposed convolution", {"ar_tconv_p": 5.0}, "the output would be"),
+        ("Convolution", {"ar_conv_cin": 3.0, "ar_conv_g": 2.0}, "input channels (3) must divide by groups (2)"),
+        ("Convolution", {"ar_conv_k": 29.0}, "larger than the padded input"),
+        ("Average pooling", {"ar_avg_k": 5.0}, "larger than the padded input"),
+    ],
+)
+def test_bad_layer_settings_get_their_own_sentence(name, settings, message):
+    at = _layer(name, settings)
+    assert not at.exception
+    assert at.error and message in at.error[0].value.replace("\\_", "_"), [e.value for e in at.error]
+
+
+def _one_d(**settings) -> AppTest:
+    at = _fresh()
+    at.session_state["ar_tab"] = "1-D"
+    at.run()
+    for key, value in settings.items():
+        widget = at.text_input(key=key) if isinstance(value, str) else at.number_input(key=key)
+        widget.set_value(value)
+    return at.run()
+
+
+def test_the_1d_tab_slides_correlation_and_convolution_as_numpy_and_torch_do():
+    import numpy as np
+    import torch
+
+    at = _one_d(ar_1d_s=2.0, ar_1d_p=1.0)
+    assert not at.exception and not at.error
+    signal, kernel = np.array([0.0] * 6 + [1.0] * 6), np.array([1.0, 0.0, -1.0])
+    correlation = torch.nn.functional.conv1d(
+        torch.tensor(signal)[None, None], torch.tensor(kernel)[None, None], stride=2, padding=1
+    )[0, 0].tolist()
+    assert at.subheader[-1].value == f"Output: {len(correlation)} numbers"
+    text = page_text(at)
+    assert (
+        "**Cross-correlation** (kernel as typed, what `nn.Conv1d` computes): "
+        + ", ".join(f"{v:g}" for v in correlation)
+        in text
+    )
+    convolution = np.convolve(np.pad(signal, 1), kernel, "valid")[::2]  # numpy flips the kernel
+    assert "as `numpy.convolve`): " + ", ".join(f"{v:g}" for v in convolution) in text
+    diagram = json.loads(_iframes(at)[-1].proto.srcdoc.split("const D = ")[1].split(";\nconst NS")[0])
+    assert diagram["oneD"] and diagram["values"] == [signal.tolist()] and diagram["outValues"] == [correlation]
+    conv1d = next(c.value for c in at.code if c.value.startswith("layer = nn.Conv1d"))
+    in_shape, out_shape = _run_shown_code(conv1d)
+    assert in_shape == (1, 1, 12) and out_shape == (1, 1, len(correlation))
+    at.segmented_control(key="ar_1d_op").set_value("Convolution").run()
+    diagram = json.loads(_iframes(at)[-1].proto.srcdoc.split("const D = ")[1].split(";\nconst NS")[0])
+    assert diagram["kernelValues"] == [[-1.0, 0.0, 1.0]] and diagram["outValues"] == [convolution.tolist()]
+
+
+def test_1d_presets_and_bad_input():
+    at = _one_d()
+    at.button(key="ar_1d_pulse").click().run()
+    assert at.text_input(key="ar_1d_signal").value.replace(" ", "").split(",").count("1") == 1
+    at = _one_d(ar_1d_signal="1, 2", ar_1d_kernel="1, 1, 1, 1, 1")
+    assert not at.exception
+    assert any("the kernel (5 numbers) is longer than the padded signal (2 numbers)" in e.value for e in at.error)
+    at = _one_d(ar_1d_signal="1, two, 3")
+    assert any("'two' in the signal is not a number" in e.value for e in at.error)
+
+
+def test_every_diagram_downloads_as_a_gif_with_one_frame_per_output_cell_and_a_png():
+    import io
+
+    from PIL import Image
+
+    from cnnviz_ui.conv_diagram import Drawing, drawing_frame_png, drawing_frames_gif
+
+    for drawing, frames in [
+        (Drawing("transposed", 3, 3, 3, 2, 1), 25),
+        (Drawing("conv", 6, 6, 3, 1, 0), 16),
+        (Drawing("max", 4, 4, 2, 2), 4),
+        (Drawing("mean", 4, 4, 2, 2), 4),
+        (Drawing("global", 7, 7), 1),
+        (Drawing("1d", 1, 5, 3, signal=(1, 2, 3, 4, 5), weights=(1, 0, -1)), 3),
+    ]:
+        gif = Image.open(io.BytesIO(drawing_frames_gif(drawing)))
+        assert gif.n_frames == frames, drawing
+        png = Image.open(io.BytesIO(drawing_frame_png(drawing, frames - 1)))
+        assert png.format == "PNG" and png.width >= 2 * gif.width  # 2x, with its title band
+
+
+def test_the_slides_23_by_23_sets_its_numbers_and_says_which_slip_it_made():
+    at = _fresh()
+    button = next(b for b in at.button if b.label == "The slide's 23 × 23")
+    button.click().run()
+    assert not at.exception
+    assert at.subheader[0].value == "Output: 5 x 5 x 32"  # 28 x 28, 5 x 5 kernel, stride 5
+    text = page_text(at)
+    assert "forgot the **+ 1**" in text and "**24 × 24** at stride 1" in text
+    assert (28 - 5) // 1 + 1 == 24 and (28 - 5) // 5 + 1 == 5  # the formula's answers the box states
+
+
+def test_a_link_restores_tab_layer_and_numbers_and_a_wrong_value_gets_a_note():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"layer": "Transposed convolution", "tconv_s": "3", "tconv_op": "2", "tconv_h": "0"})
+    at.run()
+    assert not at.exception
+    assert at.subheader[0].value == "Output: 9 x 9 x 8"  # 3 x 3 (tconv_h=0 ignored), stride 3, output_padding 2
+    assert any("tconv_h=0 was ignored" in c.value.replace("\\_", "_") for c in at.caption)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"tab": "1-D", "signal": "1, 2, 3, 4", "kernel_1d": "1, 1"})
+    at.run()
+    assert not at.exception and at.subheader[-1].value == "Output: 3 numbers"
+
+
+def test_the_efficientnet_summary_counts_its_trained_weights_and_explains_separable_blocks():
+    from cnnviz.imagenet import load_imagenet_net
+    from cnnviz.separable import compare_separable
+
+    at = _fresh()
+    at.selectbox(key="ar_preset").set_value("efficientnet_lite0").run()
+    assert not at.exception and not at.error
+    model, _ = load_imagenet_net()  # the real weights are the oracle
+    trained = sum(p.numel() for p in model.parameters())
+    statistics = sum(m.running_mean.numel() * 2 for m in model.modules() if hasattr(m, "running_mean"))
+    assert trained == 4_652_008
+    text = page_text(at)
+    assert f"Trainable params: {trained:,}" in text and f"Total params: {trained + statistics:,}" in text
+    table = at.dataframe[0].value
+    assert "Conv2d depthwise" in set(table["Type"]) and "Conv2d 1x1" in set(table["Type"])
+    c = compare_separable(3, 256, 256, bias=False)
+    assert f"**{c.full:,}**" in text and f"**{c.separable:,}** in all, **8.7 times fewer**" in text

@@ -117,3 +117,17 @@ def test_numbers_are_written_in_the_cells():
 def test_arrays_that_do_not_fit_the_window_get_a_sentence(option, value, message):
     with pytest.raises(ValueError, match=message):
         window_frames(window_grid(5, 5, 3), **{option: value})
+
+
+def test_a_wide_global_window_and_average_pooling_are_drawn_whole():
+    """Global average pooling of a 2 x 5 input: one frame; the 2 x 5 window fits before the output."""
+    from cnnviz.windows import whole_input_grid
+
+    grid = whole_input_grid(2, 5)
+    values = np.arange(10).reshape(2, 5)
+    (frame,) = window_frames(grid, values=values, outputs=np.array([[4.5]]), operation="mean")
+    layout = frame_layout(grid, 36)
+    assert frame.size == layout.size
+    assert layout.output_xy[0] > layout.kernel_cell(0, 4)[2]  # the output starts after the window's last column
+    assert frame.getpixel(inset(layout.output_cell(0, 0))) == wf.CURRENT
+    assert frame.getpixel(inset(layout.kernel_cell(1, 4))) == wf.TAP

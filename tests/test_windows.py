@@ -16,6 +16,8 @@ from cnnviz.windows import (
     grouped_input_channels,
     max_pool_with_winners,
     transposed_conv_diagram,
+    transposed_window_grid,
+    whole_input_grid,
     window_grid,
     window_taps,
 )
@@ -186,6 +188,74 @@ def test_transposed_diagram_equals_conv_transpose2d(h, w, kh, kw, stride, paddin
             if 0 <= row < diagram.spread_input.shape[0] and 0 <= col < diagram.spread_input.shape[1]:
                 assert diagram.spread_input[row, col] == values[i, j]
     assert diagram.spread_input.sum() == values.sum() or padding > dilation * (min(kh, kw) - 1)  # only crops lose
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 4),
+    w=st.integers(1, 4),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 3),
+    output_padding=st.integers(0, 2),
+    dilation=st.integers(1, 2),
+    seed=st.integers(0, 10_000),
+)
+def test_the_transposed_window_grid_slides_to_torchs_output(
+    h, w, kernel, stride, padding, output_padding, dilation, seed
+):
+    """The page's and the GIF's picture: the flipped kernel, stride 1, over the grid's cells, is torch's output."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(1, 10, (h, w)).astype(np.float64)  # no zeros: an input cell is told from an inserted zero
+    weights = rng.integers(-9, 10, (kernel, kernel)).astype(np.float64)
+    options = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    try:
+        diagram = transposed_conv_diagram(values, weights, **options)
+        window = transposed_window_grid(diagram)
+    except ValueError:
+        return  # refusals are tested above
+    expected = nn.functional.conv_transpose2d(
+        torch.from_numpy(values)[None, None], torch.from_numpy(weights)[None, None], **options
+    )[0, 0].numpy()
+    grid = window.grid
+    assert grid.output_hw == expected.shape
+    padded = np.pad(
+        window.values, ((grid.rows.pad_before, grid.rows.pad_after), (grid.cols.pad_before, grid.cols.pad_after))
+    )
+    flipped = diagram.flipped_kernel
+    for r in range(expected.shape[0]):
+        for c in range(expected.shape[1]):
+            taps = grid.taps(r, c)
+            total = sum(padded[i, j] * flipped[k // kernel, k % kernel] for k, (i, j) in enumerate(taps))
+            assert total == expected[r, c]
+    assert (window.values[window.inserted] == 0).all() and (window.values[~window.inserted] > 0).all()
+    if stride == 1:
+        assert not window.inserted.any()
+
+
+def test_the_transposed_window_of_the_conv_arithmetic_figure():
+    # 3 x 3 input, 3 x 3 kernel, stride 2, padding 1: spread to 5 x 5, padded by 1, a 5 x 5 output.
+    window = transposed_window_grid(transposed_conv_diagram(np.arange(1, 10).reshape(3, 3), np.ones((3, 3)), 2, 1))
+    assert window.values.shape == (5, 5) and window.grid.output_hw == (5, 5)
+    assert (window.grid.rows.pad_before, window.grid.rows.pad_after, window.grid.rows.padded) == (1, 1, 7)
+    assert window.inserted.sum() == 25 - 9
+    assert window.values[0].tolist() == [1, 0, 2, 0, 3]
+    assert window.grid.rows.output == 5
+    formula = transposed_conv_diagram(np.ones((3, 3)), np.ones((3, 3)), 2, 1).rows.formula
+    assert formula.endswith("= (3 − 1)·2 − 2·1 + 1·(3 − 1) + 0 + 1 = 5")
+
+
+def test_a_crop_that_leaves_no_input_cell_is_refused_in_a_sentence():
+    diagram = transposed_conv_diagram(np.ones((1, 1)), np.ones((1, 1)), stride=3, padding=1, output_padding=2)
+    assert diagram.output.shape == (1, 1)  # torch agrees: one cell of output_padding's zeros
+    with pytest.raises(ValueError, match="crops away every input cell"):
+        transposed_window_grid(diagram)
+
+
+def test_global_pooling_grid_reads_every_cell_once():
+    grid = whole_input_grid(3, 5)
+    assert grid.output_hw == (1, 1)
+    assert sorted(grid.taps(0, 0)) == [(i, j) for i in range(3) for j in range(5)]
 
 
 def test_doctests_pass():

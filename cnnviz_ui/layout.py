@@ -68,7 +68,8 @@ def page_header(title: str, intro: str, icon: str = "🧠") -> bool:
         presentation_toggle()
     with explanation("intro"):
         st.markdown(intro)
-    keyboard_steps()
+    if presenting:  # the keys belong to the page's own widgets otherwise (a table's cells, a tab bar)
+        keyboard_steps()
     entered_page(title)
     return presenting
 

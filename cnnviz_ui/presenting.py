@@ -111,7 +111,8 @@ KEYBOARD_JS = """<script>
   const root = window.parent && window.parent.document ? window.parent : window, doc = root.document;
   const STEPS = {ArrowLeft: "prev", ArrowRight: "next", " ": "play", Spacebar: "play"};
   const typing = t => t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)
-    || (t.closest && t.closest('[role="slider"], [role="listbox"], [role="combobox"], [role="spinbutton"]')));
+    || (t.closest && t.closest('[role="slider"], [role="listbox"], [role="combobox"], [role="spinbutton"], '
+      + '[role="grid"], [role="tablist"], [role="tab"], [data-testid="stDataFrame"]')));
   const seen = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0
     && r.bottom > 0 && r.top < root.innerHeight; };
   if (root.__cnnvizSteps) doc.removeEventListener("keydown", root.__cnnvizSteps, true);

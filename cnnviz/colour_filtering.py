@@ -32,8 +32,9 @@ def filter_input(pixels: np.ndarray, mode: str) -> np.ndarray:
     """The picture a kernel slides over, float32, as ``mode`` (one of ``PROCESS_MODES``) asks.
 
     "Greyscale": (H, W) whole grey levels 0-255, Pillow's "L" (luminance ``0.299 R + 0.587 G + 0.114 B``,
-    rounded), so the pixel inspector shows the integers a greyscale picture holds. The colour modes: (H, W, 3),
-    the RGB values as they are; a grey picture has its one channel repeated three times.
+    rounded), so the pixel inspector shows the integers a greyscale picture holds. "Colour (per channel)": the
+    pixels as they are, (H, W, 3), or (H, W) for a grey picture (its one channel is filtered either way).
+    "Colour (conv layer)": (H, W, 3); a grey picture has its one channel repeated as R, G and B.
 
     Raises:
         ValueError: an unknown mode, or pixels that are not (H, W) or (H, W, 3).
@@ -51,7 +52,9 @@ def filter_input(pixels: np.ndarray, mode: str) -> np.ndarray:
             return ((weighted + 0x8000) >> 16).astype(np.float32)
         return np.round(array.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32))
     array = array.astype(np.float32)
-    return array if array.ndim == 3 else np.repeat(array[..., None], 3, axis=2)
+    if array.ndim == 2 and mode == "Colour (conv layer)":
+        return np.repeat(array[..., None], 3, axis=2)
+    return array
 
 
 def channel_kernels(kernel: np.ndarray, weights: tuple[float, float, float]) -> np.ndarray:

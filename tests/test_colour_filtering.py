@@ -125,8 +125,11 @@ def test_greyscale_input_is_pillows_whole_grey_levels():
 
 def test_colour_modes_keep_rgb_and_repeat_a_grey_channel():
     grey = sample_photo("camera")[:8, :8]
+    rgb = filter_input(grey, "Colour (conv layer)")
+    assert rgb.shape == (8, 8, 3) and (rgb == grey[..., None]).all()
+    np.testing.assert_array_equal(filter_input(grey, "Colour (per channel)"), grey)  # one channel, filtered once
+    photo = sample_photo("coffee")[:8, :8]
     for mode in PROCESS_MODES[1:]:
-        rgb = filter_input(grey, mode)
-        assert rgb.shape == (8, 8, 3) and (rgb == grey[..., None]).all()
+        np.testing.assert_array_equal(filter_input(photo, mode), photo)
     with pytest.raises(ValueError, match="process mode"):
         filter_input(grey, "Sepia")

@@ -157,9 +157,10 @@ def test_a_malformed_click_leaves_the_inspected_pixel_alone(click):
 
 @pytest.mark.parametrize(
     ("state", "said"),
-    [({}, True), ({"kernels_flip": False}, False), ({"kernels_kind": "Box"}, False)],
+    [({"kernels_flip": True}, True), ({}, False), ({"kernels_flip": True, "kernels_kind": "Box"}, False)],
 )
 def test_an_asymmetric_kernel_is_said_to_be_turned_round_by_convolution(state, said):
+    """The page starts with cross-correlation (issue 26): only convolution turns the kernel round."""
     app = run_page(**state)
     assert_clean(app)
     text = " ".join(c.value for c in app.caption)
@@ -180,7 +181,7 @@ def test_automatic_view_says_what_it_chose():
     grey = run_page(kernels_preset="Vertical edge (lecture)")
     assert any("shown as: Signed" in c.value for c in grey.caption)
     flat = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="camera")
-    assert any("no colour: its one channel" in c.value for c in flat.sidebar.caption)
+    assert any("no colour: its one channel" in c.value for c in flat.caption)  # the picker is in the page now
 
 
 @pytest.mark.parametrize(

@@ -247,7 +247,7 @@ def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation
 
 def hover_samples(shape: tuple[int, int], max_side: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the pixels a picture's hover layer carries: every one up to ``max_side`` per
-    side, else every k-th, each the centre of its k x k block (k = ceil(side / max_side)).
+    side, else one per k x k block, its centre (or its last pixel, in a block cut short by the edge).
 
     A 512 x 512 output's 262,144 values would make each rerun send a megabyte for hovering alone; every
     third pixel is 171 x 171 values, and the picture is drawn at about 1.7 output pixels per screen pixel
@@ -258,5 +258,10 @@ def hover_samples(shape: tuple[int, int], max_side: int = 200) -> tuple[np.ndarr
     >>> hover_samples((512, 10))[0][:3].tolist()
     [1, 4, 7]
     """
-    step = max(1, -(-max(shape) // max_side))
-    return tuple(np.arange(step // 2, n, step) for n in shape)  # type: ignore[return-value]
+    step = hover_step(shape, max_side)
+    return tuple(np.minimum(np.arange(0, n, step) + step // 2, n - 1) for n in shape)  # type: ignore[return-value]
+
+
+def hover_step(shape: tuple[int, int], max_side: int = 200) -> int:
+    """The k of ``hover_samples``: block side in pixels (1: every pixel). Block i covers pixels i*k to (i+1)*k - 1."""
+    return max(1, -(-max(shape) // max_side))

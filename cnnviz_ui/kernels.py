@@ -37,6 +37,7 @@ from cnnviz.render import (
     diverging_rgb,
     diverging_scale,
     hover_samples,
+    hover_step,
     is_to_scale,
     pick_picture,
 )
@@ -522,23 +523,33 @@ def readable(figure: go.Figure) -> go.Figure:
 
 def with_hover_values(figure: go.Figure, output: np.ndarray) -> go.Figure:
     """The output figure with its values on hover: an invisible heatmap over the picture, every pixel of a
-    small output and one per block of a large one (``render.hover_samples``), labelled with its own row and column.
+    small output and one per k x k block of a large one (``render.hover_samples``), which names the pixel it
+    reads. The heatmap's cells are the blocks, edge to edge with the picture, so it does not widen the axes.
     """
     rows, cols = hover_samples(output.shape[:2])
+    step = hover_step(output.shape[:2])
     sampled = output[np.ix_(rows, cols)].astype(np.float32)  # (h, w) or (h, w, 3)
+    where = np.stack(np.meshgrid(rows, cols, indexing="ij"), axis=-1).astype(np.float32)  # (h, w, 2): row, col
+    text = "pixel (row %{customdata[0]}, column %{customdata[1]})<br>"
     if sampled.ndim == 3:
-        hover = {
-            "customdata": sampled,
-            "hovertemplate": "x=%{x}, y=%{y}<br>R %{customdata[0]:.4g} · "
-            "G %{customdata[1]:.4g} · B %{customdata[2]:.4g}<extra></extra>",
-        }
-        values = sampled.mean(axis=2)
+        custom, values = np.concatenate([where, sampled], axis=-1), sampled.mean(axis=2)
+        text += "R %{customdata[2]:.4g} · G %{customdata[3]:.4g} · B %{customdata[4]:.4g}"
     else:
-        hover = {"hovertemplate": "x=%{x}, y=%{y}<br>value %{z:.4g}<extra></extra>"}
-        values = sampled
+        custom, values = where, sampled
+        text += "value %{z:.4g}"
+    edges = [np.append(np.arange(0, n, step), n) - 0.5 for n in output.shape[:2]]
     figure.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "image"})
-    # Fixed axis ranges would stay widened after plotly's first, smaller drawing: the axes stay automatic.
-    figure.add_trace(go.Heatmap(z=values, x=cols, y=rows, opacity=0, showscale=False, **hover))
+    figure.add_trace(
+        go.Heatmap(
+            z=values,
+            x=edges[1],
+            y=edges[0],
+            customdata=custom,
+            opacity=0,
+            showscale=False,
+            hovertemplate=text + "<extra></extra>",
+        )
+    )
     return figure
 
 

@@ -24,6 +24,7 @@ from cnnviz.render import (
     grey_picture,
     heat_overlay,
     hover_samples,
+    hover_step,
     is_to_scale,
     mosaic_rgb,
     pick_picture,
@@ -230,5 +231,7 @@ def test_the_hover_layer_samples_every_pixel_of_a_small_output_and_block_centres
     rows, cols = hover_samples(shape, max_side=200)
     assert (len(rows), len(cols)) == count
     assert rows.max() < shape[0] and cols.max() < shape[1]
-    step = cols[1] - cols[0] if len(cols) > 1 else 1
-    assert cols[0] == step // 2 and (np.diff(cols) == step).all()
+    step = hover_step(shape, max_side=200)
+    assert cols[0] == step // 2 and (np.diff(cols)[:-1] == step).all()
+    assert len(cols) == -(-shape[1] // step) and len(rows) == -(-shape[0] // step)  # one per block, none lost
+    assert hover_samples((2, 1000))[0].tolist() == [1]  # a block cut short by the edge: its last pixel

@@ -128,11 +128,21 @@ class Sliding:
 
 
 def link_defaults() -> None:
-    """Every linked widget's default, through the session state (widgets are created without ``value=``, so a
-    link's value restored into the state is not reported as set twice)."""
+    """Every linked widget's value, through the session state, on every run.
+
+    The widgets are created without ``value=``/``index=`` (a link's value restored into the state would be
+    reported as set twice), so their value must be sent from the state: a widget not drawn for a run (no
+    picture yet, an error above it) would otherwise come back showing its first option or 0, and send that.
+    """
     for param in LINK_PARAMS:
-        if param.widget_key not in ("kernels_inspect_row", "kernels_inspect_col", "kernels_custom_text"):
-            st.session_state.setdefault(param.widget_key, param.default)
+        key = param.widget_key
+        if key in ("kernels_inspect_row", "kernels_inspect_col"):
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
+        elif key != "kernels_custom_text":
+            st.session_state[key] = st.session_state.get(key, param.default)
+    for key in ("kernels_custom_rows", "kernels_custom_cols"):
+        st.session_state[key] = st.session_state.get(key, 3)
 
 
 def kernel_controls() -> tuple[np.ndarray, str]:
@@ -201,8 +211,6 @@ def _custom_from_link() -> None:
 
 def _custom_kernel() -> np.ndarray:
     _custom_from_link()
-    st.session_state.setdefault("kernels_custom_rows", 3)
-    st.session_state.setdefault("kernels_custom_cols", 3)
     left, right = st.columns(2)
     rows = int(left.number_input("Custom rows", step=1, key="kernels_custom_rows", persist_state="session"))
     cols = int(right.number_input("Custom columns", step=1, key="kernels_custom_cols", persist_state="session"))

@@ -200,8 +200,9 @@ def image_input(
     unknown = set(sources) - set(SOURCES)
     if unknown:
         raise ValueError(f"unknown image sources {sorted(unknown)}; choose from {SOURCES}")
-    st.session_state.setdefault(f"{key_prefix}_photo", default_photo)
-    st.session_state.setdefault(f"{key_prefix}_digit", 0)
+    # Through the state on every run: a widget not drawn for a while (another source) comes back showing it
+    for name, default in (("photo", default_photo), ("digit", 0), ("pattern", TEST_PATTERNS[0])):
+        st.session_state[f"{key_prefix}_{name}"] = st.session_state.get(f"{key_prefix}_{name}", default)
     left, right = beside if beside is not None else (st.container(), st.container())
     source = left.radio(
         "Image source", list(sources), key=f"{key_prefix}_source", persist_state="session", horizontal=True

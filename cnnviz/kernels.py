@@ -94,6 +94,43 @@ def check_kernel(kernel: np.ndarray) -> np.ndarray:
     return array
 
 
+def kernel_text(kernel: np.ndarray) -> str:
+    """A kernel as a short line, rows split by ";" and weights by ",": what a link carries.
+
+    Weights are written in their shortest exact form (``repr``), so ``parse_kernel_text`` gives them back.
+
+    >>> kernel_text(np.array([[-1.0, 0.0, 1.0], [0.5, 2.0, -0.25]]))
+    '-1,0,1;0.5,2,-0.25'
+    """
+    return ";".join(",".join(_weight_text(float(w)) for w in row) for row in check_kernel(kernel))
+
+
+def parse_kernel_text(text: str, max_side: int = 15) -> np.ndarray:
+    """The kernel ``kernel_text`` wrote: rows split by ";", weights by ","; spaces are ignored.
+
+    Raises:
+        ValueError: rows of different lengths, a weight that is not a number, or more than ``max_side``
+            rows or columns.
+
+    >>> parse_kernel_text("-1, 0, 1; -2, 0, 2").tolist()
+    [[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0]]
+    """
+    rows = [row.split(",") for row in text.replace(" ", "").strip(";").split(";")]
+    if len(rows) > max_side or max(len(row) for row in rows) > max_side:
+        raise ValueError(f"a kernel has at most {max_side} rows and {max_side} columns")
+    if len({len(row) for row in rows}) != 1:
+        raise ValueError("every row of the kernel needs the same number of weights")
+    try:
+        kernel = np.array([[float(w) for w in row] for row in rows], dtype=np.float64)
+    except ValueError:
+        raise ValueError("every weight must be a number, rows split by ';' and weights by ','") from None
+    return check_kernel(kernel)
+
+
+def _weight_text(weight: float) -> str:
+    return str(int(weight)) if weight.is_integer() and abs(weight) < 1e15 else repr(weight)
+
+
 MAX_KERNEL_SIZE = 99  # far beyond any teaching use; a typo of 10^9 must not allocate 8 exabytes
 
 

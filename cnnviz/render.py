@@ -22,22 +22,47 @@ PICK_PX = 320  # long side of the clickable output picture in the Kernels pixel 
 PICK_MIN_PX = 48  # its short side at least: a 5 x 1024 output must not shrink to an unclickable line
 MARK = (230, 20, 60)  # the inspected pixel's outline: a red that shows on grey and on blue-red signed colours
 DIAGRAM_LIMIT = 16  # largest padded side (cells) the sliding-window diagram draws
+# Kernels' signed colours: a response at 10% of the bar's end gets 32% of the full colour (not 10%),
+# so a thin weak edge on a photo still shows when projected.
+PROJECTOR_GAMMA = 0.5
 
 
-def diverging_rgb(values: np.ndarray, limit: float | None = None) -> tuple[np.ndarray, float]:
+def diverging_rgb(values: np.ndarray, limit: float | None = None, gamma: float = 1.0) -> tuple[np.ndarray, float]:
     """Colour a signed (H, W) array blue-white-red, symmetric around 0: returns (uint8 (H, W, 3), limit).
 
     ``limit`` is the value drawn fully red (and minus it fully blue). The default is the 99.5th percentile
     of |value|: a few extreme pixels would otherwise wash every other edge out to near-white.
+    ``gamma`` below 1 gives weak values stronger colours (|t| ** gamma of the way from white, t = value /
+    limit): ``PROJECTOR_GAMMA`` keeps thin, weak edges visible on a projector. ``diverging_scale`` draws
+    the matching colour bar.
     """
     array = np.asarray(values, dtype=np.float32)
     if limit is None:
         magnitude = np.abs(array)
         limit = float(np.percentile(magnitude, 99.5)) or float(magnitude.max())
     t = np.clip(array / limit, -1.0, 1.0)[..., None] if limit > 0 else np.zeros((*array.shape, 1), np.float32)
+    if gamma != 1.0:
+        t = np.sign(t) * np.abs(t) ** np.float32(gamma)
     white, blue, red = (np.array(c, dtype=np.float32) for c in (WHITE, BLUE, RED))
     rgb = np.where(t < 0, white + (blue - white) * -t, white + (red - white) * t)  # (H, W, 3)
     return np.round(rgb).astype(np.uint8), limit
+
+
+def diverging_scale(gamma: float = 1.0, steps: int = 11) -> list[list]:
+    """The colour bar of ``diverging_rgb(..., gamma)`` as a plotly colorscale: ``steps`` stops from -limit to +limit.
+
+    Each stop is the colour ``diverging_rgb`` gives that value, so the bar and the picture agree.
+
+    Raises:
+        ValueError: fewer than 3 steps or an even number (0 must be a stop), or gamma not positive.
+    """
+    if steps < 3 or steps % 2 == 0:
+        raise ValueError(f"a diverging colour bar needs an odd number of at least 3 stops, got {steps}")
+    if not gamma > 0:
+        raise ValueError(f"gamma must be a positive number, got {gamma}")
+    positions = np.linspace(0.0, 1.0, steps)
+    colours, _ = diverging_rgb((positions * 2 - 1)[None, :], limit=1.0, gamma=gamma)
+    return [[float(p), "rgb({},{},{})".format(*c)] for p, c in zip(positions, colours[0].tolist(), strict=True)]
 
 
 def upscale(pixels: np.ndarray, size: int) -> np.ndarray:
@@ -265,3 +290,25 @@ def drawable_size(size: int, kernel: int, stride: int, padding: object, dilation
         except ValueError:
             return None
     return None
+
+
+def hover_samples(shape: tuple[int, int], max_side: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the pixels a picture's hover layer carries: every one up to ``max_side`` per
+    side, else one per k x k block, its centre (or its last pixel, in a block cut short by the edge).
+
+    A 512 x 512 output's 262,144 values would make each rerun send a megabyte for hovering alone; every
+    third pixel is 171 x 171 values, and the picture is drawn at about 1.7 output pixels per screen pixel
+    anyway. The values shown are the true values of the pixels named.
+
+    >>> [a.tolist() for a in hover_samples((3, 5))]
+    [[0, 1, 2], [0, 1, 2, 3, 4]]
+    >>> hover_samples((512, 10))[0][:3].tolist()
+    [1, 4, 7]
+    """
+    step = hover_step(shape, max_side)
+    return tuple(np.minimum(np.arange(0, n, step) + step // 2, n - 1) for n in shape)  # type: ignore[return-value]
+
+
+def hover_step(shape: tuple[int, int], max_side: int = 200) -> int:
+    """The k of ``hover_samples``: block side in pixels (1: every pixel). Block i covers pixels i*k to (i+1)*k - 1."""
+    return max(1, -(-max(shape) // max_side))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 import torch
+from streamlit.delta_generator import DeltaGenerator
 
 from cnnviz.images import (
     MAX_SIDE,
@@ -203,23 +204,39 @@ def _drawn_digit(key: str, side: int, ink: str, paper: str, stroke: int, **optio
     )
 
 
-def image_input(key_prefix: str, sources: Sequence[str] = SOURCES, default_photo: str = "camera") -> PickedImage | None:
+def image_input(
+    key_prefix: str,
+    sources: Sequence[str] = SOURCES,
+    default_photo: str = "camera",
+    beside: tuple[DeltaGenerator, DeltaGenerator] | None = None,
+) -> PickedImage | None:
     """Kernels' picker: a bundled photo, an MNIST test digit, a test pattern or an upload.
 
-    Widgets are keyed ``{key_prefix}_source``, ``_photo``, ``_digit``, ``_pattern``, ``_upload``.
+    Widgets are keyed ``{key_prefix}_source``, ``_photo``, ``_digit``, ``_pattern``, ``_upload``; their defaults
+    go through the session state (no ``value=``/``index=``), so a link may set them before they are drawn.
+    ``beside``: two containers (say columns of one row in the page): the source's choices go in the first, the
+    picture's own widget (photo, index, pattern, uploader) in the second. By default both go where this is called.
     Returns None while nothing usable is chosen (no upload yet, or a bad file, already explained).
     """
     unknown = set(sources) - set(SOURCES)
     if unknown:
         raise ValueError(f"unknown image sources {sorted(unknown)}; choose from {SOURCES}")
-    source = st.radio(
+    # Through the state on every run: a widget not drawn for a while (another source) comes back showing it
+    for name, default in (("photo", default_photo), ("digit", 0), ("pattern", TEST_PATTERNS[0])):
+        st.session_state[f"{key_prefix}_{name}"] = st.session_state.get(f"{key_prefix}_{name}", default)
+    left, right = beside if beside is not None else (st.container(), st.container())
+    source = left.radio(
         "Image source", list(sources), key=f"{key_prefix}_source", persist_state="session", horizontal=True
     )
+    with right:
+        return _picked_image(key_prefix, source)
+
+
+def _picked_image(key_prefix: str, source: str) -> PickedImage | None:
     if source == "Sample photo":
         name = st.selectbox(
             "Sample photo",
             SAMPLE_PHOTOS,
-            index=SAMPLE_PHOTOS.index(default_photo),
             key=f"{key_prefix}_photo",
             persist_state="session",
             format_func=str.capitalize,
@@ -231,7 +248,6 @@ def image_input(key_prefix: str, sources: Sequence[str] = SOURCES, default_photo
             "MNIST test image (0-9999)",
             0,
             9999,
-            0,
             key=f"{key_prefix}_digit",
             persist_state="session",
             help="28 x 28 pixels",

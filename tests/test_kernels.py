@@ -13,7 +13,9 @@ from cnnviz.kernels import (
     box_kernel,
     check_kernel,
     gaussian_kernel,
+    kernel_text,
     normalise_kernel,
+    parse_kernel_text,
 )
 
 REQUIRED = [
@@ -109,3 +111,19 @@ def test_builders_refuse_absurd_sizes_before_allocating(size):
         box_kernel(size)
     with pytest.raises(ValueError, match=f"at most {MAX_KERNEL_SIZE}"):
         gaussian_kernel(size | 1, 1.0)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_a_kernel_written_for_a_link_reads_back_exactly(name):
+    text = kernel_text(PRESETS[name])
+    assert "," in text or PRESETS[name].size == 1
+    np.testing.assert_array_equal(parse_kernel_text(text), PRESETS[name])
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("1,2;3", "same number"), ("1,a,3", "must be a number"), ("1,nan", "NaN"), (";".join(["1"] * 16), "at most 15")],
+)
+def test_a_wrong_kernel_text_is_explained(text, words):
+    with pytest.raises(ValueError, match=words):
+        parse_kernel_text(text)

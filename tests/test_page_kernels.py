@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from pathlib import Path
 
@@ -157,9 +159,10 @@ def test_a_malformed_click_leaves_the_inspected_pixel_alone(click):
 
 @pytest.mark.parametrize(
     ("state", "said"),
-    [({}, True), ({"kernels_flip": False}, False), ({"kernels_kind": "Box"}, False)],
+    [({"kernels_flip": True}, True), ({}, False), ({"kernels_flip": True, "kernels_kind": "Box"}, False)],
 )
 def test_an_asymmetric_kernel_is_said_to_be_turned_round_by_convolution(state, said):
+    """The page starts with cross-correlation (issue 26): only convolution turns the kernel round."""
     app = run_page(**state)
     assert_clean(app)
     text = " ".join(c.value for c in app.caption)
@@ -180,7 +183,7 @@ def test_automatic_view_says_what_it_chose():
     grey = run_page(kernels_preset="Vertical edge (lecture)")
     assert any("shown as: Signed" in c.value for c in grey.caption)
     flat = run_page(kernels_colour="Colour (per channel)", kernels_source="Sample photo", kernels_photo="camera")
-    assert any("no colour: its one channel" in c.value for c in flat.sidebar.caption)
+    assert any("no colour: its one channel" in c.value for c in flat.caption)  # the picker is in the page now
 
 
 @pytest.mark.parametrize(
@@ -252,3 +255,187 @@ def test_the_colour_bar_note_follows_what_each_view_draws(values, view, said):
     assert np.array_equal(pixels, to_uint8(output, view))
     if view == "rescale":
         assert colorbar[:2] == (min(values), max(values))
+
+
+# --- issue 26 and issue 25 point 4 -------------------------------------------------------------------------
+
+
+def test_the_page_starts_with_cross_correlation_what_a_cnn_computes():
+    app = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert_clean(app)
+    assert app.toggle(key="kernels_flip").value is False
+    weights = next(c for c in app.get("plotly_chart") if "kernels_inspect_weights" in c.proto.id)
+    assert "rotated" not in weights.proto.spec  # the kernel as applied is the kernel as written
+
+
+def _figure(app: AppTest, key: str) -> dict:
+    chart = next(c for c in app.get("plotly_chart") if key in c.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def _array(value) -> np.ndarray:
+    """A plotly array as the browser gets it: a list, or numpy's bytes in base64 ({"dtype", "bdata", "shape"})."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        return flat.reshape([int(n) for n in str(shape).split(",")] if shape else -1).astype(np.float64)
+    return np.asarray(value, dtype=np.float64)
+
+
+def _inspector_numbers(app: AppTest, name: str = "window") -> np.ndarray:
+    return _array(_figure(app, f"kernels_inspect_{name}")["data"][0]["z"])
+
+
+def _hover_layer(app: AppTest) -> dict:
+    return next(t for t in _figure(app, "kernels_output_plot")["data"] if t["type"] == "heatmap")
+
+
+def test_the_inspector_window_holds_the_integers_of_a_greyscale_picture():
+    """A colour photo processed as greyscale showed 155.84 in the window: it holds Pillow's "L" integers now."""
+    from PIL import Image
+
+    from cnnviz.images import sample_photo
+
+    app = run_page(kernels_source="Sample photo", kernels_photo="astronaut")
+    assert_clean(app)
+    window = _inspector_numbers(app)
+    assert np.array_equal(window, np.round(window)), window
+    grey = np.asarray(Image.fromarray(sample_photo("astronaut")).convert("L"))
+    np.testing.assert_array_equal(window, grey[255:258, 255:258])  # the centre pixel (256, 256)'s 3 x 3 window
+
+
+def test_the_output_figure_says_its_value_on_hover():
+    from cnnviz.filtering import apply_kernel
+    from cnnviz_ui.picker import _test_pixels
+
+    app = run_page()
+    assert_clean(app)
+    hover = _hover_layer(app)
+    assert "value %{z" in hover["hovertemplate"] and "row %{customdata[0]}" in hover["hovertemplate"]
+    digit, _ = _test_pixels("MNIST", 0)
+    expected = apply_kernel(digit, PRESETS["Vertical edge (lecture)"], boundary="symmetric", flip=False)
+    np.testing.assert_allclose(_array(hover["z"]), expected, atol=1e-3)  # every pixel of a small output
+
+
+@pytest.mark.parametrize(
+    ("query", "widgets", "text"),
+    [
+        (
+            {"image": "MNIST digit", "digit": "7", "kernel": "Gaussian", "size": "7", "sigma": "1.5", "stride": "2"},
+            {"kernels_source": "MNIST digit", "kernels_digit": 7, "kernels_gauss_size": 7, "kernels_stride": 2},
+            "floor((28 - 7 + 2*3)/2) + 1 = 14",
+        ),
+        (
+            {"preset": "Sobel y", "conv": "1", "padding": "valid", "boundary": "wrap", "view": "rescale"},
+            {"kernels_preset": "Sobel y", "kernels_flip": True, "kernels_padding": "valid", "kernels_view": "rescale"},
+            "floor((512 - 3 + 2*0)/1) + 1 = 510",
+        ),
+        (
+            {"image": "Test pattern", "pattern": "circle", "kernel": "Custom", "custom": "1,2;3,4;5,6", "row": "3"},
+            {"kernels_custom_rows": 3, "kernels_custom_cols": 2, "kernels_inspect_row": 3},
+            "Sum of the 6 products",
+        ),
+    ],
+)
+def test_a_link_sets_the_widgets(query, widgets, text):
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in query.items():
+        app.query_params[name] = value
+    app.run()
+    assert_clean(app)
+    for key, value in widgets.items():
+        assert app.session_state[key] == value, key
+    assert text in " ".join(m.value for m in app.markdown)
+    assert not any("was ignored" in c.value for c in app.caption)
+
+
+def test_a_custom_kernel_from_a_link_is_the_kernel_applied():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["kernel"] = "Custom"
+    app.query_params["custom"] = "0,0,0;0,2,0;0,0,0"
+    app.query_params["image"] = "MNIST digit"
+    app.run()
+    assert_clean(app)
+    np.testing.assert_array_equal(_inspector_numbers(app, "weights"), [[0, 0, 0], [0, 2, 0], [0, 0, 0]])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "note"),
+    [
+        ("stride", "0", "stride must be at least 1"),
+        ("preset", "Blurry", "preset must be one of"),
+        ("image", "Upload", "image source must be one of"),
+        ("sigma", "abc", "Gaussian sigma must be a number"),
+        ("conv", "maybe", "convolution is on or off"),
+        ("digit", "10000", "MNIST test image must be at most 9999"),
+    ],
+)
+def test_a_wrong_value_in_a_link_gets_a_note_and_the_default(name, value, note):
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params[name] = value
+    app.run()
+    assert_clean(app)
+    captions = " ".join(c.value for c in app.caption)
+    assert f"The link's {name}=" in captions and note in captions, captions
+    assert "Sum of the 9 products" in " ".join(m.value for m in app.markdown)  # the page still works
+
+
+def test_a_broken_custom_kernel_in_a_link_gets_a_note():
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.query_params["kernel"] = "Custom"
+    app.query_params["custom"] = "1,2;3"
+    app.run()
+    assert not app.exception
+    assert any("custom kernel was ignored: every row" in c.value for c in app.caption)
+
+
+def test_the_page_writes_its_settings_to_the_link():
+    app = run_page(kernels_preset="Sobel x", kernels_stride=2, kernels_flip=True)
+    assert_clean(app)
+    assert app.query_params["preset"] == ["Sobel x"] or app.query_params["preset"] == "Sobel x"
+    written = {k: (v if isinstance(v, str) else v[-1]) for k, v in app.query_params.items()}
+    assert written["stride"] == "2" and written["conv"] == "1" and written["image"] == "MNIST digit"
+    assert "photo" not in written and "size" not in written  # only what this view uses
+
+
+def test_the_conv_layer_mode_is_one_map_equal_to_torch_conv2d():
+    """Issue 25 point 4: one kernel slice per R, G, B, summed (+ bias) into ONE output map, beside per-channel
+    filtering, which keeps three. Oracle: torch.nn.functional.conv2d on the photo."""
+    import torch
+    import torch.nn.functional as F
+
+    from cnnviz.colour_filtering import CHANNEL_MIXES
+    from cnnviz.images import sample_photo
+
+    app = run_page(
+        kernels_source="Sample photo",
+        kernels_photo="coffee",
+        kernels_colour="Colour (conv layer)",
+        kernels_mix="Red minus green",
+        kernels_bias=10.0,
+        kernels_padding="number",
+        kernels_padding_px=1,
+        kernels_boundary="zero",
+        kernels_stride=4,
+    )
+    assert_clean(app)
+    photo = sample_photo("coffee").astype(np.float64)
+    kernel = PRESETS["Vertical edge (lecture)"]
+    weights = np.stack([w * kernel for w in CHANNEL_MIXES["Red minus green"]])[None]  # (1, 3, 3, 3)
+    x = torch.from_numpy(photo.transpose(2, 0, 1)[None].copy())
+    expected = F.conv2d(x, torch.from_numpy(weights), torch.tensor([10.0], dtype=torch.float64), stride=4, padding=1)
+    expected = expected[0, 0].numpy()
+    figure = _figure(app, "kernels_output_plot")
+    assert f"Output · {expected.shape[0]} x {expected.shape[1]}" in figure["layout"]["annotations"][0]["text"]
+    hover = _hover_layer(app)
+    rows, cols = (_array(c).astype(int) for c in np.moveaxis(_array(hover["customdata"]), -1, 0))
+    rows, cols = rows[:, 0], cols[0]
+    np.testing.assert_allclose(_array(hover["z"]), expected[np.ix_(rows, cols)], rtol=1e-5, atol=1e-2)
+    markdown = " ".join(m.value for m in app.markdown)
+    assert "(red + green + blue) + 10 (bias)" in markdown
+    row, col = app.session_state["kernels_inspect_row"], app.session_state["kernels_inspect_col"]
+    total = float(re.search(r"\(bias\) = (\S+?)\*\*", markdown)[1])
+    assert total == pytest.approx(expected[row, col], rel=1e-3)
+    per_channel = run_page(kernels_source="Sample photo", kernels_photo="coffee", kernels_colour="Colour (per channel)")
+    assert_clean(per_channel)
+    assert "(bias)" not in " ".join(m.value for m in per_channel.markdown)  # three maps, no sum

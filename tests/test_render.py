@@ -13,14 +13,18 @@ from cnnviz.render import (
     MARK,
     PICK_MIN_PX,
     PICK_PX,
+    PROJECTOR_GAMMA,
     RED,
     WHITE,
     clicked_pixel,
     conv_blocks,
     diverging_rgb,
+    diverging_scale,
     drawable_size,
     grey_picture,
     heat_overlay,
+    hover_samples,
+    hover_step,
     is_to_scale,
     mosaic_rgb,
     pick_picture,
@@ -232,3 +236,39 @@ def test_photo_heat_overlay_is_hot_where_the_heat_is():
     np.testing.assert_array_equal(picture[7, 7], [round(0.65 * 0.5 * 255)] * 3)  # cold: the dimmed photo
     with pytest.raises(ValueError, match="heat map"):
         photo_heat_overlay(photo, heat[:2])
+
+
+def test_the_projector_gamma_makes_weak_responses_stronger_and_keeps_sign_and_ends():
+    """Thin edges on white washed out when projected: at 10% of the limit the colour is now sqrt(0.1) ~ 32% of
+    the way from white to red, not 10%; zero stays white and the ends stay pure blue and red."""
+    values = np.array([[-2.0, -0.2, 0.0, 0.2, 2.0]])
+    plain, _ = diverging_rgb(values, limit=2.0)
+    strong, _ = diverging_rgb(values, limit=2.0, gamma=PROJECTOR_GAMMA)
+    assert [tuple(strong[0, i]) for i in (0, 2, 4)] == [BLUE, WHITE, RED]
+    white, red = np.array(WHITE, float), np.array(RED, float)
+    share = (white - strong[0, 3]) / (white - red)  # how far from white towards red, per channel
+    np.testing.assert_allclose(share[[0, 2]], np.sqrt(0.1), atol=0.01)
+    assert (np.abs(strong[0, 1].astype(int) - WHITE) > np.abs(plain[0, 1].astype(int) - WHITE)).any()
+
+
+@pytest.mark.parametrize("gamma", [1.0, PROJECTOR_GAMMA])
+def test_the_colour_bar_has_the_pictures_colours_at_its_stops(gamma):
+    scale = diverging_scale(gamma, steps=11)
+    assert [stop[0] for stop in scale] == pytest.approx(np.linspace(0, 1, 11).tolist())
+    values = np.linspace(-3.0, 3.0, 11)[None, :]  # the bar runs from -limit to +limit
+    rgb, _ = diverging_rgb(values, limit=3.0, gamma=gamma)
+    assert [stop[1] for stop in scale] == ["rgb({},{},{})".format(*c) for c in rgb[0].tolist()]
+    assert scale[5][1] == f"rgb{WHITE}".replace(" ", "")
+    with pytest.raises(ValueError, match="odd number"):
+        diverging_scale(gamma, steps=4)
+
+
+@pytest.mark.parametrize(("shape", "count"), [((28, 28), (28, 28)), ((512, 512), (171, 171)), ((5, 1024), (1, 171))])
+def test_the_hover_layer_samples_every_pixel_of_a_small_output_and_block_centres_of_a_big_one(shape, count):
+    rows, cols = hover_samples(shape, max_side=200)
+    assert (len(rows), len(cols)) == count
+    assert rows.max() < shape[0] and cols.max() < shape[1]
+    step = hover_step(shape, max_side=200)
+    assert cols[0] == step // 2 and (np.diff(cols)[:-1] == step).all()
+    assert len(cols) == -(-shape[1] // step) and len(rows) == -(-shape[0] // step)  # one per block, none lost
+    assert hover_samples((2, 1000))[0].tolist() == [1]  # a block cut short by the edge: its last pixel

@@ -9,7 +9,7 @@ from cnnviz_ui import cards, classify
 from cnnviz_ui.classify import LINK_PARAMS, log_time, offer_photos_page
 from cnnviz_ui.layout import page_header
 from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
-from cnnviz_ui.picker import classify_input, classify_source, classify_test_index
+from cnnviz_ui.picker import classify_input, classify_source
 from cnnviz_ui.plots import grey_png
 from cnnviz_ui.resources import available_models, model_picker, session_models
 
@@ -28,27 +28,32 @@ COLUMNS = [1.35, 1.0]
 
 
 @st.fragment
-def classify_digit(source: str, picked: tuple | None, test_index: int | None) -> None:
-    """The digit's widget and the results. A fragment, so a new stroke or upload reruns only this part.
+def classify_digit(source: str, picked: tuple | None) -> None:
+    """The digit's widget, the results and the link. A fragment, so a new stroke or upload reruns only this part.
 
-    The source and model pickers (and a test digit's index) stay outside it: a fragment rerun sends every widget
-    in it to the browser, which draws it again (the two cost 0.01-0.03 browser CPU s per upload on one session;
-    the two results blocks about 0.04 s each). Changing either is a rare full rerun, which passes the fragment
-    their new values and writes the link. The results are two ``st.html`` blocks rather than ~40 elements: see
-    ``cnnviz_ui.cards`` for why.
+    The source and model pickers stay outside it: a fragment rerun sends every widget in it to the browser,
+    which draws it again (the two cost 0.01-0.03 browser CPU s per upload on one session; the two results
+    blocks about 0.04 s each). Changing either is a rare full rerun, which passes the fragment their new values.
+    The results are two ``st.html`` blocks rather than ~40 elements: see ``cnnviz_ui.cards`` for why.
     """
     started = time.time()
     source_col, result_col = st.columns(COLUMNS, gap="medium")
     with source_col:
-        digit = classify_input(source, offer_photos_page, test_index) if picked else None
+        digit = classify_input(source, offer_photos_page) if picked else None
+    values = {"source": source, "model": picked[0] if picked else None}
+    if source == "MNIST test digit":
+        values["digit"] = st.session_state.get("classify_test_index")
+    write_link(values, LINK_PARAMS, page_key="classify")
     if picked is None or digit is None:
         with result_col:
             st.html(cards.waiting_block())
+            copy_link_button(values, LINK_PARAMS)
         return
     label, model, _ = picked
     ranking = top_k(model, digit.image, k=5)
     with result_col:
         st.html(cards.prediction_block(ranking, label, grey_png(digit.image, cards.INPUT_PX), digit.label))
+        copy_link_button(values, LINK_PARAMS)
 
     top = ranking[0][0]
     grad_cam, grad_cam_caption = classify.grad_cam_picture(model, label, digit.image, top)
@@ -72,12 +77,6 @@ with st.container(key="classify_pickers"):
     source_side, model_side = st.columns(COLUMNS, gap="medium")
     with source_side:
         chosen_source = classify_source()
-        index = classify_test_index() if chosen_source == "MNIST test digit" else None
     with model_side:
         chosen_model = model_picker("Model", key="classify_model")
-        values = {"source": chosen_source, "model": chosen_model[0] if chosen_model else None}
-        if index is not None:
-            values["digit"] = index
-        write_link(values, LINK_PARAMS, page_key="classify")
-        copy_link_button(values, LINK_PARAMS)
-classify_digit(chosen_source, chosen_model, index)
+classify_digit(chosen_source, chosen_model)

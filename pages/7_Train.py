@@ -7,7 +7,7 @@ from cnnviz.jobs import Snapshot
 from cnnviz.train_config import TrainConfig
 from cnnviz_ui.layout import friendly_errors, page_header
 from cnnviz_ui.resources import add_session_model, compute_device_name, training_slot
-from cnnviz_ui.training import checkpoint_upload, settings_form, show_progress
+from cnnviz_ui.training import checkpoint_upload, show_progress, training_settings
 
 page_header(
     "Train",
@@ -20,8 +20,8 @@ page_header(
 slot = training_slot()
 st.caption(f"Compute device: **{compute_device_name()}**. One training runs at a time on this server.")
 
-settings = settings_form()
-if settings is not None:
+settings, start = training_settings()  # nothing starts without the button (Enter in a number box does not)
+if start:
     with friendly_errors("Cannot start: "):
         config = TrainConfig(**settings)
         job = slot.try_start(config, owner=st.session_state.get("_session_label", ""))

@@ -234,7 +234,11 @@ def per_class_figure(
         dragmode=False,
     )
     figure.update_xaxes(
-        range=[low, 1.0], tickformat=".0%", gridcolor="#eee", title_text=f"accuracy (the axis starts at {low:.0%})"
+        range=[low, 1.0],
+        tickformat=".0%",
+        gridcolor="#eee",
+        title_text=f"accuracy (the axis starts at {low:.0%})",
+        tickfont={"size": font_px},
     )
-    figure.update_yaxes(title_text="true class", autorange="reversed", type="category")
+    figure.update_yaxes(title_text="true class", autorange="reversed", type="category", tickfont={"size": font_px})
     return figure

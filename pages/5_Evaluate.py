@@ -68,11 +68,10 @@ matrix_col.caption(
     f"**{class_name(true_c)} read as {class_name(pred_c)}** ({times} times)."
 )
 with class_col:
-    per_class_title = f"Accuracy per {kind} of the {plotly_literal(label)}"
+    # A short title (a long one was cut off beside the matrix); the file name says which model.
+    per_class = evaluate.per_class_figure(accuracy, names=names, title=f"Accuracy per {kind}", font_px=font_px)
     st.plotly_chart(
-        slide_figure(evaluate.per_class_figure(accuracy, names=names, title=per_class_title, font_px=font_px)),
-        key="evaluate_per_class",
-        config=plotly_config(per_class_title),
+        slide_figure(per_class), key="evaluate_per_class", config=plotly_config(f"Accuracy per {kind} of {label}")
     )
     worst = int(np.nanargmin(accuracy))
     st.caption(

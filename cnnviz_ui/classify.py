@@ -15,10 +15,12 @@ from torch import nn
 from cnnviz.images import encode_png
 from cnnviz.inspect import feature_map_layers
 from cnnviz.preprocess import NotADigit, PreprocessStep
-from cnnviz.render import heat_overlay, step_tile
+from cnnviz.render import grey_picture, heat_overlay, step_tile
+from cnnviz.slides import titled_png
 from cnnviz.view_links import LinkParam
 from cnnviz_ui.picker import CLASSIFY_SOURCES
 from cnnviz_ui.resources import SHIPPED, explanation, run_key
+from cnnviz_ui.slides import download_png_button
 
 # When set (bench/load_test.py sets it for its server), the page appends how long its work took to this file.
 TIMING_LOG = os.environ.get("CNNVIZ_TIMING_LOG")
@@ -80,3 +82,21 @@ def offer_photos_page(problem: NotADigit) -> None:
         st.page_link(PHOTOS_PAGE, label=PHOTOS_LABEL, icon=":material/photo_camera:")
     except StreamlitAPIException:  # the page run on its own (a test), where app.py's navigation is not known
         st.markdown(f"[{PHOTOS_LABEL}](/Photos)")
+
+
+def download_buttons(image: np.ndarray, model_label: str, predicted: int, grad_cam_png: bytes | None) -> None:
+    """ "Download PNG" for the network's input and for Grad-CAM, titled for a slide (``cnnviz.slides.titled_png``).
+
+    The PNGs are made only when a button is pressed (a callable ``data``): thirty students predicting at once
+    must not pay for pictures nobody downloads.
+    """
+    with st.container(horizontal=True, key="classify_downloads"):
+        title = f"The {model_label} reads {predicted}: its 28x28 input"
+        download_png_button(
+            lambda: titled_png(grey_picture(image, 280), title), title, key="classify_png_input", label="Input as PNG"
+        )
+        if grad_cam_png is not None:
+            cam_title = f"Grad-CAM of the {model_label} for {predicted}"
+            download_png_button(
+                lambda: titled_png(grad_cam_png, cam_title), cam_title, key="classify_png_cam", label="Grad-CAM as PNG"
+            )

@@ -62,6 +62,7 @@ def classify_digit(source: str, picked: tuple | None) -> None:
     steps = cards.steps_strip(digit.steps, [classify.step_picture(step, cards.STEP_PX) for step in digit.steps])
     answers_html = cards.model_cards(answers, invite=not session_models())
     st.html(cards.details_block(steps, top, grad_cam, grad_cam_caption, answers_html))
+    classify.download_buttons(digit.image, label, top, grad_cam)
     log_time("classify", started)
 
 

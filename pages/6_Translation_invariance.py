@@ -5,13 +5,14 @@ import streamlit as st
 import torch
 
 from cnnviz.invariance import shift_image
+from cnnviz.slides import titled_png
 from cnnviz_ui.charts import probability_chart
 from cnnviz_ui.layout import page_header
 from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.picker import digit_input
 from cnnviz_ui.plots import grey_png
 from cnnviz_ui.resources import figure_once, model_picker, run_key, run_network
-from cnnviz_ui.slides import plotly_config, slide_figure
+from cnnviz_ui.slides import download_png_button, plotly_config, slide_figure
 from cnnviz_ui.text import a_digit, literal, percent
 from cnnviz_ui.translation_invariance import (
     LINK_PARAMS,
@@ -75,8 +76,11 @@ def shifted_view() -> None:
             dx, dy, axis = shift_controls()
     moved = shift_image(image, dx, dy).numpy()
     with picture:
-        st.image(grey_png(moved, PICTURE_PX), width=PICTURE_PX)
-        st.caption(f"{literal(digit.caption)}, shifted by dx={dx}, dy={dy}")
+        png = grey_png(moved, PICTURE_PX)
+        st.image(png, width=PICTURE_PX)
+        shifted = f"{digit.caption}, shifted by dx={dx}, dy={dy}"
+        st.caption(literal(shifted))
+        download_png_button(lambda: titled_png(png, shifted), shifted, key="ti_png", label="Picture as PNG")
         if digit.label is None:
             st.caption(
                 f"Your digit has no true label: the page follows class {target}, what the "

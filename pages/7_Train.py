@@ -11,10 +11,8 @@ from cnnviz_ui.training import checkpoint_upload, show_progress, training_settin
 
 page_header(
     "Train",
-    "Train a network from scratch and watch it learn. Each **step** shows the network one batch of "
-    "images and nudges every weight against the gradient of the loss; an **epoch** is one pass over "
-    "the training set. Blue curves: the training batches; red points: the 10,000 test images the network "
-    "never trains on, measured after each epoch and when a run is stopped.",
+    "Train a network from scratch and watch it learn: each **step** shows it one batch of images and nudges every "
+    "weight against the gradient of the loss; an **epoch** is one pass over the training set.",
     icon="🏋️",
 )
 slot = training_slot()

@@ -305,3 +305,17 @@ def test_a_wrong_value_in_a_link_gives_a_note_and_the_default(name, value, note)
     assert at.selectbox(key="classify_model").value == "Shipped convnet"
     if name != "source":
         assert at.number_input(key="classify_test_index").value == 0
+
+
+def test_the_input_and_grad_cam_can_be_downloaded_for_a_slide():
+    """Made only on a click (a callable's data): the buttons are there, and the picture they make is 2x."""
+    from cnnviz.render import grey_picture
+    from cnnviz.slides import titled_png
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["source"] = "MNIST test digit"
+    at.run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Input as PNG", "Grad-CAM as PNG"]
+    picture = Image.open(io.BytesIO(titled_png(grey_picture(np.zeros((28, 28), np.float32), 280), "t")))
+    assert picture.width == 560  # 2x, as every slide picture

@@ -38,14 +38,14 @@ def screen(browser, app_url, request):
     context.close()
 
 
-def fresh(browser, app_url, url: str, size: dict = PROJECTOR):
+def fresh(browser, app_url: str, url: str, size: dict = PROJECTOR):
     """``url`` opened in a new browser context (no cookies, no session): what a student gets from a link."""
     context = browser.new_context(viewport=size)
     context.set_default_timeout(60_000)
     pg = context.new_page()
     pg.app_url = app_url
-    pg.goto(url, wait_until="domcontentloaded")
-    wait_idle(pg)
+    assert url.startswith(app_url + "/"), url
+    open_page(pg, url[len(app_url) + 1 :])
     return context, pg
 
 
@@ -56,9 +56,8 @@ def box(pg, selector: str) -> dict:
 
 
 def selectbox_text(pg, label: str) -> str:
-    """The option shown by the selectbox labelled ``label``."""
-    widget = pg.locator('[data-testid="stSelectbox"]').filter(has=pg.get_by_text(label, exact=True)).first
-    return widget.locator('[data-baseweb="select"]').inner_text().strip()
+    """The option shown by the selectbox labelled ``label`` (its input holds the option's text)."""
+    return field(pg, label).input_value()
 
 
 # --- the main figure above the fold of a 1024 x 768 projector ----------------------------------------------
@@ -200,15 +199,15 @@ def test_train_link_round_trip_starts_nothing(screen, browser, app_url):
 
 def test_the_confusion_matrix_downloads_as_a_png_at_twice_its_size(screen):
     open_page(screen, "Evaluate")
-    chart = screen.locator(".st-key-evaluate_confusion .js-plotly-plot").first
+    chart = screen.locator(".st-key-evaluate_confusion .stPlotlyChart").first
+    chart.scroll_into_view_if_needed()
     chart.hover()
+    buttons = chart.locator(".modebar-btn")
+    assert buttons.count() == 1  # the download button only
+    drawn = chart.locator(".main-svg").first.bounding_box()
     with screen.expect_download() as info:
-        chart.locator('.modebar-btn[data-title="Download plot as a png"]').click()
-    download = info.value
-    assert download.suggested_filename.endswith(".png") and "Confusion" in download.suggested_filename
-    picture = Image.open(io.BytesIO(Path(download.path()).read_bytes()))
-    drawn = chart.bounding_box()
-    assert abs(picture.width - 2 * drawn["width"]) <= 4 and abs(picture.height - 2 * drawn["height"]) <= 4, (
-        picture.size,
-        drawn,
-    )
+        buttons.first.click()
+    assert info.value.suggested_filename == "confusion-matrix-of-the-shipped-convnet.png"
+    picture = Image.open(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert picture.size == (round(2 * drawn["width"]), round(2 * drawn["height"]))  # at 2x, its title included
+    assert min(picture.size) >= 600

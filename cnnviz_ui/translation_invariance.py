@@ -98,8 +98,11 @@ def accuracy_curve(key: str, _model: torch.nn.Module) -> np.ndarray:
     return accuracy_vs_shift(_model, images[:1000], labels[:1000], shift_offsets(8, "x"))
 
 
-def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int, axis: str, target: int) -> go.Figure:
-    """P(target) against a shift along one axis, one line per model, the current shift marked."""
+def shift_curves(
+    steps: np.ndarray, curves: dict[str, np.ndarray], current: int, axis: str, target: int, font_px: int = 14
+) -> go.Figure:
+    """P(target) against a shift along one axis, one line per model, the current shift marked; axes' labels at
+    ``font_px`` (``presenting.figure_font_px``)."""
     figure = go.Figure()
     for (name, values), colour in zip(curves.items(), (CONV_COLOUR, DENSE_COLOUR), strict=False):
         name = plotly_literal(name)
@@ -119,11 +122,12 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
         height=300,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         plot_bgcolor="white",
-        title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}", "font": {"size": 14}},
+        title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}", "font": {"size": font_px}},
+        font={"size": font_px},
         dragmode=False,
     )
-    figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee")
-    figure.update_xaxes(title_text=f"{axis} (pixels)", gridcolor="#eee", zeroline=False)
+    figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee", tickfont={"size": font_px})
+    figure.update_xaxes(title_text=f"{axis} (pixels)", gridcolor="#eee", zeroline=False, tickfont={"size": font_px})
     return figure
 
 
@@ -132,8 +136,11 @@ def curve_legend(names: list[str]) -> str:
     return legend_html(list(zip(names, (CONV_COLOUR, DENSE_COLOUR), strict=False)))
 
 
-def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:
-    """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed."""
+def shift_grid(
+    steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int], font_px: int = 14
+) -> go.Figure:
+    """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed; axes' labels
+    at ``font_px``."""
     figure = go.Figure(
         go.Heatmap(
             x=steps,
@@ -149,8 +156,8 @@ def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple
     draw_box(figure, current[1], current[0], 1, "white", 3)
     figure = square_layout(figure, title, 430)
     # Shown at its own fixed height with tick labels (not ``show_picture``): shrink the plot, not widen the axes.
-    figure.update_xaxes(showticklabels=True, title_text="dx (right)", constrain="domain")
-    figure.update_yaxes(showticklabels=True, title_text="dy (down)", constrain="domain")
+    figure.update_xaxes(showticklabels=True, title_text="dx (right)", constrain="domain", tickfont={"size": font_px})
+    figure.update_yaxes(showticklabels=True, title_text="dy (down)", constrain="domain", tickfont={"size": font_px})
     return figure
 
 

@@ -11,6 +11,7 @@ from cnnviz_ui.layout import page_header
 from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.picker import digit_input
 from cnnviz_ui.plots import grey_png
+from cnnviz_ui.presenting import figure_font_px
 from cnnviz_ui.resources import figure_once, model_picker, run_key, run_network
 from cnnviz_ui.slides import download_png_button, plotly_config, slide_figure
 from cnnviz_ui.text import a_digit, literal, percent
@@ -68,6 +69,9 @@ grids = {name: grid_probabilities(keys[name], target, model, image) for name, mo
 steps = np.arange(-MAX_SHIFT, MAX_SHIFT + 1)
 
 
+font_px = figure_font_px(14)  # numbers in the charts: 14 px, 18 px when presenting
+
+
 @st.fragment
 def shifted_view() -> None:
     with view:
@@ -104,7 +108,8 @@ def shifted_view() -> None:
         for column, (name, grid) in zip(st.columns(2, vertical_alignment="bottom"), grids.items(), strict=False):
             probs = grid[dy + MAX_SHIFT, dx + MAX_SHIFT]
             chart = figure_once(
-                (keys[name], "shift", dx, dy), lambda p=probs: slide_figure(probability_chart(p, height=240))
+                (keys[name], "shift", dx, dy, font_px),
+                lambda p=probs: slide_figure(probability_chart(p, height=240, font_px=font_px)),
             )
             column.markdown(f"**{literal(name)}**")
             column.plotly_chart(
@@ -118,14 +123,14 @@ def shifted_view() -> None:
         c1, c2 = st.columns(2)
         along_x = {name: grid[dy + MAX_SHIFT, :, target] for name, grid in grids.items()}
         along_y = {name: grid[:, dx + MAX_SHIFT, target] for name, grid in grids.items()}
-        run = (*keys.items(), target, dx, dy)  # the names too: a copy of a model has its weights, not its name
+        run = (*keys.items(), target, dx, dy, font_px)  # the names too: a copy of a model has its weights, not its name
         c1.plotly_chart(
-            figure_once((*run, "x"), lambda: slide_figure(shift_curves(steps, along_x, dx, "dx", target))),
+            figure_once((*run, "x"), lambda: slide_figure(shift_curves(steps, along_x, dx, "dx", target, font_px))),
             key="ti_curve_x",
             config=plotly_config(f"P({target}) as the digit moves right"),
         )
         c2.plotly_chart(
-            figure_once((*run, "y"), lambda: slide_figure(shift_curves(steps, along_y, dy, "dy", target))),
+            figure_once((*run, "y"), lambda: slide_figure(shift_curves(steps, along_y, dy, "dy", target, font_px))),
             key="ti_curve_y",
             config=plotly_config(f"P({target}) as the digit moves down"),
         )
@@ -134,8 +139,8 @@ def shifted_view() -> None:
         # Each figure's title is the model's name alone: titles of different lengths made grids of different sizes.
         for column, (name, grid) in zip(st.columns(2), grids.items(), strict=False):
             figure = figure_once(
-                (keys[name], name, target, dx, dy, "grid"),
-                lambda g=grid, n=name: slide_figure(shift_grid(steps, g[..., target], n, (dx, dy))),
+                (keys[name], name, target, dx, dy, font_px, "grid"),
+                lambda g=grid, n=name: slide_figure(shift_grid(steps, g[..., target], n, (dx, dy), font_px)),
             )
             column.plotly_chart(
                 figure, key=f"ti_grid_{name}", config=plotly_config(f"{name}: P({target}), every shift")
@@ -153,7 +158,7 @@ if st.toggle(
     persist_state="session",
 ):
     curves = {name: accuracy_curve(key.split(":")[0], models[name]) for name, key in keys.items()}
-    figure = shift_curves(np.arange(-8, 9), curves, 0, "dx", target)
+    figure = shift_curves(np.arange(-8, 9), curves, 0, "dx", target, font_px)
     title = "Top-1 accuracy on 1,000 test digits against horizontal shift"
     figure.update_layout(title_text=title)
     st.html(curve_legend(list(curves)))  # which curve is which network (the chart draws no legend of its own)

@@ -195,3 +195,18 @@ def test_a_wrong_value_in_a_link_gives_a_note(query, note):
     assert not at.exception and not at.error
     assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
     assert at.slider(key="ti_dx").value == 0 and at.number_input(key="ti_index").value == 0
+
+
+def test_presenting_draws_the_charts_numbers_at_18_px():
+    def sizes(at: AppTest) -> set[int]:
+        found = set()
+        for chart in at.get("plotly_chart"):
+            spec = json.loads(chart.proto.spec)
+            found |= {trace["textfont"]["size"] for trace in spec["data"] if "textfont" in trace}
+            found |= {spec["layout"][axis]["tickfont"]["size"] for axis in ("xaxis", "yaxis")}
+        return found
+
+    assert sizes(AppTest.from_file(PAGE, default_timeout=120).run()) == {14}
+    presenting = AppTest.from_file(PAGE, default_timeout=120)
+    presenting.query_params["present"] = "1"
+    assert sizes(presenting.run()) == {18}

@@ -183,3 +183,19 @@ def test_the_confusion_figure_draws_right_answers_and_mistakes_on_their_own_scal
     assert wrong.text[0][1] == "" and wrong.text[3][3] == ""
     assert right.textfont.size == wrong.textfont.size == 18
     assert figure.layout.title.text == "Confusion matrix"
+
+
+def test_presenting_prints_the_counts_at_18_px():
+    import json
+
+    def sizes(at: AppTest) -> set[int]:
+        found = set()
+        for chart in at.get("plotly_chart"):
+            spec = json.loads(chart.proto.spec)
+            found |= {trace["textfont"]["size"] for trace in spec["data"]}
+        return found
+
+    assert sizes(AppTest.from_file(PAGE, default_timeout=180).run()) == {14}
+    presenting = AppTest.from_file(PAGE, default_timeout=180)
+    presenting.query_params["present"] = "1"
+    assert sizes(presenting.run()) == {18}

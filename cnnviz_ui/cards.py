@@ -108,25 +108,31 @@ def top5_bars(ranking: Sequence[tuple[int, float]]) -> str:
     return "".join(rows)
 
 
+INPUT_PX = 112  # the network's 28x28 input beside the predicted digit: 4 screen pixels per input pixel
+
+
 def prediction_block(
     ranking: Sequence[tuple[int, float]], model_label: str, network_input_png: bytes, label: int | None = None
 ) -> str:
-    """The predicted digit (large) with its probability, the 28x28 network input, and the top-5 bars.
+    """The predicted digit (large) beside the 28x28 network input (``INPUT_PX``), its probability, the top-5 bars.
 
-    ``data-digit`` on the outer element names the prediction for tests and scripts.
+    About 330 px tall in a column as narrow as 220 px, so beside the drawing box it ends within a 1024x768
+    screen, and on a phone it sits directly under the box. ``data-digit`` on the outer element names the
+    prediction for tests and scripts.
     """
     digit, probability = ranking[0]
     card = (
-        f"<div style='min-width:9rem'><div style='font-size:1.05rem;color:{MUTED}'>Prediction: {digit}</div>"
-        f"<div style='font-size:5.5rem;font-weight:700;line-height:1;color:{BLUE}'>{digit}</div>"
-        f"<div style='font-size:1.1rem'>{percent(probability)} sure {verdict(digit, label)}</div></div>"
+        f"<div><div style='font-size:1.05rem;color:{MUTED}'>Prediction: {digit}</div>"
+        f"<div style='font-size:5.5rem;font-weight:700;line-height:1;color:{BLUE}'>{digit}</div></div>"
     )
-    picture = _figure(network_input_png, 168, "The network's input: 28×28")
+    picture = _figure(network_input_png, INPUT_PX, "what it sees: 28×28")
     return (
         f"<div class='cnnviz-prediction cnnviz-answer' data-digit='{digit}' style='color:{INK}'>"
-        f"<div style='display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start'>{card}{picture}</div>"
-        f"<div style='margin-top:14px'><b>Top-5</b> of the {escape(model_label)}</div>{top5_bars(ranking)}"
-        f"<div style='font-size:0.85rem;color:{MUTED};margin-top:6px'>{SOFTMAX_NOTE}</div></div>"
+        f"<div style='display:flex;flex-wrap:wrap;column-gap:20px;row-gap:6px;align-items:flex-end'>"
+        f"{card}{picture}</div>"
+        f"<div style='font-size:1.1rem;margin-top:4px'>{percent(probability)} sure {verdict(digit, label)}</div>"
+        f"<div style='margin-top:8px'><b>Top-5</b> of the {escape(model_label)}</div>{top5_bars(ranking)}"
+        f"<div style='font-size:0.85rem;color:{MUTED};margin-top:4px;line-height:1.3'>{SOFTMAX_NOTE}</div></div>"
     )
 
 
@@ -167,15 +173,24 @@ def note(text: str) -> str:
     )
 
 
+# How a picture becomes the network's input, under that heading (class ``cnnviz-explain``: hidden when presenting).
+HOW_TEXT = (
+    "Before the network sees it, the picture is made to look like MNIST: white digit on black, cropped, scaled to "
+    "fit 20×20 and centred in 28×28 by its centre of mass, exactly how the 70,000 MNIST digits were made."
+)
+EXPLAIN_CLASS = "cnnviz-explain"
+
+
 def details_block(steps: str, predicted: int, grad_cam_png: bytes | None, grad_cam_note: str, answers: str) -> str:
-    """Below the prediction: the preprocessing steps, then Grad-CAM beside every model's answer.
+    """Below the prediction: the preprocessing steps (with ``HOW_TEXT``), then Grad-CAM beside every model's answer.
 
     ``steps`` and ``answers`` come from ``steps_strip`` and ``model_cards``; without a Grad-CAM picture the
     note says why.
     """
     cam = _figure(grad_cam_png, 224, grad_cam_note) if grad_cam_png is not None else note(grad_cam_note)
+    how = f"<p class='{EXPLAIN_CLASS}' style='color:{MUTED};margin:0 0 0.8rem;max-width:48rem'>{HOW_TEXT}</p>"
     return (
-        f"<div style='color:{INK}'>{HEADING.format('From picture to network input')}{steps}"
+        f"<div style='color:{INK}'>{HEADING.format('From picture to network input')}{how}{steps}"
         "<div style='display:flex;flex-wrap:wrap;column-gap:48px'>"
         f"<div style='flex:0 1 16rem'>{HEADING.format(f'Where it looked for {a_digit(predicted)}')}{cam}</div>"
         f"<div style='flex:1 1 20rem'>{HEADING.format('Every model on this digit')}{answers}</div></div></div>"

@@ -14,9 +14,16 @@ ZOOM = "#f59e0b"  # the box round a zoomed region or the current shift
 
 
 def probability_chart(
-    probabilities: np.ndarray, title: str = "", height: int = 260, names: Sequence[str] | None = None
+    probabilities: np.ndarray,
+    title: str = "",
+    height: int = 260,
+    names: Sequence[str] | None = None,
+    font_px: int | None = None,
 ) -> go.Figure:
     """A bar per class, the top class highlighted, probabilities printed beside the bars.
+
+    ``font_px``: the size of the probabilities and the axes' labels (``presenting.figure_font_px``); plotly's
+    12 px labels when None.
 
     ``names``: the classes' names (Fashion-MNIST), read across as horizontal bars: slanted under upright
     bars they ran into each other in a narrow column.
@@ -33,7 +40,7 @@ def probability_chart(
             marker_color=colours,
             text=[bar_label(p) for p in probabilities],
             textposition="outside",
-            textfont={"size": 12},
+            textfont={"size": font_px or 12},
             constraintext="none",
             cliponaxis=False,
             hovertemplate=hover,
@@ -54,6 +61,9 @@ def probability_chart(
     classes_axis(
         type="category", dtick=1, title_text=None if across else "class", autorange="reversed" if across else None
     )
+    if font_px:
+        figure.update_xaxes(tickfont={"size": font_px}, title_font={"size": font_px})
+        figure.update_yaxes(tickfont={"size": font_px}, title_font={"size": font_px})
     return figure
 
 

@@ -10,12 +10,47 @@ import plotly.graph_objects as go
 import streamlit as st
 from torch import nn
 
-from cnnviz.evaluation import Scores, mistake_counts
+from cnnviz.evaluation import RIGHT_SCALE, Scores, confusion_layers, mistake_scale
 from cnnviz.predict import predict_dataset
+from cnnviz.view_links import LinkParam
 from cnnviz_ui.plots import ACCENT, ALERT, INK
-from cnnviz_ui.resources import dataset, model_fingerprint
+from cnnviz_ui.resources import SHIPPED, dataset, model_fingerprint
 
 PERCENT_COLUMNS = ("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error")
+FILTER_CHOICES = ("any", *(str(c) for c in range(10)))  # the mistakes' filters as a link writes them
+_LINK_FILTER = "_evaluate_link_"  # + "true" / "predicted": a filter read from a link, before its widget
+
+
+def link_params(test_set: str) -> list[LinkParam]:
+    """What a link to Evaluate carries: a shipped model and the mistakes' two filters, on the MNIST test set.
+
+    A model trained on another test set lives in one browser session only, so a link could not open it
+    elsewhere; there the link stays bare. The filters' widgets hold "any" or a class number, which a link
+    writes as text: they go through ``filters_from_link``.
+    """
+    if test_set != "MNIST":
+        return []
+    return [
+        LinkParam("model", str, "Shipped convnet", choices=tuple(SHIPPED), key="evaluate_model_MNIST"),
+        LinkParam("true", str, "any", choices=FILTER_CHOICES, key=_LINK_FILTER + "true", label="true digit"),
+        LinkParam("predicted", str, "any", choices=FILTER_CHOICES, key=_LINK_FILTER + "predicted"),
+    ]
+
+
+def filters_from_link(test_set: str) -> None:
+    """Move the filters a link held (``restore_from_link`` put them under keys of their own) into the filter
+    widgets' state: "any" stays "any", "4" becomes the class 4. Call after the restore, before the widgets."""
+    for which in ("true", "predicted"):
+        text = st.session_state.pop(_LINK_FILTER + which, None)
+        if text is not None:
+            st.session_state[f"evaluate_{which}_{test_set}"] = text if text == "any" else int(text)
+
+
+def link_values(test_set: str, model: str, true_filter: int | str, predicted_filter: int | str) -> dict[str, str]:
+    """The settings ``link_params`` names, as the page shows them."""
+    if test_set != "MNIST":
+        return {}
+    return {"model": model, "true": str(true_filter), "predicted": str(predicted_filter)}
 
 
 @st.cache_data(max_entries=16, show_spinner="Classifying the 10,000 test digits (once per model)…")
@@ -64,66 +99,106 @@ def models_table(rows: Sequence[tuple[str, int, Scores]]) -> None:
         )
 
 
-def confusion_figure(matrix: np.ndarray, height: int = 480, names: Sequence[str] | None = None) -> go.Figure:
-    """The confusion matrix as a heatmap: rows true class, columns predicted, every count printed.
+def confusion_figure(
+    matrix: np.ndarray, names: Sequence[str] | None = None, title: str = "", font_px: int = 14, kind: str = "digit"
+) -> go.Figure:
+    """The confusion matrix as two heatmaps on one grid: rows the true class, columns the network's answer.
 
-    The colour scale stops at the largest off-diagonal count, so the mistakes stand out; the
-    diagonal (correct answers, hundreds each) is simply the darkest colour. ``names``: the classes' names
-    (Fashion-MNIST's "Trouser"…), else their numbers.
+    The right answers (the diagonal) are blue on their own scale and the mistakes orange to dark red on theirs
+    (``cnnviz.evaluation.confusion_layers``), each with its colour bar under the matrix, so "5 read as 3"
+    (5 images) no longer looks like the 978 right answers beside it; a cell with no mistake is white and
+    blank. Counts are printed at ``font_px`` (``presenting.figure_font_px``); drawn with ``layout.show_picture``,
+    the figure is as tall as the column is wide and the counts shrink only where a cell is too small for them
+    (a phone). ``names``: the classes' names (Fashion-MNIST's "Trouser"…), else their numbers.
     """
-    off = mistake_counts(matrix)
+    layers = confusion_layers(matrix)
     classes = list(names) if names is not None else [str(c) for c in range(len(matrix))]
+    bar = {"orientation": "h", "thickness": 10, "y": -0.03, "yanchor": "top", "len": 0.46, "xanchor": "center"}
+    bar_font = {"size": max(font_px - 2, 12)}
+
+    def text(layer: np.ndarray) -> list[list[str]]:
+        return [["" if np.isnan(v) or v == 0 else f"{int(v)}" for v in row] for row in layer]
+
+    common = {
+        "x": classes,
+        "y": classes,
+        "zmin": 0,
+        "xgap": 1,
+        "ygap": 1,
+        "texttemplate": "%{text}",
+        "textfont": {"size": font_px},
+    }
+    wrong_max = layers.wrong_max
     figure = go.Figure(
-        go.Heatmap(
-            z=matrix,
-            x=classes,
-            y=classes,
-            zmin=0,
-            zmax=max(int(off.max()), 1),
-            colorscale="Blues",
-            texttemplate="%{z}",
-            textfont={"size": 11},
-            xgap=1,
-            ygap=1,
-            hovertemplate="true %{y}, predicted %{x}: %{z} images<extra></extra>",
-            colorbar={
-                "title": {"text": "images", "side": "right"},
-                "thickness": 10,
-                "orientation": "h",
-                "y": -0.04,
-                "yanchor": "top",
-                "len": 0.8,
-            },
-        )
+        [
+            go.Heatmap(
+                z=layers.right,
+                text=text(layers.right),
+                zmax=layers.right_max,
+                colorscale=[list(stop) for stop in RIGHT_SCALE],
+                hovertemplate="true %{y}, answered %{x}: %{z} images, right<extra></extra>",
+                colorbar={
+                    **bar,
+                    "x": 0.25,
+                    "title": {"text": "right answers", "side": "top", "font": bar_font},
+                    "tickfont": bar_font,
+                    "tickvals": [0, layers.right_max],
+                },
+                name="right",
+                **common,
+            ),
+            go.Heatmap(
+                z=layers.wrong,
+                text=text(layers.wrong),
+                zmax=wrong_max,
+                colorscale=[list(stop) for stop in mistake_scale(wrong_max)],
+                hovertemplate="true %{y}, answered %{x}: %{z} images<extra></extra>",
+                colorbar={
+                    **bar,
+                    "x": 0.75,
+                    "title": {"text": "mistakes", "side": "top", "font": bar_font},
+                    "tickfont": bar_font,
+                    "tickvals": [0, wrong_max],
+                },
+                name="mistakes",
+                **common,
+            ),
+        ]
     )
-    # The colour bar lies under the matrix, so on a phone the ten columns get the whole width (a 4-digit
-    # diagonal count needs ~26 px per cell at 11 px).
     figure.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white", dragmode=False
+        title={"text": title, "font": {"size": font_px + 2}, "x": 0, "xanchor": "left", "y": 0.995, "yanchor": "top"},
+        height=560,
+        margin={"l": 56, "r": 8, "t": 96 if names is None else 150, "b": 70},
+        plot_bgcolor="#f3f4f6",
+        font={"size": font_px},
+        dragmode=False,
     )
-    # Square cells by shrinking the plot area to the matrix ("domain"), not by widening an axis: in a wide
-    # column the labels stayed far from the rows, with grid lines across the empty space. Named classes
+    # Square cells by shrinking the plot area to the matrix ("domain"), not by widening an axis. Named classes
     # (Fashion-MNIST) are slanted at a fixed angle so neighbouring names do not run into each other.
     figure.update_xaxes(
-        title_text="predicted class",
+        title_text="the network's answer",
         side="top",
         type="category",
         showgrid=False,
         constrain="domain",
         tickangle=-45 if names is not None else 0,
+        tickfont={"size": font_px},
     )
     figure.update_yaxes(
-        title_text="true class",
+        title_text=f"true {kind}",
         autorange="reversed",
         type="category",
         scaleanchor="x",
         showgrid=False,
         constrain="domain",
+        tickfont={"size": font_px},
     )
     return figure
 
 
-def per_class_figure(accuracy: np.ndarray, height: int = 480, names: Sequence[str] | None = None) -> go.Figure:
+def per_class_figure(
+    accuracy: np.ndarray, height: int = 480, names: Sequence[str] | None = None, title: str = "", font_px: int = 14
+) -> go.Figure:
     """Accuracy per true class as horizontal bars (labelled by ``names`` if given); the worst class in red.
 
     The axis starts 5 points below the worst class, so the differences show; a bar shorter than a quarter
@@ -143,17 +218,27 @@ def per_class_figure(accuracy: np.ndarray, height: int = 480, names: Sequence[st
             text=[f"{a:.1%}" for a in accuracy],
             textposition=["outside" if s else "inside" for s in short],
             insidetextanchor="end",
-            insidetextfont={"color": "white"},
-            outsidetextfont={"color": INK},
+            textfont={"size": font_px},
+            insidetextfont={"color": "white", "size": font_px},
+            outsidetextfont={"color": INK, "size": font_px},
             cliponaxis=False,
             hovertemplate="class %{y}: %{x:.2%}<extra></extra>",
         )
     )
     figure.update_layout(
-        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, plot_bgcolor="white", dragmode=False
+        title={"text": title, "font": {"size": font_px + 2}, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        plot_bgcolor="white",
+        font={"size": font_px},
+        dragmode=False,
     )
     figure.update_xaxes(
-        range=[low, 1.0], tickformat=".0%", gridcolor="#eee", title_text=f"accuracy (the axis starts at {low:.0%})"
+        range=[low, 1.0],
+        tickformat=".0%",
+        gridcolor="#eee",
+        title_text=f"accuracy (the axis starts at {low:.0%})",
+        tickfont={"size": font_px},
     )
-    figure.update_yaxes(title_text="true class", autorange="reversed", type="category")
+    figure.update_yaxes(title_text="true class", autorange="reversed", type="category", tickfont={"size": font_px})
     return figure

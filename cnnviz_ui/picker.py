@@ -9,7 +9,7 @@ through ``cnnviz.preprocess.to_mnist_steps``; a test digit is already in MNIST's
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +27,8 @@ from cnnviz.images import (
     draw_test_pattern,
     sample_photo,
 )
-from cnnviz.preprocess import PreprocessStep, to_mnist_steps
+from cnnviz.preprocess import NotADigit, PreprocessStep, to_mnist_steps
+from cnnviz_ui import links
 from cnnviz_ui.resources import class_names, dataset, test_images
 from cnnviz_ui.state import lasting_canvas, renew_canvas
 from cnnviz_ui.text import a_class, a_digit, class_name, literal, message_text, test_item
@@ -42,7 +43,7 @@ PATTERN_LABELS = {
 INPUTS = ("Test digit", "Upload an image", "Draw a digit")  # Feature maps, Translation invariance
 PICK_BY = ("By index", "By class", "Random")
 CLASSIFY_SOURCES = ("Draw", "Upload a photo", "Camera", "MNIST test digit")
-CANVAS_SIDE = 280  # Classify's drawing box
+CANVAS_SIDE = 320  # Classify's drawing box: 304 px or more in its column at 1024 px with the sidebar open
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,19 @@ def _test_digit(dataset_name: str, index: int, caption: str, step: str) -> Picke
     return PickedImage(pixels, f"{dataset_name}:{index}", caption.format(label=label), label, steps)
 
 
-def preprocessed(pixels: np.ndarray, caption: str, image_id: str = "") -> PickedImage | None:
+def preprocessed(
+    pixels: np.ndarray, caption: str, image_id: str = "", on_not_a_digit: Callable[[NotADigit], None] | None = None
+) -> PickedImage | None:
     """A photo or drawing made into MNIST's format; or None after a one-line warning that starts with
-    ``caption`` (an image with no digit in it): the same words on every page."""
+    ``caption`` (an image with no digit in it): the same words on every page, each failure with its own
+    sentence (``NotADigit``). ``on_not_a_digit`` is then called with the exception, for a page to offer
+    more (Classify offers the Photos page for a photo)."""
     try:
         steps = tuple(to_mnist_steps(pixels))
     except ValueError as exc:
         st.warning(f"{literal(caption)}: {message_text(exc)}.")
+        if on_not_a_digit is not None and isinstance(exc, NotADigit):
+            on_not_a_digit(exc)
         return None
     return PickedImage(np.asarray(pixels), image_id, caption, None, steps)
 
@@ -185,9 +192,13 @@ def _kept_upload(key: str, kept: str, restored: str) -> PickedImage | None:
     return picked
 
 
-def _uploaded_digit(key: str, label: str, hint: str = "") -> PickedImage | None:
+def _uploaded_digit(
+    key: str, label: str, hint: str = "", on_not_a_digit: Callable[[NotADigit], None] | None = None
+) -> PickedImage | None:
     picked = upload_image(key, label, hint)
-    return None if picked is None else preprocessed(picked.pixels, picked.caption, picked.image_id)
+    if picked is None:
+        return None
+    return preprocessed(picked.pixels, picked.caption, picked.image_id, on_not_a_digit)
 
 
 def _drawn_digit(key: str, side: int, ink: str, paper: str, stroke: int, **options: object) -> np.ndarray | None:
@@ -350,37 +361,60 @@ def digit_input(prefix: str, dataset_name: str = "MNIST") -> PickedImage | None:
     return preprocessed(pixels[..., :3], "your drawing", "drawing")
 
 
+def classify_sources() -> tuple[str, ...]:
+    """``CLASSIFY_SOURCES`` this browser can use: without "Camera" where the page is not a secure context
+    (a student's phone on the hall's http://<lecturer's address>:8501 gets no camera, whatever it allows)."""
+    if links.camera_available():
+        return CLASSIFY_SOURCES
+    return tuple(source for source in CLASSIFY_SOURCES if source != "Camera")
+
+
 def classify_source() -> str:
-    """Classify's radio over ``CLASSIFY_SOURCES``: where the digit comes from."""
-    return st.radio(
+    """Classify's radio over ``classify_sources()``: where the digit comes from. Where the camera is hidden,
+    a caption says that a phone's **Upload a photo** opens its camera (``links.CAMERA_FALLBACK``)."""
+    sources = classify_sources()
+    if st.session_state.get("classify_source", sources[0]) not in sources:  # "Camera", chosen on another address
+        st.session_state["classify_source"] = "Upload a photo"
+    source = st.radio(
         "Digit source",
-        CLASSIFY_SOURCES,
+        sources,
         key="classify_source",
         persist_state="session",
         horizontal=True,
         on_change=renew_canvas,
         args=("classify_canvas",),
     )
+    if "Camera" not in sources:
+        st.caption(links.CAMERA_FALLBACK)
+    return source
 
 
-def classify_input(source: str) -> PickedImage | None:
+def classify_test_index() -> int:
+    """Classify's number box for an MNIST test digit's index (key ``classify_test_index``, 0 at first)."""
+    images, _ = dataset("MNIST", "test")
+    st.session_state.setdefault("classify_test_index", 0)  # no value=: a link may have set it (``links``)
+    return int(
+        st.number_input(
+            "MNIST test digit (0-9999)",
+            min_value=0,
+            max_value=len(images) - 1,
+            step=1,
+            key="classify_test_index",
+            persist_state="session",
+        )
+    )
+
+
+def classify_input(
+    source: str, on_not_a_digit: Callable[[NotADigit], None] | None = None, test_index: int | None = None
+) -> PickedImage | None:
     """The widget of Classify's ``source`` (one of ``CLASSIFY_SOURCES``); None (after saying why) while there is
-    no usable digit."""
+    no usable digit. ``on_not_a_digit``: as in ``preprocessed``, for photos and uploads; ``test_index``: the
+    test digit's index when the page drew ``classify_test_index`` itself (else it is drawn here)."""
     if source == "Draw":
         return _classify_drawing()
     if source == "MNIST test digit":
-        images, _ = dataset("MNIST", "test")
-        index = int(
-            st.number_input(
-                "MNIST test digit (0-9999)",
-                min_value=0,
-                max_value=len(images) - 1,
-                value=0,
-                step=1,
-                key="classify_test_index",
-                persist_state="session",
-            )
-        )
+        index = classify_test_index() if test_index is None else test_index
         return _test_digit("MNIST", index, f"MNIST test digit #{index} (labelled {{label}})", "MNIST test digit")
     if source == "Camera":
         shot = st.camera_input(
@@ -391,7 +425,7 @@ def classify_input(source: str) -> PickedImage | None:
         if shot is None:
             return None
         try:
-            return preprocessed(load_image(shot.getvalue()), "the camera photo", "camera")
+            return preprocessed(load_image(shot.getvalue()), "the camera photo", "camera", on_not_a_digit)
         except ValueError as exc:
             st.error(f"The camera photo cannot be read: {message_text(exc)}")
             return None
@@ -399,6 +433,7 @@ def classify_input(source: str) -> PickedImage | None:
         "classify_upload",
         "Upload a photo of a digit",
         hint="One digit per photo; dark ink on light paper or a light digit on dark works.",
+        on_not_a_digit=on_not_a_digit,
     )
 
 
@@ -410,8 +445,8 @@ def _classify_drawing() -> PickedImage | None:
         return None
     pixels = _drawn_digit("classify_canvas", CANVAS_SIDE, "#111111", "#ffffff", 22, update_streamlit=True)
     st.caption(
-        "Draw one digit, big, with the mouse or a finger: the prediction updates when you lift the pen. "
-        "Point at the box (or touch it) and arrows above it undo or redo a stroke; **Clear** empties it."
+        "Draw one digit, big: the answer updates when you lift the pen. Arrows above the box undo a stroke; "
+        "**Clear** empties it."
     )
     if pixels is None:
         st.info("Draw a digit in the white box to see what the network makes of it.")

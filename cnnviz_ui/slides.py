@@ -12,6 +12,8 @@ A picture (mosaic, digit, map) or an animation::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -40,8 +42,9 @@ def slide_figure(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def download_png_button(png: bytes, title: str, key: str, label: str = "Download PNG") -> None:
-    """A button that saves ``png`` as "<title>.png" without rerunning the page."""
+def download_png_button(png: bytes | Callable[[], bytes], title: str, key: str, label: str = "Download PNG") -> None:
+    """A button that saves ``png`` as "<title>.png" without rerunning the page. ``png`` may be a function that
+    makes the bytes: it then runs only when the button is pressed."""
     st.download_button(
         label,
         png,

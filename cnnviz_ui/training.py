@@ -1,4 +1,4 @@
-"""The Train page's views: the settings form, loading a checkpoint, and a job's progress with live curves."""
+"""The Train page's views: the settings and their link, loading a checkpoint, and a job's progress with live curves."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from cnnviz.checkpoints import load_checkpoint
 from cnnviz.jobs import Snapshot
 from cnnviz.models import MODEL_DESCRIPTIONS
 from cnnviz.train_config import OPTIMIZERS
+from cnnviz.view_links import LinkParam
 from cnnviz_ui.layout import friendly_errors, wrapping_columns
+from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.plots import ACCENT, ALERT, legend_html
 from cnnviz_ui.resources import add_session_model, trained_on
+from cnnviz_ui.slides import plotly_config, slide_figure
 from cnnviz_ui.text import literal
 
 TRAIN_COLOUR, TEST_COLOUR = ACCENT, ALERT
@@ -104,12 +107,40 @@ def show_progress(snap: Snapshot, key: str, stopping: bool = False) -> None:
         for column, figure, which in zip(
             wrapping_columns(2, f"{key}_row", 250), curves_figures(snap), ("loss", "accuracy"), strict=True
         ):
-            column.plotly_chart(figure, key=f"{key}_{which}", width="stretch")
+            title = f"Training {which}"
+            column.plotly_chart(
+                slide_figure(figure), key=f"{key}_{which}", width="stretch", config=plotly_config(title)
+            )
 
 
-def settings_form() -> dict | None:
-    """The training settings as ``TrainConfig``'s keyword arguments when "Start training" is pressed, else None."""
-    with st.form("train_settings", border=True):
+SCHEDULE_CHOICES = ("onecycle", "constant")
+DATASET_CHOICES = ("MNIST", "Fashion-MNIST")
+# Every setting of a run, as a link carries it: a lecturer sends the class "this run"; nobody's run starts by itself.
+LINK_PARAMS = [
+    LinkParam("model", str, next(iter(MODEL_DESCRIPTIONS)), choices=tuple(MODEL_DESCRIPTIONS), key="train_model"),
+    LinkParam("dataset", str, "MNIST", choices=DATASET_CHOICES, key="train_dataset"),
+    LinkParam("optimizer", str, OPTIMIZERS[0], choices=OPTIMIZERS, key="train_optimizer"),
+    LinkParam("lr", float, 0.003, low=1e-6, high=10.0, key="train_lr", label="learning rate"),
+    LinkParam("schedule", str, SCHEDULE_CHOICES[0], choices=SCHEDULE_CHOICES, key="train_schedule"),
+    LinkParam("epochs", int, 1, low=1, high=50, key="train_epochs"),
+    LinkParam("batch", int, 128, low=1, high=4096, key="train_batch", label="batch size"),
+    LinkParam("images", int, 0, low=0, high=60_000, key="train_limit", label="training images"),
+    LinkParam("augment", bool, False, key="train_augment"),
+]
+
+
+def training_settings() -> tuple[dict, bool]:
+    """The training settings (``TrainConfig``'s keyword arguments) and whether "Start training" was pressed.
+
+    Plain widgets and a button, not a form: in a form, Enter in a number box ("Training images") submitted it
+    and started a run before the other fields were set. Here Enter only sets the number; only the button
+    starts. The settings come from a link first (``links.restore_from_link``); each widget's default is set
+    through the session state, so that a link's value is not given twice.
+    """
+    restore_from_link("train", LINK_PARAMS)
+    for param in LINK_PARAMS:
+        st.session_state.setdefault(param.widget_key, param.default)
+    with st.container(border=True, key="train_settings"):
         c1, c2, c3 = st.columns(3)
         # The short name in the box (a full description was cut off in a third of the page), the layers in its help.
         model = c1.selectbox(
@@ -120,23 +151,20 @@ def settings_form() -> dict | None:
             persist_state="session",
             help="\n\n".join(f"**{d.replace(':', ':**', 1)}" for d in MODEL_DESCRIPTIONS.values()),
         )
-        dataset = c1.selectbox("Dataset", ["MNIST", "Fashion-MNIST"], key="train_dataset", persist_state="session")
+        dataset = c1.selectbox("Dataset", DATASET_CHOICES, key="train_dataset", persist_state="session")
         optimizer = c2.selectbox("Optimizer", OPTIMIZERS, key="train_optimizer", persist_state="session")
-        lr = c2.number_input(
-            "Learning rate", value=0.003, format="%g", step=0.0005, key="train_lr", persist_state="session"
-        )
+        lr = c2.number_input("Learning rate", format="%g", step=0.0005, key="train_lr", persist_state="session")
         schedule = c2.selectbox(
             "Learning-rate schedule",
-            ["onecycle", "constant"],
+            SCHEDULE_CHOICES,
             key="train_schedule",
             persist_state="session",
             help="OneCycle warms the rate up, then anneals it to zero: faster, better.",
         )
-        epochs = c3.number_input("Epochs", value=1, step=1, key="train_epochs", persist_state="session")
-        batch_size = c3.number_input("Batch size", value=128, step=32, key="train_batch", persist_state="session")
+        epochs = c3.number_input("Epochs", step=1, key="train_epochs", persist_state="session")
+        batch_size = c3.number_input("Batch size", step=32, key="train_batch", persist_state="session")
         limit = c3.number_input(
             "Training images (0 = all 60,000)",
-            value=0,
             step=1000,
             key="train_limit",
             persist_state="session",
@@ -145,11 +173,9 @@ def settings_form() -> dict | None:
         augment = st.checkbox(
             "Augment: shift each image by up to 2 pixels at random", key="train_augment", persist_state="session"
         )
-        start = st.form_submit_button("Start training", type="primary")
-
-    if not start:
-        return None
-    return {
+        start_col, link_col = st.columns([1, 1], vertical_alignment="center")
+        start = start_col.button("Start training", type="primary", key="train_start")
+    settings = {
         "model": model,
         "dataset": dataset,
         "epochs": int(epochs),
@@ -157,9 +183,18 @@ def settings_form() -> dict | None:
         "lr": float(lr),
         "optimizer": optimizer,
         "schedule": schedule,
-        "augment": augment,
+        "augment": bool(augment),
         "limit": int(limit),
     }
+    shown = {
+        **{name: settings[name] for name in ("model", "dataset", "optimizer", "lr", "schedule", "epochs", "augment")},
+        "batch": settings["batch_size"],
+        "images": settings["limit"],
+    }
+    write_link(shown, LINK_PARAMS, page_key="train")
+    with link_col:
+        copy_link_button(shown, LINK_PARAMS)
+    return settings, start
 
 
 def checkpoint_upload() -> None:

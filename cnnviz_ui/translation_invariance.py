@@ -9,14 +9,79 @@ import torch
 
 from cnnviz.invariance import accuracy_vs_shift, relative_change, shift_offsets, shift_response
 from cnnviz.render import shared_limit
+from cnnviz.view_links import LinkParam
 from cnnviz_ui.charts import draw_box, square_layout
 from cnnviz_ui.layout import show_layer
 from cnnviz_ui.plots import ACCENT, ALERT, colour_bar, legend_html, plotly_literal
-from cnnviz_ui.resources import dataset, run_key, run_network
+from cnnviz_ui.resources import SHIPPED, dataset, run_key, run_network
 from cnnviz_ui.text import literal
 
 CONV_COLOUR, DENSE_COLOUR = ACCENT, ALERT
 MAX_SHIFT = 10
+PICTURE_PX = 300  # the shifted digit: large enough to see a one-pixel move from the back of the hall
+AXES = {"dx": ("◀ left", "right ▶"), "dy": ("▲ up", "down ▼")}  # the step buttons of each axis
+_LINK_DIGIT = "_ti_link_digit"  # a test digit's index read from a link, before the picker's widgets
+# What a link to this page carries: the two shipped models, the test digit, the shift and the stepping axis.
+LINK_PARAMS = [
+    LinkParam("model", str, "Shipped convnet", choices=tuple(SHIPPED), key="ti_conv"),
+    LinkParam("baseline", str, "Shipped dense baseline", choices=tuple(SHIPPED), key="ti_dense"),
+    LinkParam("digit", int, 0, low=0, high=9999, key=_LINK_DIGIT, label="test digit"),
+    LinkParam("dx", int, 0, low=-MAX_SHIFT, high=MAX_SHIFT, key="ti_dx"),
+    LinkParam("dy", int, 0, low=-MAX_SHIFT, high=MAX_SHIFT, key="ti_dy"),
+    LinkParam("axis", str, "dx", choices=tuple(AXES), key="ti_axis"),
+]
+
+
+def digit_from_link() -> None:
+    """A test digit a link held (``restore_from_link`` put it under a key of its own): show that test digit,
+    by index. Call after the restore, before the picker."""
+    index = st.session_state.pop(_LINK_DIGIT, None)
+    if index is not None:
+        st.session_state.update({"ti_source": "Test digit", "ti_pick_by": "By index", "ti_index": int(index)})
+
+
+def link_values(model: str, baseline: str, image_id: str, dx: int, dy: int, axis: str) -> dict[str, object]:
+    """The settings ``LINK_PARAMS`` names, as the page shows them; the digit only when it is an MNIST test digit
+    (``PickedImage.image_id`` "MNIST:<index>": uploads and drawings stay in their browser)."""
+    values: dict[str, object] = {"model": model, "baseline": baseline, "dx": dx, "dy": dy, "axis": axis}
+    source, _, index = image_id.partition(":")
+    if source == "MNIST" and index.isdigit():
+        values["digit"] = int(index)
+    return values
+
+
+def _step(axis: str, by: int) -> None:
+    key = f"ti_{axis}"
+    st.session_state[key] = int(np.clip(st.session_state.get(key, 0) + by, -MAX_SHIFT, MAX_SHIFT))
+
+
+def shift_controls() -> tuple[int, int, str]:
+    """The two shift sliders, the axis the arrow keys move along, and its two step buttons; returns (dx, dy, axis).
+
+    The buttons sit in containers keyed ``step_prev_ti`` / ``step_next_ti``, so ← and → press them
+    (``presenting.keyboard_steps``): a lecturer walks the digit across the frame one pixel at a time.
+    """
+    for key in ("ti_dx", "ti_dy"):
+        st.session_state.setdefault(key, 0)
+    st.session_state.setdefault("ti_axis", "dx")
+    dx = st.slider("Shift right (dx, pixels)", -MAX_SHIFT, MAX_SHIFT, key="ti_dx", persist_state="session")
+    dy = st.slider("Shift down (dy, pixels)", -MAX_SHIFT, MAX_SHIFT, key="ti_dy", persist_state="session")
+    axis = st.radio(
+        "Arrow keys and buttons move it",
+        tuple(AXES),
+        key="ti_axis",
+        horizontal=True,
+        format_func=lambda a: "left / right" if a == "dx" else "up / down",
+        persist_state="session",
+    )
+    back, forth = AXES[axis]
+    current = dx if axis == "dx" else dy
+    prev_col, next_col = st.columns(2)
+    with prev_col, st.container(key="step_prev_ti"):
+        st.button(back, key="ti_step_back", on_click=_step, args=(axis, -1), disabled=current <= -MAX_SHIFT)
+    with next_col, st.container(key="step_next_ti"):
+        st.button(forth, key="ti_step_forth", on_click=_step, args=(axis, 1), disabled=current >= MAX_SHIFT)
+    return int(dx), int(dy), axis
 
 
 @st.cache_data(max_entries=64, show_spinner="Shifting the digit 441 ways…")
@@ -33,8 +98,11 @@ def accuracy_curve(key: str, _model: torch.nn.Module) -> np.ndarray:
     return accuracy_vs_shift(_model, images[:1000], labels[:1000], shift_offsets(8, "x"))
 
 
-def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int, axis: str, target: int) -> go.Figure:
-    """P(target) against a shift along one axis, one line per model, the current shift marked."""
+def shift_curves(
+    steps: np.ndarray, curves: dict[str, np.ndarray], current: int, axis: str, target: int, font_px: int = 14
+) -> go.Figure:
+    """P(target) against a shift along one axis, one line per model, the current shift marked; axes' labels at
+    ``font_px`` (``presenting.figure_font_px``)."""
     figure = go.Figure()
     for (name, values), colour in zip(curves.items(), (CONV_COLOUR, DENSE_COLOUR), strict=False):
         name = plotly_literal(name)
@@ -54,11 +122,12 @@ def shift_curves(steps: np.ndarray, curves: dict[str, np.ndarray], current: int,
         height=300,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         plot_bgcolor="white",
-        title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}", "font": {"size": 14}},
+        title={"text": f"P({target}) as it moves {'right' if axis == 'dx' else 'down'}", "font": {"size": font_px}},
+        font={"size": font_px},
         dragmode=False,
     )
-    figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee")
-    figure.update_xaxes(title_text=f"{axis} (pixels)", gridcolor="#eee", zeroline=False)
+    figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%", gridcolor="#eee", tickfont={"size": font_px})
+    figure.update_xaxes(title_text=f"{axis} (pixels)", gridcolor="#eee", zeroline=False, tickfont={"size": font_px})
     return figure
 
 
@@ -67,8 +136,11 @@ def curve_legend(names: list[str]) -> str:
     return legend_html(list(zip(names, (CONV_COLOUR, DENSE_COLOUR), strict=False)))
 
 
-def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int]) -> go.Figure:
-    """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed."""
+def shift_grid(
+    steps: np.ndarray, values: np.ndarray, title: str, current: tuple[int, int], font_px: int = 14
+) -> go.Figure:
+    """P(target) over every (dx, dy) as a heatmap (row = dy, column = dx), the current shift boxed; axes' labels
+    at ``font_px``."""
     figure = go.Figure(
         go.Heatmap(
             x=steps,
@@ -84,8 +156,8 @@ def shift_grid(steps: np.ndarray, values: np.ndarray, title: str, current: tuple
     draw_box(figure, current[1], current[0], 1, "white", 3)
     figure = square_layout(figure, title, 430)
     # Shown at its own fixed height with tick labels (not ``show_picture``): shrink the plot, not widen the axes.
-    figure.update_xaxes(showticklabels=True, title_text="dx (right)", constrain="domain")
-    figure.update_yaxes(showticklabels=True, title_text="dy (down)", constrain="domain")
+    figure.update_xaxes(showticklabels=True, title_text="dx (right)", constrain="domain", tickfont={"size": font_px})
+    figure.update_yaxes(showticklabels=True, title_text="dy (down)", constrain="domain", tickfont={"size": font_px})
     return figure
 
 

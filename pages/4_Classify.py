@@ -6,28 +6,30 @@ import streamlit as st
 
 from cnnviz.predict import top_k
 from cnnviz_ui import cards, classify
-from cnnviz_ui.classify import log_time
+from cnnviz_ui.classify import LINK_PARAMS, log_time, offer_photos_page
 from cnnviz_ui.layout import page_header
+from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.picker import classify_input, classify_source
 from cnnviz_ui.plots import grey_png
 from cnnviz_ui.resources import available_models, model_picker, session_models
 
-page_header(
+presenting = page_header(
     "Classify",
-    "Draw a digit, upload a photo of one, or take a picture. Before the network sees it, the picture is made to "
-    "look like MNIST: white digit on black, cropped, scaled to fit 20×20 and centred in 28×28 by its centre of "
-    "mass, exactly how the 70,000 MNIST digits were made. The network then gives a probability for each of the "
-    "10 digits (softmax); the **top-5** are the five most likely.",
+    "Draw a digit, upload a photo of one, or pick an MNIST test digit. The network gives a probability for each "
+    "of the 10 digits (softmax); the **top-5** are the five most likely.",
     icon="✍️",
 )
+if presenting:
+    st.html(f"<style>.{cards.EXPLAIN_CLASS} {{ display: none; }}</style>")
 
-
-COLUMNS = [1.1, 1.0]  # the digit's side and the results' side; the pickers above them line up with them
+# The drawing box's side and the results' side. At 1024 px with the sidebar open the box keeps 304 px and the
+# prediction (330 px tall) stands beside it, ending above the fold; on a phone it comes directly under the box.
+COLUMNS = [1.35, 1.0]
 
 
 @st.fragment
 def classify_digit(source: str, picked: tuple | None) -> None:
-    """The digit's widget and the results. A fragment, so a new stroke or upload reruns only this part.
+    """The digit's widget, the results and the link. A fragment, so a new stroke or upload reruns only this part.
 
     The source and model pickers stay outside it: a fragment rerun sends every widget in it to the browser,
     which draws it again (the two cost 0.01-0.03 browser CPU s per upload on one session; the two results
@@ -35,17 +37,23 @@ def classify_digit(source: str, picked: tuple | None) -> None:
     The results are two ``st.html`` blocks rather than ~40 elements: see ``cnnviz_ui.cards`` for why.
     """
     started = time.time()
-    source_col, result_col = st.columns(COLUMNS, gap="large")
+    source_col, result_col = st.columns(COLUMNS, gap="medium")
     with source_col:
-        digit = classify_input(source) if picked else None
+        digit = classify_input(source, offer_photos_page) if picked else None
+    values = {"source": source, "model": picked[0] if picked else None}
+    if source == "MNIST test digit":
+        values["digit"] = st.session_state.get("classify_test_index")
+    write_link(values, LINK_PARAMS, page_key="classify")
     if picked is None or digit is None:
         with result_col:
             st.html(cards.waiting_block())
+            copy_link_button(values, LINK_PARAMS)
         return
     label, model, _ = picked
     ranking = top_k(model, digit.image, k=5)
     with result_col:
-        st.html(cards.prediction_block(ranking, label, grey_png(digit.image, 168), digit.label))
+        st.html(cards.prediction_block(ranking, label, grey_png(digit.image, cards.INPUT_PX), digit.label))
+        copy_link_button(values, LINK_PARAMS)
 
     top = ranking[0][0]
     grad_cam, grad_cam_caption = classify.grad_cam_picture(model, label, digit.image, top)
@@ -54,18 +62,20 @@ def classify_digit(source: str, picked: tuple | None) -> None:
     steps = cards.steps_strip(digit.steps, [classify.step_picture(step, cards.STEP_PX) for step in digit.steps])
     answers_html = cards.model_cards(answers, invite=not session_models())
     st.html(cards.details_block(steps, top, grad_cam, grad_cam_caption, answers_html))
+    classify.download_buttons(digit.image, label, top, grad_cam)
     log_time("classify", started)
 
 
+restore_from_link("classify", LINK_PARAMS)
 with st.container(key="classify_pickers"):
-    # On a phone the two stack 1rem apart, not the 4rem of the "large" gap that lines them up with the
-    # digit and results columns below them on a wide screen.
+    # On a phone the two stack 1rem apart, not the 2rem of the gap that lines them up with the digit and
+    # results columns below them on a wide screen.
     st.html(cards.WORKING_CSS)
     st.html(
         "<style>@media (max-width: 640px) { .st-key-classify_pickers [data-testid='stHorizontalBlock'] { "
         "row-gap: 1rem; } }</style>"
     )
-    source_side, model_side = st.columns(COLUMNS, gap="large")
+    source_side, model_side = st.columns(COLUMNS, gap="medium")
     with source_side:
         chosen_source = classify_source()
     with model_side:

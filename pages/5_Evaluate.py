@@ -8,18 +8,20 @@ from cnnviz.evaluation import filter_mistakes, most_common_mistake, scores_on
 from cnnviz.models import count_parameters
 from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch
 from cnnviz_ui import cards, evaluate
-from cnnviz_ui.layout import page_header, wrapping_columns
-from cnnviz_ui.plots import grey_png
+from cnnviz_ui.layout import page_header, show_picture, wrapping_columns
+from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
+from cnnviz_ui.plots import grey_png, plotly_literal
+from cnnviz_ui.presenting import explanation, figure_font_px
 from cnnviz_ui.resources import available_models, class_names, model_picker, test_images, test_set_picker
+from cnnviz_ui.slides import plotly_config, slide_figure
 from cnnviz_ui.text import bar_label, literal, test_item
 from cnnviz_ui.text import class_name as common_class_name
 
 page_header(
     "Evaluate",
-    "How good is the network on the **10,000 test images** it never saw while training (MNIST digits; clothes "
-    "for a model trained on Fashion-MNIST)? **Top-1 error** counts "
-    "the images whose most likely class is wrong; **top-5 error** counts those whose true class is not even among "
-    "the five most likely (the ImageNet competition's metric). Predictions are computed once per model and cached.",
+    "How good is the network on the **10,000 test images** it never saw while training? **Top-1 error** counts "
+    "the images whose most likely class is wrong; **top-5 error** those whose true class is not even among the "
+    "five most likely (the ImageNet competition's metric).",
     icon="📊",
 )
 test_set = test_set_picker("evaluate_dataset")  # Fashion-MNIST models get their test set and class names
@@ -31,6 +33,9 @@ if loaded is None:
 images, labels_tensor = loaded
 labels = labels_tensor.numpy()
 models, _ = available_models(dataset_name=test_set)
+link_params = evaluate.link_params(test_set)
+restore_from_link("evaluate", link_params)
+evaluate.filters_from_link(test_set)
 
 
 def class_name(c: int | str) -> str:
@@ -38,15 +43,8 @@ def class_name(c: int | str) -> str:
     return c if c == "any" else common_class_name(c, names)
 
 
-st.subheader(f"Every {'' if names is None else test_set + ' '}model on the test set")
-rows = [
-    (name, count_parameters(model), scores_on(evaluate.model_scores(name, model, test_set), labels))
-    for name, (model, _meta) in models.items()
-]
-if rows:
-    evaluate.models_table(rows)
-
-with st.columns([1, 1.4])[0]:
+picker_side, link_side = st.columns([1, 1.4], vertical_alignment="bottom")
+with picker_side:
     picked = model_picker("Model to look at in detail", key=f"evaluate_model_{test_set}", dataset_name=test_set)
 if picked is None:
     st.stop()
@@ -55,30 +53,39 @@ probs = evaluate.model_scores(label, model, test_set)
 predicted = probs.argmax(axis=1)
 matrix = confusion_matrix(labels, predicted)
 accuracy = per_class_accuracy(matrix)
+font_px = figure_font_px(14)
 
-# Side by side only where each gets 300 px (a wide screen): in a narrower column (1024 px, or a projector at
-# 150% zoom) the matrix's 4-digit counts spilled out of its cells; stacked, each takes the page's width.
+# Side by side only where each gets 300 px (a wide screen); at 1024 px (or a projector at 150% zoom) they stack and
+# the matrix takes the page's width, as tall as it is wide.
 matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
-with matrix_col:
-    st.markdown(f"**Confusion matrix** of the {literal(label)}: row = true {kind}, column = the network's answer")
-    st.plotly_chart(
-        evaluate.confusion_figure(matrix, names=names), key="evaluate_confusion", config={"displayModeBar": False}
-    )
-    true_c, pred_c, times = most_common_mistake(matrix)
-    st.caption(
-        f"Colours stop at the largest mistake so errors stand out. Most common mistake: "
-        f"**{class_name(true_c)} read as {class_name(pred_c)}** ({times} times)."
-    )
+matrix_title = f"Confusion matrix of the {plotly_literal(label)}"
+confusion = evaluate.confusion_figure(matrix, names=names, title=matrix_title, font_px=font_px, kind=kind)
+show_picture(matrix_col, confusion, "evaluate_confusion", (len(matrix), len(matrix)))
+true_c, pred_c, times = most_common_mistake(matrix)
+matrix_col.caption(
+    f"Row = true {kind}, column = the network's answer. Right answers (the diagonal) in blue, mistakes in orange to "
+    f"red, each on its own scale; an empty cell: never. Most common mistake of the {literal(label)}: "
+    f"**{class_name(true_c)} read as {class_name(pred_c)}** ({times} times)."
+)
 with class_col:
-    st.markdown(f"**Accuracy per {kind}**")
+    # A short title (a long one was cut off beside the matrix); the file name says which model.
+    per_class = evaluate.per_class_figure(accuracy, names=names, title=f"Accuracy per {kind}", font_px=font_px)
     st.plotly_chart(
-        evaluate.per_class_figure(accuracy, names=names), key="evaluate_per_class", config={"displayModeBar": False}
+        slide_figure(per_class), key="evaluate_per_class", config=plotly_config(f"Accuracy per {kind} of {label}")
     )
     worst = int(np.nanargmin(accuracy))
     st.caption(
         f"Hardest {kind} for this model: **{class_name(worst)}** "
         f"({accuracy[worst]:.1%} of its {int(matrix[worst].sum()):,} test images right)."
     )
+
+st.subheader(f"Every {'' if names is None else test_set + ' '}model on the test set")
+rows = [
+    (name, count_parameters(model), scores_on(evaluate.model_scores(name, model, test_set), labels))
+    for name, (model, _meta) in models.items()
+]
+if rows:
+    evaluate.models_table(rows)
 
 st.subheader("The mistakes, most confident first")
 wrong = mistakes(probs, labels)
@@ -93,11 +100,13 @@ pred_filter = f2.selectbox(
 )
 wrong = filter_mistakes(wrong, labels, predicted, *(None if f == "any" else f for f in (true_filter, pred_filter)))
 shown = wrong[:30]
-f3.caption(
-    f"{len(wrong):,} misclassified test {thing}s match; showing {len(shown)}. Under each: **true → answer** "
-    "with the answer's probability, then the top-5 classes (the true one in bold, if it made the top-5) "
-    "and the test image's index."
-)
+with f3:
+    st.caption(f"{len(wrong):,} misclassified test {thing}s match; showing {len(shown)}.")
+    with explanation("mistakes"):
+        st.caption(
+            "Under each: **true → answer** with the answer's probability, then the top-5 classes (the true one in "
+            "bold, if it made the top-5) and the test image's index."
+        )
 if len(shown) == 0:
     st.info(f"No mistakes match these filters: pick another pair of {'digits' if names is None else 'classes'}.")
 rankings = top_k_batch(probs[shown], 5)
@@ -116,3 +125,8 @@ st.html(
         names,
     )
 )
+
+values = evaluate.link_values(test_set, label, true_filter, pred_filter)
+write_link(values, link_params, page_key="evaluate")
+with link_side:
+    copy_link_button(values, link_params)

@@ -7,21 +7,19 @@ from cnnviz.jobs import Snapshot
 from cnnviz.train_config import TrainConfig
 from cnnviz_ui.layout import friendly_errors, page_header
 from cnnviz_ui.resources import add_session_model, compute_device_name, training_slot
-from cnnviz_ui.training import checkpoint_upload, settings_form, show_progress
+from cnnviz_ui.training import checkpoint_upload, show_progress, training_settings
 
 page_header(
     "Train",
-    "Train a network from scratch and watch it learn. Each **step** shows the network one batch of "
-    "images and nudges every weight against the gradient of the loss; an **epoch** is one pass over "
-    "the training set. Blue curves: the training batches; red points: the 10,000 test images the network "
-    "never trains on, measured after each epoch and when a run is stopped.",
+    "Train a network from scratch and watch it learn: each **step** shows it one batch of images and nudges every "
+    "weight against the gradient of the loss; an **epoch** is one pass over the training set.",
     icon="🏋️",
 )
 slot = training_slot()
 st.caption(f"Compute device: **{compute_device_name()}**. One training runs at a time on this server.")
 
-settings = settings_form()
-if settings is not None:
+settings, start = training_settings()  # nothing starts without the button (Enter in a number box does not)
+if start:
     with friendly_errors("Cannot start: "):
         config = TrainConfig(**settings)
         job = slot.try_start(config, owner=st.session_state.get("_session_label", ""))

@@ -123,7 +123,7 @@ def test_train_form_refuses_nonsense_and_never_raises():
     from cnnviz_ui.resources import training_slot
 
     at = _app("7_Train.py", [])
-    submit = "FormSubmitter:train_settings-Start training"
+    submit = "train_start"
     at.selectbox(key="train_model").set_value("dense")
     baseline = {"train_limit": 256, "train_epochs": 1, "train_batch": 128, "train_lr": 0.003}
     failures, explained = [], 0

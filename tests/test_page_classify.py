@@ -194,3 +194,128 @@ def test_a_model_name_too_long_for_its_menu_is_written_out_under_it():
     assert [c.value for c in at.caption if c.value.startswith("Picked:")] == [f"Picked: {literal(long_name)}"]
     at.selectbox(key="classify_model").set_value("Shipped dense baseline").run()
     assert not [c.value for c in at.caption if c.value.startswith("Picked:")]
+
+
+# --- the lecture hall: camera, photos that are not digits, links (issue 26, issue 25 point 5) ----------------
+
+
+def test_on_an_insecure_address_the_camera_is_hidden_and_upload_is_offered(monkeypatch):
+    """A student's phone on http://192.168.1.5:8501 gets no camera from the browser: no "Camera" choice, and the
+    sentence that says what works instead. The decision itself (``view_links.is_secure_origin``) is tested on
+    URLs in test_view_links; AppTest has no URL, so the page's question is answered here."""
+    import streamlit as st
+
+    from cnnviz_ui import links
+    from cnnviz_ui.picker import CLASSIFY_SOURCES
+
+    monkeypatch.setattr(type(st.context), "url", property(lambda self: "http://192.168.1.5:8501/Classify"))
+    assert links.camera_available() is False
+    at = open_page()
+    assert at.radio(key="classify_source").options == [s for s in CLASSIFY_SOURCES if s != "Camera"]
+    assert [c.value for c in at.caption if "opens the camera" in c.value] == [links.CAMERA_FALLBACK]
+
+
+def test_on_localhost_the_camera_stays(monkeypatch):
+    import streamlit as st
+
+    from cnnviz_ui import links
+
+    monkeypatch.setattr(type(st.context), "url", property(lambda self: "http://localhost:8501/Classify"))
+    at = open_page()
+    assert "Camera" in at.radio(key="classify_source").options
+    assert not [c.value for c in at.caption if c.value == links.CAMERA_FALLBACK]
+
+
+def test_a_camera_chosen_earlier_falls_back_to_upload_where_there_is_none(monkeypatch):
+    """A link (or another address of the same session) that says source=Camera, on an http address."""
+    import streamlit as st
+
+    monkeypatch.setattr(type(st.context), "url", property(lambda self: "http://10.0.0.5:8501/Classify"))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["source"] = "Camera"
+    at.run()
+    assert not at.exception
+    assert at.radio(key="classify_source").value == "Upload a photo"
+
+
+def photo_of_a_cat() -> bytes:
+    from skimage import data
+
+    return png(Image.fromarray(data.chelsea()), "JPEG", quality=90)
+
+
+def test_a_photo_that_is_not_a_digit_says_so_and_offers_the_photos_page():
+    from cnnviz_ui.classify import PHOTOS_LABEL
+
+    at = open_page()
+    at.radio(key="classify_source").set_value("Upload a photo").run()
+    at.file_uploader(key="classify_upload").upload("chelsea.jpg", photo_of_a_cat(), "image/jpeg").run()
+    assert not at.exception and not at.error
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith("chelsea.jpg: no digit found: this looks like a photo, not a digit")
+    assert "blank" not in warning  # the old, untrue sentence
+    links_shown = [link.proto.label for link in at.get("page_link")] + [m.value for m in at.markdown]
+    assert any(PHOTOS_LABEL in text for text in links_shown), links_shown
+    assert "Prediction:" not in texts(at)
+
+
+def test_a_blank_page_is_not_sent_to_the_photos_page():
+    from cnnviz_ui.classify import PHOTOS_LABEL
+
+    at = open_page()
+    at.radio(key="classify_source").set_value("Upload a photo").run()
+    at.file_uploader(key="classify_upload").upload("blank.png", HOSTILE["blank.png"], "image/png").run()
+    (warning,) = [w.value for w in at.warning]
+    assert "blank" in warning
+    assert not [link for link in at.get("page_link") if PHOTOS_LABEL in link.proto.label]
+    assert not [m for m in at.markdown if PHOTOS_LABEL in m.value]
+
+
+def test_a_link_opens_a_test_digit_with_the_model_it_names():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["source"] = "MNIST test digit"
+    at.query_params["digit"] = "1"  # test image 1 is a 2
+    at.query_params["model"] = "Shipped dense baseline"
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.radio(key="classify_source").value == "MNIST test digit"
+    assert at.number_input(key="classify_test_index").value == 1
+    assert at.selectbox(key="classify_model").value == "Shipped dense baseline"
+    assert "Prediction: 2" in texts(at) and "Top-5</b> of the Shipped dense baseline" in texts(at)
+    at.number_input(key="classify_test_index").set_value(4).run()  # the page writes what the student picks
+    assert at.query_params["digit"] == "4" and at.query_params["model"] == "Shipped dense baseline"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "note"),
+    [
+        ("digit", "10000", "digit=10000 was ignored: test digit must be at most 9999."),
+        ("digit", "seven", "digit=seven was ignored: test digit must be a whole number."),
+        ("model", "My secret model", "model=My secret model was ignored: model must be one of"),
+        ("source", "scanner", "source=scanner was ignored: source must be one of"),
+    ],
+)
+def test_a_wrong_value_in_a_link_gives_a_note_and_the_default(name, value, note):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["source"] = "MNIST test digit"
+    at.query_params[name] = value
+    at.run()
+    assert not at.exception and not at.error
+    assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
+    assert at.selectbox(key="classify_model").value == "Shipped convnet"
+    if name != "source":
+        assert at.number_input(key="classify_test_index").value == 0
+
+
+def test_the_input_and_grad_cam_can_be_downloaded_for_a_slide():
+    """Made only on a click (a callable's data): the buttons are there, and the picture they make is 2x."""
+    from cnnviz.render import grey_picture
+    from cnnviz.slides import titled_png
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["source"] = "MNIST test digit"
+    at.run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Input as PNG", "Grad-CAM as PNG"]
+    picture = Image.open(io.BytesIO(titled_png(grey_picture(np.zeros((28, 28), np.float32), 280), "t")))
+    assert picture.width == 560  # 2x, as every slide picture

@@ -47,7 +47,7 @@ def test_switching_model_is_cached_and_works(page):
     page.selectbox(key="evaluate_predicted_MNIST").set_value("any").run()
     page.selectbox(key="evaluate_model_MNIST").set_value("Shipped dense baseline").run()
     assert not page.exception
-    assert any("Shipped dense baseline" in m.value for m in page.markdown)
+    assert any("Shipped dense baseline" in m.value for m in [*page.markdown, *page.caption])
 
 
 def test_a_fashion_mnist_model_is_tested_on_fashion_mnist_with_the_classes_names():
@@ -77,6 +77,7 @@ def test_a_fashion_mnist_model_is_tested_on_fashion_mnist_with_the_classes_names
     assert table["Top-1 accuracy"][0] == pytest.approx((predicted == labels).float().mean().item(), abs=1e-6)
     assert at.selectbox(key="evaluate_true_Fashion-MNIST").format_func(1) == FASHION_CLASSES[1] == "Trouser"
     text = " ".join(c.value for c in at.caption) + " ".join(m.value for m in at.markdown)
+    text += " ".join(chart.proto.spec for chart in at.get("plotly_chart"))  # the charts' titles
     assert "Accuracy per class" in text and "misclassified test images" in text
     assert any(name in text for name in FASHION_CLASSES)  # the hardest class, the most common mistake
     # Filters belong to their test set: "Bag → Trouser" did not become "8 → 1" on MNIST (QA).
@@ -128,3 +129,73 @@ def mistake_cards(at: AppTest) -> list[tuple[str, str, str]]:
 
     parts = (re.findall(r"<div style='[^']*'>(.*?)</div>", card) for card in cards)
     return [tuple(unescape(re.sub(r"<[^>]+>", "", part)) for part in card) for card in parts]
+
+
+def test_a_link_opens_the_model_and_filters_it_names():
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.query_params["model"] = "Shipped dense baseline"
+    at.query_params["true"] = "4"
+    at.query_params["predicted"] = "9"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="evaluate_model_MNIST").value == "Shipped dense baseline"
+    assert (at.selectbox(key="evaluate_true_MNIST").value, at.selectbox(key="evaluate_predicted_MNIST").value) == (4, 9)
+    assert all(card[0] == "4 → 9" for card in mistake_cards(at))
+    at.selectbox(key="evaluate_predicted_MNIST").set_value("any").run()  # a change is written back
+    assert not at.exception
+    assert {k: at.query_params[k] for k in at.query_params} == {"model": "Shipped dense baseline", "true": "4"}
+
+
+@pytest.mark.parametrize(
+    ("query", "note"),
+    [
+        ({"true": "11"}, "true=11 was ignored: true digit must be one of any, 0, 1"),
+        ({"model": "Leaked model"}, "model=Leaked model was ignored: model must be one of Shipped convnet"),
+    ],
+)
+def test_a_wrong_value_in_a_link_gives_a_note(query, note):
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception and not at.error
+    assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
+    assert at.selectbox(key="evaluate_model_MNIST").value == "Shipped convnet"
+    assert at.selectbox(key="evaluate_true_MNIST").value == "any"
+
+
+def test_the_confusion_figure_draws_right_answers_and_mistakes_on_their_own_scales():
+    """The figure uses the library's scales (``cnnviz.evaluation``, tested there), one heatmap each; counts at the
+    font size asked (14 px, 18 px when presenting), zero mistakes blank."""
+    import numpy as np
+
+    from cnnviz.evaluation import RIGHT_SCALE, mistake_scale
+    from cnnviz_ui.evaluate import confusion_figure
+
+    matrix = np.diag([978, 1130, 1020, 1005, 975, 885, 950, 1020, 965, 1000])
+    matrix[5, 3] = 5
+    figure = confusion_figure(matrix, title="Confusion matrix", font_px=18)
+    right, wrong = figure.data
+    assert [list(stop) for stop in right.colorscale] == [[p, c.lower()] for p, c in RIGHT_SCALE]
+    assert [list(stop) for stop in wrong.colorscale] == [[p, c.lower()] for p, c in mistake_scale(5)]
+    assert (right.zmax, wrong.zmax) == (1130, 5)
+    assert right.text[3][3] == "1005" and right.text[5][3] == "" and wrong.text[5][3] == "5"
+    assert wrong.text[0][1] == "" and wrong.text[3][3] == ""
+    assert right.textfont.size == wrong.textfont.size == 18
+    assert figure.layout.title.text == "Confusion matrix"
+
+
+def test_presenting_prints_the_counts_at_18_px():
+    import json
+
+    def sizes(at: AppTest) -> set[int]:
+        found = set()
+        for chart in at.get("plotly_chart"):
+            spec = json.loads(chart.proto.spec)
+            found |= {trace["textfont"]["size"] for trace in spec["data"]}
+        return found
+
+    assert sizes(AppTest.from_file(PAGE, default_timeout=180).run()) == {14}
+    presenting = AppTest.from_file(PAGE, default_timeout=180)
+    presenting.query_params["present"] = "1"
+    assert sizes(presenting.run()) == {18}

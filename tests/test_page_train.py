@@ -3,6 +3,7 @@
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "7_Train.py")
@@ -11,7 +12,7 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "7_Train.py")
 def test_renders_without_exception():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
-    assert at.button(key="FormSubmitter:train_settings-Start training")
+    assert at.button(key="train_start")
     assert "Compute device" in at.caption[0].value
     model = at.selectbox(key="train_model")  # short names that fit the box; the layers are in its help
     assert model.options == ["Lecture convnet", "Dense baseline", "LeNet"] and "93,322 parameters" in model.help
@@ -22,7 +23,7 @@ def test_tiny_run_updates_progress_and_curves():
     at.selectbox(key="train_model").set_value("dense")
     at.number_input(key="train_limit").set_value(512)
     at.number_input(key="train_epochs").set_value(2)
-    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    at.button(key="train_start").click().run()
     assert not at.exception
     deadline = time.time() + 120
     while time.time() < deadline and not at.success:
@@ -46,7 +47,7 @@ def test_a_diverging_run_says_why_and_offers_no_model():
     at.number_input(key="train_lr").set_value(10.0)
     at.selectbox(key="train_schedule").set_value("constant")
     at.number_input(key="train_limit").set_value(2000)
-    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    at.button(key="train_start").click().run()
     deadline = time.time() + 120
     while time.time() < deadline and not at.error:
         time.sleep(0.5)
@@ -61,7 +62,7 @@ def test_a_diverging_run_says_why_and_offers_no_model():
 def test_invalid_settings_show_an_error():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.number_input(key="train_epochs").set_value(0)
-    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    at.button(key="train_start").click().run()
     assert not at.exception
     assert "epochs must be between 1 and 50" in at.error[0].value
 
@@ -89,9 +90,9 @@ def test_stop_says_stopping_at_once_and_a_second_start_is_your_own_run():
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.selectbox(key="train_model").set_value("convnet")
     at.number_input(key="train_epochs").set_value(3)  # minutes of work: it is still running below
-    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    at.button(key="train_start").click().run()
     assert not at.exception and not at.warning
-    at.button(key="FormSubmitter:train_settings-Start training").click().run()
+    at.button(key="train_start").click().run()
     assert [w.value for w in at.warning] == [
         "Your training is still running (below): stop it, or wait for it to finish, then start again."
     ]
@@ -136,3 +137,53 @@ def test_the_curves_have_one_legend_entry_per_colour():
         < LEGEND.index(TEST_COLOUR)
         < LEGEND.index(test_name)
     )
+
+
+def test_settings_are_plain_widgets_so_enter_cannot_start_a_run():
+    """Enter in a number box of a form submits the form: "Training images" + Enter started a run before the other
+    fields were set (issue 26). The settings are no form now, and changing one starts nothing."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.get("form"), "no st.form: Enter in a number box would submit it"
+    at.number_input(key="train_limit").set_value(1000).run()  # what Enter does to a number box: set it
+    assert not at.exception
+    assert "train_job" not in at.session_state and not at.get("progress")
+    assert at.button(key="train_start").proto.type == "primary"
+
+
+def test_a_link_fills_in_the_settings_and_starts_nothing():
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    query = {"model": "lenet", "optimizer": "sgd", "lr": "0.05", "epochs": "3", "batch": "64", "images": "2000"}
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.query_params["augment"] = "1"
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="train_model").value == "lenet" and at.selectbox(key="train_optimizer").value == "sgd"
+    assert at.number_input(key="train_lr").value == 0.05 and at.number_input(key="train_epochs").value == 3
+    assert at.number_input(key="train_batch").value == 64 and at.number_input(key="train_limit").value == 2000
+    assert at.checkbox(key="train_augment").value is True
+    assert "train_job" not in at.session_state and not at.get("progress")  # never auto-start
+    at.number_input(key="train_epochs").set_value(2).run()
+    assert at.query_params["epochs"] == "2" and at.query_params["model"] == "lenet"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "note"),
+    [
+        ("epochs", "0", "epochs=0 was ignored: epochs must be at least 1."),
+        ("lr", "fast", "lr=fast was ignored: learning rate must be a number."),
+        ("optimizer", "lbfgs", "optimizer=lbfgs was ignored: optimizer must be one of adam, rmsprop, sgd."),
+        ("batch", "100000", "batch=100000 was ignored: batch size must be at most 4096."),
+    ],
+)
+def test_a_wrong_value_in_a_link_gives_a_note_and_the_default(name, value, note):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params[name] = value
+    at.run()
+    assert not at.exception and not at.error
+    assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
+    defaults = {"epochs": 1, "lr": 0.003, "optimizer": "adam", "batch": 128}
+    key = {"epochs": "train_epochs", "lr": "train_lr", "optimizer": "train_optimizer", "batch": "train_batch"}[name]
+    widget = at.selectbox(key=key) if name == "optimizer" else at.number_input(key=key)
+    assert widget.value == defaults[name]
+    assert "train_job" not in at.session_state

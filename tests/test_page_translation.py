@@ -9,7 +9,7 @@ import pytest
 from page_text import page_text
 from streamlit.testing.v1 import AppTest
 
-from cnnviz_ui.translation_invariance import CONV_COLOUR, DENSE_COLOUR, curve_legend, shift_curves
+from cnnviz_ui.translation_invariance import CONV_COLOUR, DENSE_COLOUR, MAX_SHIFT, curve_legend, shift_curves
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Translation_invariance.py")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -148,3 +148,65 @@ def test_the_two_shift_grids_have_titles_of_the_same_height(app):
             titles.append(layout["annotations"][0]["text"])
     assert titles == ["Shipped convnet", "Shipped dense baseline"]
     assert any("Each cell is P(" in c.value for c in app.caption)
+
+
+def test_a_link_opens_the_digit_the_shift_and_the_axis_it_names():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for key, value in {"digit": "1", "dx": "3", "dy": "-2", "axis": "dy", "baseline": "Shipped convnet"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception and not at.error
+    assert (at.slider(key="ti_dx").value, at.slider(key="ti_dy").value) == (3, -2)
+    assert at.radio(key="ti_axis").value == "dy" and at.number_input(key="ti_index").value == 1
+    assert at.selectbox(key="ti_dense").value == "Shipped convnet"
+    assert "test digit #1 (a 2), shifted by dx=3, dy=-2" in page_text(at)
+
+
+def test_the_step_buttons_move_the_digit_along_the_chosen_axis_and_write_the_link():
+    """← and → press the buttons in the step_prev_ / step_next_ containers (presenting.keyboard_steps)."""
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.button(key="ti_step_forth").click().run()
+    at.button(key="ti_step_forth").click().run()
+    assert at.slider(key="ti_dx").value == 2 and at.query_params["dx"] == "2"
+    at.radio(key="ti_axis").set_value("dy").run()
+    at.button(key="ti_step_back").click().run()
+    assert (at.slider(key="ti_dx").value, at.slider(key="ti_dy").value) == (2, -1)
+    assert "shifted by dx=2, dy=-1" in page_text(at)
+    for _ in range(12):  # the edge of the frame: the button stops there
+        if at.button(key="ti_step_back").disabled:
+            break
+        at.button(key="ti_step_back").click().run()
+    assert at.slider(key="ti_dy").value == -MAX_SHIFT and not at.exception
+
+
+@pytest.mark.parametrize(
+    ("query", "note"),
+    [
+        ({"dx": "11"}, "dx=11 was ignored: dx must be at most 10."),
+        ({"digit": "-4"}, "digit=-4 was ignored: test digit must be at least 0."),
+        ({"axis": "dz"}, "axis=dz was ignored: axis must be one of dx, dy."),
+    ],
+)
+def test_a_wrong_value_in_a_link_gives_a_note(query, note):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception and not at.error
+    assert any(note in c.value for c in at.caption), [c.value for c in at.caption]
+    assert at.slider(key="ti_dx").value == 0 and at.number_input(key="ti_index").value == 0
+
+
+def test_presenting_draws_the_charts_numbers_at_18_px():
+    def sizes(at: AppTest) -> set[int]:
+        found = set()
+        for chart in at.get("plotly_chart"):
+            spec = json.loads(chart.proto.spec)
+            found |= {trace["textfont"]["size"] for trace in spec["data"] if "textfont" in trace}
+            found |= {spec["layout"][axis]["tickfont"]["size"] for axis in ("xaxis", "yaxis")}
+        return found
+
+    assert sizes(AppTest.from_file(PAGE, default_timeout=120).run()) == {14}
+    presenting = AppTest.from_file(PAGE, default_timeout=120)
+    presenting.query_params["present"] = "1"
+    assert sizes(presenting.run()) == {18}

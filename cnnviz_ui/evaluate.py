@@ -10,11 +10,15 @@ import plotly.graph_objects as go
 import streamlit as st
 from torch import nn
 
-from cnnviz.evaluation import RIGHT_SCALE, Scores, confusion_layers, mistake_scale
-from cnnviz.predict import predict_dataset
+from cnnviz.evaluation import RIGHT_SCALE, Scores, confusion_layers, filter_mistakes, mistake_scale
+from cnnviz.predict import mistakes, predict_dataset, top_k_batch
 from cnnviz.view_links import LinkParam
-from cnnviz_ui.plots import ACCENT, ALERT, INK
+from cnnviz_ui import cards
+from cnnviz_ui.plots import ACCENT, ALERT, INK, grey_png
+from cnnviz_ui.presenting import explanation
 from cnnviz_ui.resources import SHIPPED, dataset, model_fingerprint
+from cnnviz_ui.text import bar_label, test_item
+from cnnviz_ui.text import class_name as common_class_name
 
 PERCENT_COLUMNS = ("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error")
 FILTER_CHOICES = ("any", *(str(c) for c in range(10)))  # the mistakes' filters as a link writes them
@@ -242,3 +246,57 @@ def per_class_figure(
     )
     figure.update_yaxes(title_text="true class", autorange="reversed", type="category", tickfont={"size": font_px})
     return figure
+
+
+def mistakes_section(
+    probs: np.ndarray, labels: np.ndarray, predicted: np.ndarray, images, names, test_set: str
+) -> tuple[object, object]:
+    """The misclassified test images, most confident first, with a true-class and a predicted-class filter.
+
+    ``probs`` (N, 10), ``labels`` and ``predicted`` (N,), ``images`` the test set's (N, 28, 28) uint8 pictures.
+    Returns the two filters' values ("any" or a class), which the page's link carries.
+    """
+    kind, thing = ("digit" if names is None else "class"), test_item(names)
+
+    def class_name(c: int | str) -> str:
+        return c if c == "any" else common_class_name(c, names)
+
+    st.subheader("The mistakes, most confident first")
+    wrong = mistakes(probs, labels)
+    f1, f2, f3 = st.columns([1, 1, 2])
+    choices = ["any", *range(10)]
+    # Each test set has its own filters: a "Bag → Trouser" filter must not silently become "8 → 1".
+    true_filter = f1.selectbox(
+        f"True {kind}", choices, key=f"evaluate_true_{test_set}", persist_state="session", format_func=class_name
+    )
+    pred_filter = f2.selectbox(
+        "Predicted as", choices, key=f"evaluate_predicted_{test_set}", persist_state="session", format_func=class_name
+    )
+    wrong = filter_mistakes(wrong, labels, predicted, *(None if f == "any" else f for f in (true_filter, pred_filter)))
+    shown = wrong[:30]
+    with f3:
+        st.caption(f"{len(wrong):,} misclassified test {thing}s match; showing {len(shown)}.")
+        with explanation("mistakes"):
+            st.caption(
+                "Under each: **true → answer** with the answer's probability, then the top-5 classes (the true one in "
+                "bold, if it made the top-5) and the test image's index."
+            )
+    if len(shown) == 0:
+        st.info(f"No mistakes match these filters: pick another pair of {'digits' if names is None else 'classes'}.")
+    rankings = top_k_batch(probs[shown], 5)
+    st.html(
+        cards.mistake_grid(
+            [
+                (
+                    grey_png(images[index].numpy() / 255.0, cards.MISTAKE_PX),
+                    int(labels[index]),
+                    ranking,
+                    bar_label(ranking[0][1]),
+                    int(index),
+                )
+                for index, ranking in zip(shown, rankings, strict=True)
+            ],
+            names,
+        )
+    )
+    return true_filter, pred_filter

@@ -4,18 +4,18 @@ confusion matrix, per-class accuracy, the mistakes."""
 import numpy as np
 import streamlit as st
 
-from cnnviz.evaluation import filter_mistakes, most_common_mistake, scores_on
+from cnnviz.evaluation import most_common_mistake, scores_on
 from cnnviz.models import count_parameters
-from cnnviz.predict import confusion_matrix, mistakes, per_class_accuracy, top_k_batch
-from cnnviz_ui import cards, evaluate
+from cnnviz.predict import confusion_matrix, per_class_accuracy
+from cnnviz_ui import evaluate
 from cnnviz_ui.layout import page_header, show_picture, wrapping_columns
 from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
-from cnnviz_ui.plots import grey_png, plotly_literal
-from cnnviz_ui.presenting import explanation, figure_font_px
+from cnnviz_ui.plots import plotly_literal
+from cnnviz_ui.presenting import figure_font_px
 from cnnviz_ui.resources import available_models, class_names, model_picker, test_images, test_set_picker
 from cnnviz_ui.slides import plotly_config, slide_figure
-from cnnviz_ui.text import bar_label, literal, test_item
 from cnnviz_ui.text import class_name as common_class_name
+from cnnviz_ui.text import literal
 
 page_header(
     "Evaluate",
@@ -26,7 +26,7 @@ page_header(
 )
 test_set = test_set_picker("evaluate_dataset")  # Fashion-MNIST models get their test set and class names
 names = class_names(test_set)
-kind, thing = ("digit" if names is None else "class"), test_item(names)  # what a row is; what a test item is
+kind = "digit" if names is None else "class"  # what a row of the matrix is
 loaded = test_images(test_set)
 if loaded is None:
     st.stop()
@@ -87,44 +87,7 @@ rows = [
 if rows:
     evaluate.models_table(rows)
 
-st.subheader("The mistakes, most confident first")
-wrong = mistakes(probs, labels)
-f1, f2, f3 = st.columns([1, 1, 2])
-choices = ["any", *range(10)]
-# Each test set has its own filters: a "Bag → Trouser" filter must not silently become "8 → 1".
-true_filter = f1.selectbox(
-    f"True {kind}", choices, key=f"evaluate_true_{test_set}", persist_state="session", format_func=class_name
-)
-pred_filter = f2.selectbox(
-    "Predicted as", choices, key=f"evaluate_predicted_{test_set}", persist_state="session", format_func=class_name
-)
-wrong = filter_mistakes(wrong, labels, predicted, *(None if f == "any" else f for f in (true_filter, pred_filter)))
-shown = wrong[:30]
-with f3:
-    st.caption(f"{len(wrong):,} misclassified test {thing}s match; showing {len(shown)}.")
-    with explanation("mistakes"):
-        st.caption(
-            "Under each: **true → answer** with the answer's probability, then the top-5 classes (the true one in "
-            "bold, if it made the top-5) and the test image's index."
-        )
-if len(shown) == 0:
-    st.info(f"No mistakes match these filters: pick another pair of {'digits' if names is None else 'classes'}.")
-rankings = top_k_batch(probs[shown], 5)
-st.html(
-    cards.mistake_grid(
-        [
-            (
-                grey_png(images[index].numpy() / 255.0, cards.MISTAKE_PX),
-                int(labels[index]),
-                ranking,
-                bar_label(ranking[0][1]),
-                int(index),
-            )
-            for index, ranking in zip(shown, rankings, strict=True)
-        ],
-        names,
-    )
-)
+true_filter, pred_filter = evaluate.mistakes_section(probs, labels, predicted, images, names, test_set)
 
 values = evaluate.link_values(test_set, label, true_filter, pred_filter)
 write_link(values, link_params, page_key="evaluate")

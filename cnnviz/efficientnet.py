@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from cnnviz.shapes import same_padding
+
 NUM_IMAGENET_CLASSES = 1000
 BN_EPS = 1e-3  # TensorFlow's BatchNorm epsilon; PyTorch's default 1e-5 shifts every answer a little
 
@@ -51,22 +53,22 @@ STEM_CHANNELS = 32
 HEAD_CHANNELS = 1280
 
 
-def same_padding(kernel: int, stride: int) -> tuple[int, int, int, int]:
-    """TensorFlow "SAME" padding (left, right, top, bottom) of a k x k conv on an even-sided input.
+def tf_same_pads(kernel: int, stride: int) -> tuple[int, int, int, int]:
+    """TensorFlow "SAME" padding (left, right, top, bottom) of a k x k conv on a side divisible by the stride.
 
-    Output side = ceil(n / stride); the padding needed is split with the odd pixel at the end.
+    Every side in this network is (224, 112, 56, 28, 14, 7 for a 224 x 224 input), so the padding depends on
+    the kernel and the stride alone; the rule itself is ``shapes.same_padding``.
 
-    >>> same_padding(3, 2), same_padding(5, 2), same_padding(3, 1)
+    >>> tf_same_pads(3, 2), tf_same_pads(5, 2), tf_same_pads(3, 1)
     ((0, 1, 0, 1), (1, 2, 1, 2), (1, 1, 1, 1))
     """
-    total = max(kernel - stride, 0)  # for even n: (n / s - 1) * s + k - n
-    before, after = total // 2, total - total // 2
+    before, after = same_padding(32 * stride, kernel, stride)  # any side divisible by the stride gives these
     return before, after, before, after
 
 
 def _padded_conv(c_in: int, c_out: int, kernel: int, stride: int = 1, groups: int = 1) -> list[nn.Module]:
     """[ZeroPad2d, Conv2d] for a stride-2 conv (its uneven padding is a layer of its own), else [Conv2d]."""
-    left, right, top, bottom = same_padding(kernel, stride)
+    left, right, top, bottom = tf_same_pads(kernel, stride)
     if left == right and top == bottom:
         return [nn.Conv2d(c_in, c_out, kernel, stride, padding=left, groups=groups, bias=False)]
     pad = nn.ZeroPad2d((left, right, top, bottom))

@@ -16,7 +16,7 @@ import torch
 from skimage import data
 from torch import nn
 
-from cnnviz.efficientnet import BN_EPS, STAGES, EfficientNetLite0, MBConv, fuse_for_speed, same_padding
+from cnnviz.efficientnet import BN_EPS, STAGES, EfficientNetLite0, MBConv, fuse_for_speed, tf_same_pads
 from cnnviz.imagenet import (
     IMAGE_SIZE,
     imagenet_top_k,
@@ -161,12 +161,12 @@ def test_batchnorm_is_tensorflows_and_convs_have_no_bias():
 
 @pytest.mark.parametrize("kernel", [1, 3, 5])
 @pytest.mark.parametrize("stride", [1, 2])
-@pytest.mark.parametrize("side", [224, 112, 14, 8])
+@pytest.mark.parametrize("side", [224, 112, 14, 8])  # sides divisible by 2
 def test_same_padding_is_tensorflows_rule(kernel, stride, side):
     # TensorFlow: output ceil(n / s); total padding max((out - 1) s + k - n, 0), the odd pixel after.
     out = math.ceil(side / stride)
     total = max((out - 1) * stride + kernel - side, 0)
-    left, right, top, bottom = same_padding(kernel, stride)
+    left, right, top, bottom = tf_same_pads(kernel, stride)
     assert (left, right) == (top, bottom) == (total // 2, total - total // 2)
     assert (side + left + right - kernel) // stride + 1 == out
 

@@ -82,10 +82,7 @@ def pooling_fate(model: nn.Module, x: torch.Tensor | np.ndarray, layer: str, uni
     Raises:
         ValueError: as ``explain_unit`` (bad image, layer or unit).
     """
-    layer_named(model, layer)
-    calls = record_calls(model, as_batch(x, channels=None))
-    index = find_call(calls, layer)
-    unit = check_unit(layer, calls[index].output, unit)
+    calls, index, unit = _recorded_unit(model, x, layer, unit)
     reader = _reader(calls, index)
     while reader is not None and isinstance(calls[reader].module, SHAPE_KEEPING):
         reader = _reader(calls, reader)
@@ -148,10 +145,7 @@ def trace_unit(model: nn.Module, x: torch.Tensor | np.ndarray, layer: str, unit:
     Raises:
         ValueError: as ``explain_unit`` (bad image, layer or unit).
     """
-    layer_named(model, layer)
-    calls = record_calls(model, as_batch(x, channels=None))
-    index = find_call(calls, layer)
-    unit = check_unit(layer, calls[index].output, unit)
+    calls, index, unit = _recorded_unit(model, x, layer, unit)
     spatial = len(unit) == 3
     rows, cols = (np.array([unit[1]]), np.array([unit[2]])) if spatial else (None, None)
     steps = [TraceStep(layer, tuple(calls[index].output.shape[1:]), np.array([unit[0]]), rows, cols)]
@@ -180,3 +174,11 @@ def _step_back(call: LayerCall, shape: tuple[int, ...], above: TraceStep) -> tup
     if isinstance(module, ELEMENTWISE) and tuple(call.input.shape[1:]) == shape:
         return above.channels, above.rows, above.cols
     return (whole, np.arange(shape[1]), np.arange(shape[2])) if len(shape) == 3 else (whole, None, None)
+
+
+def _recorded_unit(model: nn.Module, x, layer: str, unit) -> tuple[list, int, tuple[int, ...]]:
+    """One recorded forward pass of ``x``, the index of ``layer``'s call in it, and ``unit`` checked against it."""
+    layer_named(model, layer)
+    calls = record_calls(model, as_batch(x, channels=None))
+    index = find_call(calls, layer)
+    return calls, index, check_unit(layer, calls[index].output, unit)

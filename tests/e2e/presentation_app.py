@@ -10,7 +10,7 @@ import streamlit as st
 from cnnviz.slides import gif_bytes, titled_png
 from cnnviz.window_frames import window_frames
 from cnnviz.windows import window_grid
-from cnnviz_ui.conv_arithmetic import diagram_html
+from cnnviz_ui.conv_diagram import Drawing, diagram_html, prepare
 from cnnviz_ui.presenting import explanation, keyboard_steps, presentation_css, presentation_toggle
 from cnnviz_ui.slides import download_gif_button, download_png_button, plotly_config, slide_figure
 
@@ -31,7 +31,7 @@ with st.container(key="step_next"):
 st.markdown(f"Steps taken: {st.session_state.steps}")
 
 grid = window_grid(5, 5, 3)
-st.iframe(diagram_html(grid), height="content")
+st.iframe(diagram_html(prepare(Drawing("conv", 5, 5, 3))), height="content")
 
 fig = go.Figure(go.Heatmap(z=np.arange(12).reshape(3, 4)), layout={"title": {"text": "A heat map"}})
 st.plotly_chart(slide_figure(fig), config=plotly_config("A heat map"), width=500, key="chart")

@@ -72,7 +72,7 @@ PAGES = [
 
 
 def home() -> None:
-    page_header(
+    presenting = page_header(
         "cnnviz: see how convolutional networks work",
         "An interactive companion to the CNN lectures. Filter your own photos with the kernels a "
         "convolution layer learns, check every output size and parameter count, look inside a trained "
@@ -86,7 +86,7 @@ def home() -> None:
         "[data-testid='stVerticalBlock'] > [data-testid='stLayoutWrapper'] > div { height: 100%; }</style>"
     )
     for column, (path, _, icon, title, blurb) in zip(
-        wrapping_columns(len(PAGES), "home_cards", 200), PAGES, strict=True
+        wrapping_columns(len(PAGES), "home_cards", 300 if presenting else 200), PAGES, strict=True
     ):
         with column.container(border=True):
             st.page_link(path, label=f"**{title}**", icon=icon)

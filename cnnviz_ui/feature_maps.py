@@ -506,7 +506,8 @@ def _formula(e: UnitExplanation, fate: PoolingFate | None, acts: dict[str, np.nd
         count = len(e.channels)
         what = "value" if e.inputs.shape[1:] == (1, 1) else "map"
         lines.append(
-            f"= the sum of **{count} partial sums**, one per {what} of {source}: {e.partial_sums.sum():.4f}, "
+            f"= the sum of **{count} partial sum{'s' if count != 1 else ''}**, one per {what} of {source}: "
+            f"{e.partial_sums.sum():.4f}, "
             f"+ **bias** {e.bias:.4f} = **{e.total:.4f}**"
         )
     elif e.kind == "max pool":
@@ -585,7 +586,8 @@ def inside_one_value(
             streamlit_image_coordinates(_map_picture(values, unit), key=CLICK_KEY, width="stretch", cursor="crosshair")
             shown = f"map {unit[0]} of {layer}" if values.ndim == 3 else f"{layer}'s {len(values)} values, 16 a row"
             st.caption(f"{shown}: click a value. The red square is {title} = {e.value:.4f}.")
-            st.button("Strongest unit of this map", key="fm_unit_strongest", on_click=_strongest_of_map, args=(acts,))
+            strongest = "Strongest unit of this map" if values.ndim == 3 else "Strongest unit of this layer"
+            st.button(strongest, key="fm_unit_strongest", on_click=_strongest_of_map, args=(acts,))
         with receptive:
             field = steps[-1]
             grey = np.repeat(grey_picture(image, image.shape[0])[..., None], 3, axis=2)
@@ -635,8 +637,8 @@ def _draw_pairs(key: str, layer: str, unit: tuple[int, ...], e: UnitExplanation,
     count = len(e.channels)
     source = e.source or "input"
     if e.kind in ("conv", "linear"):
-        st.subheader(f"The {count} partial sums, strongest first")
-    left, right = wrapping_columns(2, "fm_unit_pairs", 420, gap="medium")
+        st.subheader(f"The {count} partial sums, strongest first" if count > 1 else "The one partial sum")
+    left, right = wrapping_columns(2, "fm_unit_pairs", 300, gap="medium")  # 300: a phone's column holds one
     with left:
         if count > 1:
             st.image(grid, width="stretch")

@@ -39,6 +39,10 @@ PRESENTATION_CSS = f"""<style>
 [data-testid="stMain"] [data-testid="stCaptionContainer"] :is(p, li) {{ font-size: {CAPTION_PX}px !important; }}
 [data-testid="stMain"] h1 {{ font-size: 2.4rem !important; padding-top: 0 !important; }}
 [class*="st-key-explain_"] {{ display: none !important; }}
+[data-testid="stMain"] :is(input, textarea, [data-baseweb="select"] div, [data-testid="stMarkdownContainer"] code) {{
+  font-size: {CAPTION_PX + 2}px !important; }}
+[data-testid="stMain"] :is([data-baseweb="checkbox"], [data-testid="stCheckbox"]) :is(p, span) {{
+  font-size: {BODY_PX}px !important; }}
 </style>"""
 
 

@@ -39,7 +39,12 @@ mode = process_column.selectbox(
 if picked is None:
     st.info("Choose a sample image or upload your own above.")
     st.stop()
-if mode != "Greyscale" and picked.pixels.ndim == 2:
+if mode == PROCESS_MODES[2] and picked.pixels.ndim == 2:
+    process_column.caption(
+        "This picture has no colour, so its grey is used as R, G and B alike and the three slices add up. "
+        "Pick a colour photo (Astronaut, Coffee, Chelsea) to see the channels differ."
+    )
+elif mode != "Greyscale" and picked.pixels.ndim == 2:
     process_column.caption("This picture has no colour: its one channel is filtered either way.")
 image = filter_input(picked.pixels, mode)  # (H, W), or (H, W, 3) in colour
 conv_layer = mode == PROCESS_MODES[2]

@@ -68,7 +68,7 @@ def selectbox_text(pg, label: str) -> str:
     [
         ("Classify", "canvas"),  # the drawing box
         ("Evaluate", ".st-key-evaluate_confusion .js-plotly-plot"),
-        ("Translation_invariance", '[data-testid="stMain"] [data-testid="stImage"] img'),  # the shifted digit
+        ("Translation_invariance", ".st-key-ti_shifted img"),  # the shifted digit, not the picker's preview
     ],
 )
 def test_the_main_figure_starts_above_the_fold_and_is_at_least_300_px(screen, path, selector):

@@ -17,8 +17,8 @@ the feature maps), measured in the same run in the browser from the action to th
 rerun (Streamlit's ``data-test-script-state`` on the app root). Also the server's CPU seconds per upload
 and per class change: a class change that ran the network would cost about as much as an upload.
 
-Run: ``.venv/bin/python bench/photos_memory.py [--uploads N] [--changes N]``. ``main()`` prints the
-markdown and returns it.
+Run: ``.venv/bin/python bench/photos_memory.py [--uploads N] [--changes N] [--malloc-arena-max N]``.
+``main()`` prints the markdown and returns it.
 """
 
 from __future__ import annotations
@@ -161,12 +161,18 @@ def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--uploads", type=int, default=30)
     parser.add_argument("--changes", type=int, default=5, help="true-class changes after the last upload")
+    parser.add_argument(
+        "--malloc-arena-max", type=int, help="start the server with MALLOC_ARENA_MAX (glibc's heaps, one per thread)"
+    )
     args = parser.parse_args(argv)
     photos = distinct_photos(args.uploads)
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    proc = start_server(port, ROOT / "artifacts" / "photos_memory.log", {"OMP_WAIT_POLICY": "PASSIVE"})
+    env = {"OMP_WAIT_POLICY": "PASSIVE"}  # as `make run`
+    if args.malloc_arena_max:
+        env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
+    proc = start_server(port, ROOT / "artifacts" / "photos_memory.log", env)
     server = Server(proc.pid)
     rss, first_s, upload_cpu, truth_s, truth_cpu, lines = [], [], [], [], [], []
     try:
@@ -186,7 +192,7 @@ def main(argv: list[str] | None = None) -> str:
                 pg.locator(SENTENCE).first.wait_for()
                 lines.append(pg.locator(SENTENCE).first.inner_text())
                 rss.append(server.rss_mb())
-                print(f"upload {i}: {first_s[-1]:.2f} s, RSS {rss[-1]:.0f} MB: {lines[-1][:60]}", flush=True)
+                print(f"upload {i}: {first_s[-1]:.2f} s, RSS {rss[-1]:.0f} MB: {lines[-1][:60]}", file=sys.stderr)
             line = pg.locator(SENTENCE).first.inner_text()
             for k in range(args.changes):
                 option = TRUTHS[k % len(TRUTHS)]
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> str:
                 assert pg.locator(SENTENCE).first.inner_text() == line, "the top-5 changed with the true class"
                 chosen = f"Probability of {option.split(' (')[0]}:"
                 assert pg.get_by_text(chosen).first.is_visible(), f"{option} was not chosen"
-                print(f"true class {option}: {truth_s[-1]:.2f} s", flush=True)
+                print(f"true class {option}: {truth_s[-1]:.2f} s", file=sys.stderr)
             rss_after_changes = server.rss_mb()
             browser.close()
     finally:

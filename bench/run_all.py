@@ -44,6 +44,12 @@ SCRIPTS = [
         ["--repeat", "40"],
         ["--repeat", "10"],
     ),
+    (
+        "photos_memory.py",
+        "Photos page: memory across 30 uploads, and a class change from cache",
+        [],
+        ["--uploads", "6", "--changes", "2"],
+    ),
     ("preprocess_quality.py", "Photo preprocessing: accuracy on degraded digits", [], ["--per", "50"]),
     ("bench_summarize.py", "Conv arithmetic: summarize vs a real forward pass", [], []),
     ("page_rerun.py", "Page script times", [], ["--repeats", "2"]),

@@ -9,6 +9,7 @@ only the true class, the Grad-CAM class or the view redraws without running the 
 from __future__ import annotations
 
 import html
+from functools import partial
 
 import numpy as np
 import plotly.graph_objects as go
@@ -89,14 +90,16 @@ def class_label(index: int, names: list[str]) -> str:
 
 
 @st.cache_data(max_entries=16, show_spinner="Running the network…")
-def answer(photo_key: str, _pixels: np.ndarray, fit: str) -> tuple[list, np.ndarray, np.ndarray]:
-    """(preprocessing steps, the (224, 224, 3) input in [0, 1], probabilities (1000,)) with the fast copy."""
+def answer(photo_key: str, _pixels: np.ndarray, fit: str) -> tuple[str, np.ndarray, np.ndarray]:
+    """(what the photo was, e.g. "768 x 1024 RGB"; the (224, 224, 3) input in [0, 1]; probabilities (1000,))
+    with the fast copy. Only these are kept: the steps' float copy of the whole photo (12 MB for 1024 x 768)
+    would make each of the 16 entries 20 times larger."""
     steps = photo_to_input_steps(_pixels, fit)
     picture = steps[-1].image
     x = torch.from_numpy(np.ascontiguousarray(picture.transpose(2, 0, 1)))[None]
     with torch.inference_mode():
         probabilities = torch.softmax(imagenet_fast_net()(x).double(), dim=1)[0].numpy()
-    return steps, picture, probabilities
+    return steps[0].caption, picture, probabilities
 
 
 @st.cache_data(max_entries=32, show_spinner="Computing Grad-CAM…")
@@ -165,7 +168,7 @@ def show_page() -> None:
         write_link(values, params, page_key=PAGE_KEY)
         return
     try:
-        steps, picture, probabilities = answer(f"{picked.image_id}:{fit}", picked.pixels, fit)
+        source, picture, probabilities = answer(f"{picked.image_id}:{fit}", picked.pixels, fit)
     except ValueError as exc:
         st.error(f"**{literal(picked.caption)}**: {message_text(exc)}.")
         write_link(values, params, page_key=PAGE_KEY)
@@ -178,7 +181,7 @@ def show_page() -> None:
     st.markdown(f"#### {html.escape(top5_sentence(ranking, names))}")
     seen, answers = wrapping_columns(2, "photos_result", 300, gap="large")
     with seen, st.container(key="photos_input"):
-        show_input(picked, steps, picture, fit)
+        show_input(picked, source, picture, fit)
     with answers:
         show_top5(ranking, names)
         values["truth"] = true_class_error(picked, probabilities, names)
@@ -216,15 +219,15 @@ def pick_photo() -> PickedImage | None:
     )
 
 
-def show_input(picked: PickedImage, steps: list, picture: np.ndarray, fit: str) -> None:
+def show_input(picked: PickedImage, source: str, picture: np.ndarray, fit: str) -> None:
     """The 224 x 224 picture the network sees, with how it was made and a download."""
     pixels = np.round(picture * 255).astype(np.uint8)
     big = pixels.repeat(2, 0).repeat(2, 1)
-    how = steps[0].caption + (" → the centre square" if fit == "crop" else " → squashed, aspect ratio not kept")
+    how = source + (" → the centre square" if fit == "crop" else " → squashed, aspect ratio not kept")
     st.image(big, width="stretch")
     st.caption(f"What the network sees: 224 × 224 ({how} → 224 × 224)")
     title = f"What EfficientNet-Lite0 sees: {picked.caption}"
-    download_png_button(titled_png(pixels, title, scale=2), title, key="photos_input_png")
+    download_png_button(partial(titled_png, pixels, title, scale=2), title, key="photos_input_png")
 
 
 def top5_sentence(ranking: list[tuple[int, float]], names: list[str]) -> str:
@@ -316,7 +319,7 @@ def show_grad_cam(key: str, fit: str, picture: np.ndarray, ranking: list[tuple[i
     title = f"Grad-CAM for {names[target]} ({target})"
     with picture_col:
         st.image(png, caption=f"{title}: red-yellow where the head's maps push {names[target]} up", width="stretch")
-        download_png_button(titled_png(png, title, scale=1), title, key="photos_cam_png")
+        download_png_button(partial(titled_png, png, title, scale=1), title, key="photos_cam_png")
     with words, explanation("grad_cam"):
         st.markdown(
             "Grad-CAM weighs each of the **1280 maps of the head** (7 × 7 each, the last layer before the "
@@ -359,7 +362,7 @@ def show_feature_maps(key: str, fit: str, picture: np.ndarray) -> None:
     st.markdown(f"**{title}** · channels {', '.join(str(c) for c in channels[:8])}, …")
     st.image(mosaic, width="stretch")
     mosaic_legend(1.0)
-    download_png_button(titled_png(mosaic, title, scale=2), title, key="photos_maps_png")
+    download_png_button(partial(titled_png, mosaic, title, scale=2), title, key="photos_maps_png")
 
 
 def show_filters(model: torch.nn.Module) -> None:
@@ -369,7 +372,7 @@ def show_filters(model: torch.nn.Module) -> None:
     left, right = st.columns([1.2, 1], gap="large")
     with left:
         st.image(patches, caption=title, width="stretch")
-        download_png_button(titled_png(patches, title, scale=2), title, key="photos_filters_png")
+        download_png_button(partial(titled_png, patches, title, scale=2), title, key="photos_filters_png")
     with right, explanation("filters"):
         st.markdown(
             "The first layer's 32 filters, each 3 × 3 pixels × 3 colours (R, G, B): the only weights of the "

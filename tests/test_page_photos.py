@@ -99,6 +99,39 @@ def test_the_true_class_picker_changes_the_error_statement():
     assert "crane (134)" in labels and "crane (517)" in labels and "maillot (638)" in labels
 
 
+def test_changing_only_the_true_class_runs_no_network_and_makes_no_png(monkeypatch):
+    """Issue 25: a class change redraws from the cache. The network's forward passes and the PNG encoder
+    (the download buttons' titled PNGs, once 90% of such a rerun) are counted while only the class changes."""
+    from cnnviz.efficientnet import EfficientNetLite0
+    from cnnviz_ui import photos
+
+    at = open_page()
+    calls = {"forward": 0, "forward_layers": 0, "titled_png": 0, "photo_to_input_steps": 0}
+
+    def counted(name, fn):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("forward", "forward_layers"):
+        monkeypatch.setattr(EfficientNetLite0, name, counted(name, getattr(EfficientNetLite0, name)))
+    for name in ("titled_png", "photo_to_input_steps"):
+        monkeypatch.setattr(photos, name, counted(name, getattr(photos, name)))
+    before = sentence(at)
+    for truth, words in ((285, "**Egyptian cat** is the top-1 answer"), (0, "**tench** is answer")):
+        at.selectbox(key="photos_truth").set_value(truth).run()
+        assert not at.exception
+        assert words in " ".join(m.value for m in at.markdown)
+    assert sentence(at) == before
+    assert calls == {"forward": 0, "forward_layers": 0, "titled_png": 0, "photo_to_input_steps": 0}
+    at.radio(key="photos_source").set_value("Upload a photo").run()  # the counters do count: a new photo
+    at.file_uploader(key="photos_upload").upload("coffee.jpg", save(Image.fromarray(sample_photo("coffee")), "JPEG"))
+    at.run()
+    assert calls["forward"] and calls["forward_layers"] and calls["photo_to_input_steps"] == 1
+
+
 @pytest.mark.parametrize(
     ("name", "words"),
     [

@@ -32,7 +32,7 @@ data: $(STAMP)
 
 run: $(STAMP) data $(if $(filter 1,$(HTTPS)),$(CERT_DIR)/cert.pem)
 	@$(if $(filter 1,$(HTTPS)),echo "Students open https://$$(hostname -I 2>/dev/null | cut -d' ' -f1):$(PORT) and accept the certificate once.")
-	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/streamlit run app.py --server.port $(PORT) $(RUN_FLAGS)
+	OMP_WAIT_POLICY=PASSIVE MALLOC_ARENA_MAX=2 $(VENV)/bin/streamlit run app.py --server.port $(PORT) $(RUN_FLAGS)
 
 # A self-signed certificate for this machine's name and addresses, valid for a year.
 $(CERT_DIR)/cert.pem:

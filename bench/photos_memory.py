@@ -1,8 +1,8 @@
 """The Photos page on a real server: its memory across 30 uploads, and a class change answered from cache.
 
-One ``streamlit run app.py`` on a free port (``OMP_WAIT_POLICY=PASSIVE``, as ``make run``) and one headless
-Chromium session on the Photos page, which uploads 30 different JPEG photos one after another (skimage's
-bundled photos, each cropped and sized differently: 480 to 1600 px on the long side, so most are shrunk to
+One ``streamlit run app.py`` on a free port (``OMP_WAIT_POLICY=PASSIVE MALLOC_ARENA_MAX=2``, as ``make run``)
+and one headless Chromium session on the Photos page, which uploads 30 different JPEG photos one after
+another (skimage's bundled photos, each cropped and sized differently: 480 to 1600 px on the long side, so most are shrunk to
 the 1024 px the app keeps) and waits for each photo's top-5 line. After each upload: the server's resident
 memory (RSS, psutil). Memory is flat when, once the page's bounded caches are full, it stops growing: the
 growth from upload 5 to 30 must stay within what the caches can still take after upload 5 (their
@@ -162,14 +162,17 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--uploads", type=int, default=30)
     parser.add_argument("--changes", type=int, default=5, help="true-class changes after the last upload")
     parser.add_argument(
-        "--malloc-arena-max", type=int, help="start the server with MALLOC_ARENA_MAX (glibc's heaps, one per thread)"
+        "--malloc-arena-max",
+        type=int,
+        default=2,
+        help="MALLOC_ARENA_MAX for the server (glibc's heaps; 2 as `make run`, 0 for glibc's default)",
     )
     args = parser.parse_args(argv)
     photos = distinct_photos(args.uploads)
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    env = {"OMP_WAIT_POLICY": "PASSIVE"}  # as `make run`
+    env = {"OMP_WAIT_POLICY": "PASSIVE"}  # as `make run`, with MALLOC_ARENA_MAX below
     if args.malloc_arena_max:
         env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
     proc = start_server(port, ROOT / "artifacts" / "photos_memory.log", env)

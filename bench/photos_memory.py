@@ -1,21 +1,21 @@
 """The Photos page on a real server: its memory across 30 uploads, and a class change answered from cache.
 
 One ``streamlit run app.py`` on a free port (``OMP_WAIT_POLICY=PASSIVE MALLOC_ARENA_MAX=2``, as ``make run``)
-and one headless Chromium session on the Photos page, which uploads 30 different JPEG photos one after
-another (skimage's bundled photos, each cropped and sized differently: 480 to 1600 px on the long side, so most are shrunk to
-the 1024 px the app keeps) and waits for each photo's top-5 line. After each upload: the server's resident
-memory (RSS, psutil). Memory is flat when, once the page's bounded caches are full, it stops growing: the
-growth from upload 5 to 30 must stay within what the caches can still take after upload 5 (their
+and one headless Chromium session on the Photos page, which uploads 30 different JPEG photos one after another
+(skimage's bundled photos, each cropped and sized differently: 480 to 1600 px on the long side, so most are
+shrunk to the 1024 px the app keeps) and waits for each photo's top-5 line. After each upload: the server's
+resident memory (RSS, psutil). Memory is flat when, once the page's bounded caches are full, it stops growing:
+the growth from upload 5 to 30 must stay within what the caches can still take after upload 5 (their
 ``max_entries`` times the pickled size of an entry for this run's largest photo, plus 10% and 5 MB for the
 allocator), and from upload 20 to 30 (the big caches full) within 10 MB. Growth is read on the median of the
-last 5 uploads: the server runs no full garbage collection after each rerun (``postScriptGC = false``), so
-one reading can hold a rerun's uncollected garbage, freed a few reruns later.
+last 5 uploads: the server runs no full garbage collection after each rerun (``postScriptGC = false``), so one
+reading can hold a rerun's uncollected garbage, freed a few reruns later.
 
-Then only the "true class" picker is changed a few times on the last photo. The reference is the same
-session's first answer for each photo (upload to top-5 shown, with the network's forward pass, Grad-CAM and
-the feature maps), measured in the same run in the browser from the action to the end of the script's
-rerun (Streamlit's ``data-test-script-state`` on the app root). Also the server's CPU seconds per upload
-and per class change: a class change that ran the network would cost about as much as an upload.
+Then only the "true class" picker is changed a few times on the last photo. The reference is the same session's
+first answer for each photo (upload to top-5 shown, with the network's forward pass, Grad-CAM and the feature
+maps), measured in the same run in the browser from the action to the end of the script's rerun (Streamlit's
+``data-test-script-state`` on the app root). Also the server's CPU seconds per upload and per class change: a
+class change that ran the network would cost about as much as an upload.
 
 Run: ``.venv/bin/python bench/photos_memory.py [--uploads N] [--changes N] [--malloc-arena-max N]``.
 ``main()`` prints the markdown and returns it.

@@ -30,19 +30,19 @@ def test_kernels_settings_survive_another_page():
     at = visit(open_app(), "1_Kernels")
     at.radio(key="kernels_source").set_value("Sample photo").run()
     at.selectbox(key="kernels_photo").set_value("astronaut").run()
-    at.radio(key="kernels_colour").set_value("Colour (per channel)").run()
+    at.selectbox(key="kernels_colour").set_value("Colour (per channel)").run()
     at.radio(key="kernels_kind").set_value("Gaussian").run()
     at.slider(key="kernels_gauss_size").set_value(15).run()
     at.number_input(key="kernels_stride").set_value(3).run()
     at.selectbox(key="kernels_boundary").set_value("wrap").run()
-    at.toggle(key="kernels_flip").set_value(False).run()
+    at.toggle(key="kernels_flip").set_value(True).run()  # away from its default, cross-correlation
     visit(at, "2_Conv_arithmetic")
     visit(at, "1_Kernels")
     assert at.selectbox(key="kernels_photo").value == "astronaut"
-    assert at.radio(key="kernels_colour").value == "Colour (per channel)"
+    assert at.selectbox(key="kernels_colour").value == "Colour (per channel)"
     assert at.radio(key="kernels_kind").value == "Gaussian" and at.slider(key="kernels_gauss_size").value == 15
     assert at.number_input(key="kernels_stride").value == 3 and at.selectbox(key="kernels_boundary").value == "wrap"
-    assert at.toggle(key="kernels_flip").value is False
+    assert at.toggle(key="kernels_flip").value is True
 
 
 def test_conv_arithmetic_keeps_the_convolution_while_pooling_is_shown_and_across_pages():

@@ -249,3 +249,45 @@ def assert_no_exception(pg) -> None:
     """No exception element and no traceback (an explained st.error is fine)."""
     assert pg.locator('[data-testid="stException"]').count() == 0, "an exception is shown on the page"
     assert "Traceback" not in pg.inner_text("body")
+
+
+# --- type size as a student in the back row sees it ---------------------------------------------------------
+
+# Every visible text drawn inside the elements matching the selector, with its size on the screen in CSS px:
+# SVG text (plotly's numbers and labels, the sliding-window diagrams) at its computed size times the SVG's
+# scale (a viewBox shrinks or grows it), HTML text at its computed size.
+TEXT_PX_JS = """(selector) => {
+  const out = [];
+  for (const root of document.querySelectorAll(selector)) {
+    for (const el of root.querySelectorAll('text, tspan, span, p, td, th, div, li, b, strong, code')) {
+      const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+      if (!own) continue;
+      const r = el.getBoundingClientRect();
+      const style = getComputedStyle(el);
+      if (r.width === 0 || r.height === 0 || style.visibility === 'hidden' || style.display === 'none'
+          || parseFloat(style.opacity) === 0) continue;
+      let px = parseFloat(style.fontSize);
+      if (el instanceof SVGElement && el.getScreenCTM) {
+        const m = el.getScreenCTM();
+        if (m) px *= Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
+      }
+      out.push([own.slice(0, 40), Math.round(px * 10) / 10]);
+    }
+  }
+  return out;
+}"""
+
+
+def text_px(pg, selector: str) -> list[tuple[str, float]]:
+    """``(text, px)`` for every visible text inside the elements matching ``selector``, as drawn on the screen.
+
+    ``pg`` is a page or a frame (``pg.frame_locator(...)`` cannot evaluate: use ``page.frames``).
+    """
+    return [tuple(item) for item in pg.evaluate(TEXT_PX_JS, selector)]
+
+
+def smallest_text(pg, selector: str) -> tuple[str, float]:
+    """The smallest visible text inside ``selector`` and its size in px; fails if there is no text at all."""
+    found = text_px(pg, selector)
+    assert found, f"no visible text inside {selector!r}"
+    return min(found, key=lambda item: item[1])

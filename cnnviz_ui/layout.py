@@ -13,7 +13,7 @@ from cnnviz.render import BLUE, MOSAIC_WIDTH, RED, WHITE, mosaic_rgb
 from cnnviz_ui.navigation import use_app_navigation
 from cnnviz_ui.plots import ACCENT, MUTED, fitted_height_css
 from cnnviz_ui.presenting import explanation, keyboard_steps, presentation_css, presentation_toggle
-from cnnviz_ui.slides import plotly_config, slide_figure
+from cnnviz_ui.slides import plotly_config, slide_figure, svg_downloads
 from cnnviz_ui.state import entered_page
 from cnnviz_ui.text import message_text
 
@@ -68,6 +68,7 @@ def page_header(title: str, intro: str, icon: str = "🧠") -> bool:
         presentation_toggle()
     with explanation("intro"):
         st.markdown(intro)
+    svg_downloads()
     if presenting:  # the keys belong to the page's own widgets otherwise (a table's cells, a tab bar)
         keyboard_steps()
     entered_page(title)

@@ -24,8 +24,8 @@ def plotly_config(title: str, scale: int = 2) -> dict:
     """The ``config`` of ``st.plotly_chart`` for a chart called ``title``.
 
     The toolbar holds only "Download plot as a PNG" (at ``scale`` times the drawn size, the chart's title
-    included, named after ``title``); the plotly logo, zoom and pan buttons go, and the mouse wheel scrolls
-    the page instead of zooming.
+    included, named after ``title``), and ``svg_downloads`` adds "Download plot as an SVG" under it; the plotly
+    logo, zoom and pan buttons go, and the mouse wheel scrolls the page instead of zooming.
     """
     return {
         "displaylogo": False,
@@ -33,6 +33,71 @@ def plotly_config(title: str, scale: int = 2) -> dict:
         "modeBarButtons": [["toImage"]],
         "toImageButtonOptions": {"format": "png", "filename": slide_filename(title, "png")[:-4], "scale": scale},
     }
+
+
+# plotly.js draws one image button per chart, for one format (config.toImageButtonOptions). This script, run in
+# the page itself, adds a second button under it that saves the same chart as an SVG: it sets the chart's own
+# toImage format to "svg" for one click of plotly's button, so the file is plotly's own export, named and
+# titled like the PNG. A MutationObserver puts the button back whenever plotly redraws its toolbar.
+SVG_BUTTON_JS = """<script>
+(() => {
+  const root = window.parent && window.parent.document ? window.parent : window, doc = root.document;
+  if (root.__cnnvizSvg) return;
+  const NS = "http://www.w3.org/2000/svg";
+  const icon = () => {  // built node by node: Streamlit's sanitizer drops a script whose text holds markup
+    const svg = doc.createElementNS(NS, "svg"), text = doc.createElementNS(NS, "text");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "icon");
+    svg.setAttribute("aria-hidden", "true");
+    for (const [name, value] of Object.entries({x: 12, y: 16, "text-anchor": "middle", "font-size": 9,
+        "font-weight": 700, "font-family": "sans-serif", fill: "rgba(68,68,68,0.7)"})) text.setAttribute(name, value);
+    text.textContent = "SVG";
+    svg.append(text);
+    return svg;
+  };
+  const save = (chart, png) => {
+    const options = chart._context && chart._context.toImageButtonOptions;
+    if (!options) return;
+    const format = options.format;
+    options.format = "svg";
+    try { png.click(); } finally { options.format = format; }
+  };
+  const addButtons = () => {
+    for (const group of doc.querySelectorAll(".js-plotly-plot .modebar-group")) {
+      const png = [...group.querySelectorAll(".modebar-btn")].find(b => /download plot/i.test(b.dataset.title || ""));
+      if (!png || group.querySelector(".cnnviz-svg")) continue;
+      const button = doc.createElement("button");
+      button.type = "button";
+      button.className = "modebar-btn cnnviz-svg";
+      button.setAttribute("rel", "tooltip");
+      button.dataset.title = "Download plot as an SVG";
+      button.dataset.gravity = png.dataset.gravity || "n";
+      button.setAttribute("aria-label", "Download plot as an SVG");
+      button.append(icon());
+      button.addEventListener("click", () => save(group.closest(".js-plotly-plot"), png));
+      png.after(button);
+    }
+  };
+  let queued = false;
+  root.__cnnvizSvg = new root.MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    root.requestAnimationFrame(() => { queued = false; addButtons(); });
+  });
+  root.__cnnvizSvg.observe(doc.body, {childList: true, subtree: true});
+  addButtons();
+})();
+</script>"""
+
+
+def svg_downloads() -> None:
+    """Give every plotly chart's toolbar (see ``plotly_config``) a "Download plot as an SVG" button too.
+
+    Call once per run; it draws nothing visible and installs itself once per browser tab.
+    """
+    with st.container(key="cnnviz_svg"):
+        st.html(SVG_BUTTON_JS, unsafe_allow_javascript=True)
+    st.html("<style>.st-key-cnnviz_svg { display: none; }</style>")
 
 
 def slide_figure(fig: go.Figure) -> go.Figure:

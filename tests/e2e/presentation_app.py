@@ -12,7 +12,7 @@ from cnnviz.window_frames import window_frames
 from cnnviz.windows import window_grid
 from cnnviz_ui.conv_diagram import Drawing, diagram_html, prepare
 from cnnviz_ui.presenting import explanation, keyboard_steps, presentation_css, presentation_toggle
-from cnnviz_ui.slides import download_gif_button, download_png_button, plotly_config, slide_figure
+from cnnviz_ui.slides import download_gif_button, download_png_button, plotly_config, slide_figure, svg_downloads
 
 st.set_page_config(page_title="presentation test", layout="wide")
 presentation_css()
@@ -38,3 +38,4 @@ st.plotly_chart(slide_figure(fig), config=plotly_config("A heat map"), width=500
 download_png_button(titled_png(np.zeros((60, 100), np.uint8), "A dark rectangle"), "A dark rectangle", key="png")
 download_gif_button(gif_bytes(window_frames(grid)), "Window 3 x 3 on 5 x 5", key="gif")
 keyboard_steps()
+svg_downloads()

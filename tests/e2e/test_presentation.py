@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from xml.etree import ElementTree
 
 import pytest
 from e2e_helpers import ROOT, free_port, start_server, wait_idle
@@ -111,10 +112,25 @@ def test_downloads_for_slides(projector):
     chart.scroll_into_view_if_needed()
     chart.hover()
     buttons = chart.locator(".modebar-btn")
-    assert buttons.count() == 1  # the download button only
+    assert buttons.count() == 2  # PNG and SVG only: no zoom, pan or logo
     drawn = chart.locator(".main-svg").first.bounding_box()
     with pg.expect_download() as info:
         buttons.first.click()
     assert info.value.suggested_filename == "a-heat-map.png"
     shot = Image.open(info.value.path())
     assert shot.size == (round(2 * drawn["width"]), round(2 * drawn["height"]))  # the chart at 2x, title included
+
+    svg_button = chart.locator(".modebar-btn.cnnviz-svg")
+    assert svg_button.get_attribute("data-title") == "Download plot as an SVG"
+    with pg.expect_download() as info:
+        svg_button.click()
+    assert info.value.suggested_filename == "a-heat-map.svg"
+    svg = ElementTree.parse(info.value.path()).getroot()
+    assert svg.tag.endswith("svg")
+    texts = ["".join(t.itertext()) for t in svg.iter() if t.tag.endswith("}text")]
+    assert "A heat map" in texts  # its title, as text a slide program can edit
+    assert {"0", "1", "2"} <= set(texts)  # the y axis' tick labels
+    # One click of SVG leaves the PNG button as it was.
+    with pg.expect_download() as info:
+        buttons.first.click()
+    assert info.value.suggested_filename == "a-heat-map.png"

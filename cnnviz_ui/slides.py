@@ -110,27 +110,23 @@ def slide_figure(fig: go.Figure) -> go.Figure:
 def download_png_button(png: bytes | Callable[[], bytes], title: str, key: str, label: str = "Download PNG") -> None:
     """A button that saves ``png`` as "<title>.png" without rerunning the page. ``png`` may be a function that
     makes the bytes: it then runs only when the button is pressed."""
+    _download_button(png, title, "png", key, label, "with its title, for a slide")
+
+
+def download_gif_button(gif: bytes | Callable[[], bytes], title: str, key: str, label: str = "Download GIF") -> None:
+    """A button that saves the animation ``gif`` as "<title>.gif" without rerunning the page (``gif`` may be a
+    function that makes the bytes, as for ``download_png_button``)."""
+    _download_button(gif, title, "gif", key, label, "one frame per output cell, for a slide")
+
+
+def _download_button(data: bytes | Callable[[], bytes], title: str, ext: str, key: str, label: str, what: str) -> None:
     st.download_button(
         label,
-        png,
-        file_name=slide_filename(title, "png"),
-        mime="image/png",
+        data,
+        file_name=slide_filename(title, ext),
+        mime=f"image/{ext}",
         key=key,
         on_click="ignore",
         icon=":material/download:",
-        help=f"“{title}”, with its title, for a slide",
-    )
-
-
-def download_gif_button(gif: bytes, title: str, key: str, label: str = "Download GIF") -> None:
-    """A button that saves the animation ``gif`` as "<title>.gif" without rerunning the page."""
-    st.download_button(
-        label,
-        gif,
-        file_name=slide_filename(title, "gif"),
-        mime="image/gif",
-        key=key,
-        on_click="ignore",
-        icon=":material/download:",
-        help=f"“{title}”, one frame per output cell, for a slide",
+        help=f"“{title}”, {what}",
     )

@@ -12,7 +12,30 @@ import os
 # torch loads, which is after this file.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 from hypothesis import settings  # noqa: E402
+from torch import nn  # noqa: E402
+
+from cnnviz.checkpoints import load_checkpoint  # noqa: E402
+from cnnviz.data import load_mnist  # noqa: E402
 
 settings.register_profile("cnnviz", deadline=None)
 settings.load_profile("cnnviz")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def shipped() -> nn.Module:
+    """The shipped MNIST convnet (assets/mnist_convnet.pt), loaded once per test module."""
+    model, _ = load_checkpoint(ROOT / "assets" / "mnist_convnet.pt")
+    return model
+
+
+@pytest.fixture(scope="module")
+def digit() -> torch.Tensor:
+    """MNIST test digit #0 (a 7) as a (28, 28) float tensor in [0, 1]."""
+    images, _ = load_mnist("test")
+    return images[0].float() / 255.0

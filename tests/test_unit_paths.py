@@ -11,25 +11,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from cnnviz.checkpoints import load_checkpoint
-from cnnviz.data import load_mnist
 from cnnviz.inspect import activations
 from cnnviz.receptive import measure_receptive_field
 from cnnviz.unit_paths import pooling_fate, strongest_unit, trace_unit
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def shipped() -> nn.Module:
-    model, _ = load_checkpoint(ROOT / "assets" / "mnist_convnet.pt")
-    return model
-
-
-@pytest.fixture(scope="module")
-def digit() -> torch.Tensor:
-    images, _ = load_mnist("test")
-    return images[0].float() / 255.0
 
 
 def test_strongest_unit_is_the_argmax(shipped, digit):

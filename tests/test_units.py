@@ -11,25 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import load_mnist
 from cnnviz.inspect import activations
 from cnnviz.units import explain_unit
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@pytest.fixture(scope="module")
-def shipped() -> nn.Module:
-    model, _ = load_checkpoint(ROOT / "assets" / "mnist_convnet.pt")
-    return model
-
-
-@pytest.fixture(scope="module")
-def digit() -> torch.Tensor:
-    images, _ = load_mnist("test")
-    return images[0].float() / 255.0
 
 
 def _oracle_window(x: torch.Tensor, conv: nn.Conv2d, unit: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
+from cnnviz import attribution
 from cnnviz import inspect as net_inspect
 from cnnviz.forward_calls import find_call, record_calls
 from cnnviz.imagenet import FITS, photo_to_input_steps
@@ -106,7 +107,7 @@ def answer(photo_key: str, _pixels: np.ndarray, fit: str) -> tuple[str, np.ndarr
 def grad_cam_png(photo_key: str, fit: str, target: int, _picture: np.ndarray) -> bytes:
     """Grad-CAM on the head's 7 x 7 maps for class ``target``, over the network's input, as a PNG."""
     x = torch.from_numpy(np.ascontiguousarray(_picture.transpose(2, 0, 1)))[None]
-    heat = net_inspect.grad_cam(imagenet_net()[0], x, target, layer="head")
+    heat = attribution.grad_cam(imagenet_net()[0], x, target, layer="head")
     return encode_png(photo_heat_overlay(_picture, heat, PICTURE_PX))
 
 

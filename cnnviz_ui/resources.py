@@ -19,6 +19,7 @@ import streamlit as st
 import torch
 from torch import nn
 
+from cnnviz import attribution
 from cnnviz import inspect as net_inspect
 from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import DATASETS, load_dataset
@@ -213,8 +214,8 @@ def run_network(key: str, _model: nn.Module, _image: np.ndarray) -> tuple[dict[s
 def explanation(key: str, method: str, target: int, _model: nn.Module, _image: np.ndarray) -> np.ndarray:
     """(28, 28) heat in [0, 1]: SmoothGrad saliency (16 copies) or Grad-CAM on conv3, cached by ``run_key``."""
     if method == "Saliency":
-        return net_inspect.saliency(_model, _image, target, samples=16, noise=0.1)
-    return net_inspect.grad_cam(_model, _image, target)
+        return attribution.saliency(_model, _image, target, samples=16, noise=0.1)
+    return attribution.grad_cam(_model, _image, target)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)

@@ -12,6 +12,7 @@ from threading import Barrier
 import numpy as np
 import pytest
 
+from cnnviz import attribution
 from cnnviz import inspect as net_inspect
 from cnnviz.checkpoints import load_checkpoint
 from cnnviz.data import load_dataset
@@ -52,8 +53,8 @@ def test_activations_from_many_threads_match_one_thread(shared):
 
 def test_grad_cam_from_many_threads_matches_one_thread(shared):
     model, digits = shared
-    alone = [net_inspect.grad_cam(model, d, 3) for d in digits]
-    results = _hammer(lambda i: net_inspect.grad_cam(model, digits[i], 3), THREADS)
+    alone = [attribution.grad_cam(model, d, 3) for d in digits]
+    results = _hammer(lambda i: attribution.grad_cam(model, digits[i], 3), THREADS)
     for i, calls in enumerate(results):
         for got in calls:
             np.testing.assert_allclose(got, alone[i], atol=1e-5)
@@ -63,6 +64,6 @@ def test_grad_cam_while_others_take_activations(shared):
     model, digits = shared
 
     def mixed(i: int):
-        return net_inspect.grad_cam(model, digits[i], 3) if i % 2 else net_inspect.activations(model, digits[i])
+        return attribution.grad_cam(model, digits[i], 3) if i % 2 else net_inspect.activations(model, digits[i])
 
     _hammer(mixed, THREADS)  # must not raise

@@ -1,4 +1,5 @@
-"""cnnviz.inspect: activations, pooling windows, filters, saliency, Grad-CAM and mosaics."""
+"""cnnviz.inspect (activations, pooling windows, filters, mosaics) and cnnviz.attribution (saliency, Grad-CAM),
+which share the trained model and the nested networks these tests build."""
 
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnnviz import attribution
 from cnnviz import inspect as net_inspect
 from cnnviz.data import load_mnist
 from cnnviz.models import build_model
@@ -209,7 +211,7 @@ def test_heatmaps_concentrate_on_the_ink(trained, digits, method):
     images, labels = digits
     shares, areas = [], []
     for image, label in zip(images, labels, strict=True):
-        heat = getattr(net_inspect, method)(trained, image, int(label))
+        heat = getattr(attribution, method)(trained, image, int(label))
         assert heat.shape == (28, 28) and heat.min() >= 0 and heat.max() == pytest.approx(1.0)
         box = _ink_box(image)
         shares.append(_share_inside(heat, box))
@@ -220,7 +222,7 @@ def test_heatmaps_concentrate_on_the_ink(trained, digits, method):
 
 def test_saliency_is_the_input_gradient_and_leaves_no_grad(trained, digits):
     image = digits[0][0]
-    heat = net_inspect.saliency(trained, image, 7)
+    heat = attribution.saliency(trained, image, 7)
     x = image[None, None].clone().requires_grad_(True)
     (grad,) = torch.autograd.grad(trained(x)[0, 7], x)
     expected = grad[0, 0].abs()
@@ -229,14 +231,14 @@ def test_saliency_is_the_input_gradient_and_leaves_no_grad(trained, digits):
 
 
 def test_smoothgrad_is_reproducible(trained, digits):
-    a = net_inspect.saliency(trained, digits[0][0], 7, samples=8, noise=0.1, seed=3)
-    b = net_inspect.saliency(trained, digits[0][0], 7, samples=8, noise=0.1, seed=3)
+    a = attribution.saliency(trained, digits[0][0], 7, samples=8, noise=0.1, seed=3)
+    b = attribution.saliency(trained, digits[0][0], 7, samples=8, noise=0.1, seed=3)
     np.testing.assert_array_equal(a, b)
 
 
 def test_grad_cam_on_conv1_is_the_textbook_formula(trained, digits):
     image = digits[0][0]
-    heat = net_inspect.grad_cam(trained, image, 7, layer="conv1")
+    heat = attribution.grad_cam(trained, image, 7, layer="conv1")
     kept = []
     handle = trained.conv1.register_forward_hook(lambda _m, _i, out: kept.append(out))
     x = image[None, None].clone().requires_grad_(True)
@@ -251,8 +253,8 @@ def test_grad_cam_on_conv1_is_the_textbook_formula(trained, digits):
 
 
 def test_grad_cam_places_conv3_units_at_their_receptive_field_centres(fresh):
-    assert net_inspect._grid_geometry(fresh, "conv3") == (8.5, 4.0)
-    assert net_inspect._grid_geometry(build_model("lenet"), "conv2") == (0.5, 2.0)  # pool1 unit 0 covers pixels 0 and 1
+    assert attribution._grid_geometry(fresh, "conv3") == (8.5, 4.0)
+    assert attribution._grid_geometry(build_model("lenet"), "conv2") == (0.5, 2.0)  # pool1 unit 0 covers pixels 0 and 1
 
 
 @pytest.mark.parametrize(
@@ -270,13 +272,13 @@ def test_grad_cam_places_conv3_units_at_their_receptive_field_centres(fresh):
 )
 def test_grad_cam_errors(model, layer, message):
     with pytest.raises(ValueError, match=message):
-        net_inspect.grad_cam(build_model(model), torch.rand(28, 28), 3, layer=layer)
+        attribution.grad_cam(build_model(model), torch.rand(28, 28), 3, layer=layer)
 
 
 @pytest.mark.parametrize("target", [-1, 10, 2.5])
 def test_target_must_be_a_class(fresh, target):
     with pytest.raises(ValueError, match="target class"):
-        net_inspect.saliency(fresh, torch.rand(28, 28), target)
+        attribution.saliency(fresh, torch.rand(28, 28), target)
 
 
 # --- mosaics -------------------------------------------------------------------------------------
@@ -359,7 +361,7 @@ def test_grid_geometry_of_nested_layers_matches_backprop():
     for unit in (4, 5):  # away from the border, whose padding would cut the support
         support = np.nonzero(measure_receptive_field(leaves, (64, 64), (unit, unit)).sum(1))[0]
         centres.append((support[0] + support[-1]) / 2)
-    start, jump = net_inspect._grid_geometry(model, "features.2")
+    start, jump = attribution._grid_geometry(model, "features.2")
     assert jump == centres[1] - centres[0] == 4.0
     assert start == centres[0] - 4 * jump == 2.0
 
@@ -367,13 +369,13 @@ def test_grid_geometry_of_nested_layers_matches_backprop():
 def test_grad_cam_on_a_nested_block_with_colour_input_is_the_textbook_formula():
     model = _nested_rgb_net()
     x = torch.rand(1, 3, 32, 32)
-    heat = net_inspect.grad_cam(model, x, 2, layer="features.2")
-    start, jump = net_inspect._grid_geometry(model, "features.2")  # 2.0 and 4: integer unit centres
+    heat = attribution.grad_cam(model, x, 2, layer="features.2")
+    start, jump = attribution._grid_geometry(model, "features.2")  # 2.0 and 4: integer unit centres
     cam = _textbook_cam(model, model.features[2], x, 2)
     np.testing.assert_allclose(heat[int(start) :: int(jump), int(start) :: int(jump)], cam.numpy(), atol=1e-5)
     # A layer inside a block (found by hooking it), too.
-    heat = net_inspect.grad_cam(model, x, 2, layer="features.1.1")
-    assert net_inspect._grid_geometry(model, "features.1.1") == (2.0, 4.0)
+    heat = attribution.grad_cam(model, x, 2, layer="features.1.1")
+    assert attribution._grid_geometry(model, "features.1.1") == (2.0, 4.0)
     cam = _textbook_cam(model, model.features[1][1], x, 2)
     np.testing.assert_allclose(heat[2::4, 2::4], cam.numpy(), atol=1e-5)
     assert all(not m._forward_hooks for m in model.modules())
@@ -384,10 +386,10 @@ def test_grad_cam_on_efficientnet_head_is_the_textbook_formula():
 
     torch.manual_seed(0)
     model = EfficientNetLite0().eval().requires_grad_(False)
-    assert net_inspect._grid_geometry(model, "head") == (31.0, 32.0)  # 7 x 7 units, centres 31, 63, ..., 223
-    assert net_inspect._grid_geometry(model, "stem") == (1.0, 2.0)  # TF's padding is at the end: no shift
+    assert attribution._grid_geometry(model, "head") == (31.0, 32.0)  # 7 x 7 units, centres 31, 63, ..., 223
+    assert attribution._grid_geometry(model, "stem") == (1.0, 2.0)  # TF's padding is at the end: no shift
     x = torch.rand(1, 3, 224, 224)
-    heat = net_inspect.grad_cam(model, x, 281, layer="head")
+    heat = attribution.grad_cam(model, x, 281, layer="head")
     assert heat.shape == (224, 224)
     cam = _textbook_cam(model, model.head, x, 281)
     np.testing.assert_allclose(heat[31::32, 31::32], cam.numpy(), atol=1e-5)
@@ -396,6 +398,6 @@ def test_grad_cam_on_efficientnet_head_is_the_textbook_formula():
 
 def test_grad_cam_on_a_nested_layer_after_the_flatten_is_refused():
     with pytest.raises(ValueError, match="no layer called 'features.9'"):
-        net_inspect.grad_cam(_nested_rgb_net(), torch.rand(1, 3, 32, 32), 0, layer="features.9")
+        attribution.grad_cam(_nested_rgb_net(), torch.rand(1, 3, 32, 32), 0, layer="features.9")
     with pytest.raises(ValueError, match="choose one of features.0, features.1, features.2"):
-        net_inspect.grad_cam(_nested_rgb_net(), torch.rand(1, 3, 32, 32), 0, layer="fc")
+        attribution.grad_cam(_nested_rgb_net(), torch.rand(1, 3, 32, 32), 0, layer="fc")

@@ -152,8 +152,12 @@ def _label_px(cell: int) -> int:
 
 
 def _number(value: float) -> str:
+    """Up to two decimals, as the page's diagram writes them (a feature map's 0.87 is not rounded to 0.9)."""
     value = float(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 1e6 else f"{value:.1f}"
+    if value.is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _centred(draw: ImageDraw.ImageDraw, box: Box, text: str, size: int, fill: tuple[int, int, int]) -> None:

@@ -48,7 +48,14 @@ from cnnviz_ui.state import lasting_args
 # The strip is drawn in two rows with labels at twice the figure's type size: about 910 px wide for the shipped
 # convnet, its labels still read at >= 14 px in the 564 px column of a 1024 px screen with the sidebar open.
 STRIP_ROWS = 2
-STRIP_FONT_SCALE = 2.0
+
+
+def strip_font_px(font_px: int) -> int:
+    """The strip's label size in its PNG for figure type of ``font_px``: 28 px drawn, 2x the usual 14, shown at
+    about 0.6x in a 1024 px screen's column; presenting (no sidebar, a wider column), 1.6x the 18 px."""
+    return max(28, round(font_px * 1.6))
+
+
 LINK_PAGE = "feature_maps"
 # The unit's layer and position default to values no view has, so a link always carries the whole unit.
 LINK_PARAMS = [
@@ -109,6 +116,7 @@ def one_map(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: lis
     index = c2.slider("Map number", 0, count - 1, **lasting_args(f"fm_zoom_map_{conv}", lambda v: v < count, strongest))
     block = next(b for b in conv_blocks(layers) if b[0] == conv)
     limit = shared_limit(acts[conv][index])
+    font_px = figure_font_px(14)
     figures = wrapping_columns(len(block) + 1, "fm_zoom_figures", CHART_MIN_WIDTH)
     weights = net_inspect.conv_filters(model, conv)[index].numpy()  # (C_in, 3, 3)
     peak = shared_limit(weights)
@@ -117,8 +125,8 @@ def one_map(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: lis
             show_picture(
                 st,
                 figure_once(
-                    (key, "filter", conv, index),
-                    lambda: map_figure(weights[0], f"filter {index}", peak, numbers=True),
+                    (key, "filter", conv, index, font_px),
+                    lambda: readable(map_figure(weights[0], f"filter {index}", peak, numbers=True), font_px),
                 ),
                 "fm_zoom_filter",
                 weights[0].shape,
@@ -128,8 +136,10 @@ def one_map(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: lis
             st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
     for column, name in zip(figures[1:], block, strict=True):
         figure = figure_once(
-            (key, name, index),
-            lambda name=name: map_figure(acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]),
+            (key, name, index, font_px),
+            lambda name=name: readable(
+                map_figure(acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]), font_px
+            ),
         )
         show_picture(column, figure, f"fm_zoom_{name}", acts[name][index].shape)
 
@@ -290,25 +300,26 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     region = pooling_region(pooled, maps[index], row, col, n)
     font_px = figure_font_px(14)
     side = region.values.shape[0]
-    where = f"rows {region.top}–{region.top + side - 1}, columns {region.left}–{region.left + side - 1}"
+    where = f"rows {region.top}–{region.top + side - 1}, cols {region.left}–{region.left + side - 1}"
     st.markdown(
-        f"**The orange square, window by window**: {n * n} windows of {source} map {index} ({where}). Step with "
-        "◀ ▶ or **Play**; presenting, with ← → and Space."
+        f"**Window by window**: {n * n} windows of {source} map {index} (the orange square in the map below). "
+        "Step with ◀ ▶ or **Play**; presenting, with ← → and Space."
     )
     titles = {
         "inputTitle": f"{source}, map {index}",
         "inputSub": where,
         "outputTitle": f"{pool}, map {index}",
-        "outputSub": f"rows {row}–{row + n - 1}, columns {col}–{col + n - 1}",
+        "outputSub": f"rows {row}–{row + n - 1}, cols {col}–{col + n - 1}",
         "decimals": 2,
         "offset": [row, col, region.top, region.left],
         "inName": f"{source} map {index}",
         "outName": pool,
     }
     prepared = Prepared(region.grid, "max", region.values, outputs=region.outputs, winners=region.winners)
+    # Numbers 2 px above the figure size: the diagram writes its subtitles (the rows and columns) 2 px smaller.
     with st.container(key="fm_pool_steps"):
-        st.iframe(diagram_html(prepared, font_px, "max", titles), height="content")
-    title = f"Max pooling of {source} map {index}, {where.replace('–', '-')}"
+        st.iframe(diagram_html(prepared, font_px + 2, "max", titles), height="content")
+    title = f"Max pooling of {source} map {index}, {where.replace('–', '-').replace('cols', 'columns')}"
     with st.container(horizontal=True, key="fm_pool_downloads"):
         download_gif_button(partial(pooling_gif, key, pool, index, row, col, title, region), title, key="fm_pool_gif")
         download_png_button(partial(pooling_png, key, pool, index, row, col, title, region), title, key="fm_pool_png")
@@ -682,7 +693,7 @@ def _draw_strip(box, key, model, image, acts, probs, names, layer, unit, steps, 
     shown = strip_layers(model, acts)
     drawn = [("input", image[None])] + [(name, acts[name]) for name in shown]
     trace = _strip_trace(steps, {"input", *shown})
-    png = strip_png(key, layer, unit, round(font_px * STRIP_FONT_SCALE), names, drawn, probs, trace)
+    png = strip_png(key, layer, unit, strip_font_px(font_px), names, drawn, probs, trace)
     with box:
         st.image(png, width="stretch")
         with explanation("strip"):

@@ -59,7 +59,7 @@ with verdict:
     font_px = figure_font_px(14)
     chart = figure_once(
         (key, "probs", names, font_px),
-        lambda: probability_chart(probs, height=110, names=names, font_px=font_px).update_xaxes(title_text=None),
+        lambda: probability_chart(probs, height=105, names=names, font_px=font_px).update_xaxes(title_text=None),
     )
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
 # Only a shipped model and an MNIST test digit go into a link (uploads and drawings stay in the browser).

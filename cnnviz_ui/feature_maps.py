@@ -309,8 +309,9 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
         "inputTitle": f"{source}, map {index}",
         "inputSub": where,
         "outputTitle": f"{pool}, map {index}",
-        "outputSub": f"rows {row}–{row + n - 1}, cols {col}–{col + n - 1}",
+        "outputSub": f"cells ({row}, {col}) on",  # short: wider than its 3 cells, it would shrink the diagram
         "decimals": 2,
+        "cell": round((font_px + 2) * 2.9),  # "2.80" fits its cell at any type size
         "offset": [row, col, region.top, region.left],
         "inName": f"{source} map {index}",
         "outName": pool,

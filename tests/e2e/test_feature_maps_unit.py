@@ -73,6 +73,11 @@ STRIP_LABEL_JS = f"""(small) => {{
 }}"""
 
 
+# The widest number of the pooling diagram and its cells' side, in the SVG's units.
+NUMBERS_FIT_JS = """() => [Math.max(...[...document.querySelectorAll('svg text.num')].map(t => t.getBBox().width)),
+    +document.querySelector('svg rect.cell').getAttribute('width')]"""
+
+
 def _pool_frame(pg):
     """The pooling diagram's frame (a Frame evaluates, a FrameLocator cannot), scrolled into view."""
     holder = pg.locator(POOL_FRAME)
@@ -118,6 +123,8 @@ def test_feature_maps_on_a_1024_projector(browser, app_url, query):
         assert cells[: region.numel()] == [shown_number(float(v)) for v in region.flatten()], cells
         pooled = torch.nn.functional.max_pool2d(region[None], 2)[0]
         assert cells[-pooled.numel() :] == [shown_number(float(v)) for v in pooled.flatten()], cells
+        widest, cell = frame.evaluate(NUMBERS_FIT_JS)
+        assert widest < cell - 2, (widest, cell)  # "2.80" inside its cell, not running into the next
         for key in ("fm_pool_before", "fm_pool_after"):
             found = smallest_text(pg, f".st-key-{key} svg.main-svg")
             assert found[1] >= least, (key, found)

@@ -74,3 +74,18 @@ def pooling_region(
         top,
         left,
     )
+
+
+def busiest_region(output: np.ndarray, windows: int) -> tuple[int, int]:
+    """The first (row, column) of the ``windows`` x ``windows`` block of a pooled (H_o, W_o) map with the largest
+    sum: where a ReLU map has the most to show (a block centred on the single largest value was often all 0).
+
+    Raises:
+        ValueError: a block larger than the map, or ``windows`` below 1.
+    """
+    out_h, out_w = np.shape(output)
+    if not 1 <= windows <= min(out_h, out_w):
+        raise ValueError(f"a block of {windows}×{windows} pooled cells does not fit in a {out_h}×{out_w} map")
+    sums = np.lib.stride_tricks.sliding_window_view(np.asarray(output, np.float64), (windows, windows)).sum((-1, -2))
+    row, col = np.unravel_index(int(sums.argmax()), sums.shape)
+    return int(row), int(col)

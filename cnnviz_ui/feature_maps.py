@@ -18,7 +18,7 @@ from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
 from cnnviz.inspect import PoolingWindows
 from cnnviz.network_strip import Part, display_limit, network_strip
-from cnnviz.pooling_region import PoolingRegion, pooling_region
+from cnnviz.pooling_region import PoolingRegion, busiest_region, pooling_region
 from cnnviz.render import (
     GAP_RGB,
     clicked_pixel,
@@ -284,18 +284,10 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     pooled = net_inspect.pooling_windows(maps[index], layer.kernel_size, layer.stride)
     out_h, out_w = pooled.output.shape
     n = min(3, out_h, out_w)
-    best_r, best_c = np.unravel_index(pooled.output.argmax(), pooled.output.shape)
-    row = c3.slider(
-        "Zoom: row",
-        0,
-        out_h - n,
-        **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n, int(np.clip(best_r - 1, 0, out_h - n))),
-    )
+    best_r, best_c = busiest_region(pooled.output, n)
+    row = c3.slider("Zoom: row", 0, out_h - n, **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n, best_r))
     col = c4.slider(
-        "Zoom: column",
-        0,
-        out_w - n,
-        **lasting_args(f"fm_pool_col_{pool}", lambda v: v <= out_w - n, int(np.clip(best_c - 1, 0, out_w - n))),
+        "Zoom: column", 0, out_w - n, **lasting_args(f"fm_pool_col_{pool}", lambda v: v <= out_w - n, best_c)
     )
     region = pooling_region(pooled, maps[index], row, col, n)
     font_px = figure_font_px(14)
@@ -309,7 +301,7 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
         "inputTitle": f"{source}, map {index}",
         "inputSub": where,
         "outputTitle": f"{pool}, map {index}",
-        "outputSub": f"cells ({row}, {col}) on",  # short: wider than its 3 cells, it would shrink the diagram
+        "outputSub": f"from cell ({row}, {col})",  # short: wider than its 3 cells, it would shrink the diagram
         "decimals": 2,
         "cell": round((font_px + 2) * 2.9),  # "2.80" fits its cell at any type size
         "offset": [row, col, region.top, region.left],

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cnnviz.inspect import pooling_windows
-from cnnviz.pooling_region import pooling_region
+from cnnviz.pooling_region import busiest_region, pooling_region
 
 
 @settings(max_examples=40, deadline=None)
@@ -50,3 +50,18 @@ def test_a_region_outside_the_pooled_map_is_refused_with_a_sentence():
         pooling_region(pooled, feature_map, 1, 0, 3)
     with pytest.raises(ValueError, match="at least one pooling window"):
         pooling_region(pooled, feature_map, 0, 0, 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), height=st.integers(3, 9), width=st.integers(3, 9), windows=st.integers(1, 3))
+def test_the_busiest_region_has_the_largest_sum_of_any_block(seed, height, width, windows):
+    output = np.maximum(np.random.default_rng(seed).normal(size=(height, width)), 0)
+    row, col = busiest_region(output, windows)
+    best = max(
+        output[r : r + windows, c : c + windows].sum()
+        for r in range(height - windows + 1)
+        for c in range(width - windows + 1)
+    )
+    assert output[row : row + windows, col : col + windows].sum() == pytest.approx(best)
+    with pytest.raises(ValueError, match="does not fit"):
+        busiest_region(output, 10)

@@ -243,17 +243,20 @@ def readable(figure: go.Figure, font_px: int) -> go.Figure:
 @st.cache_data(max_entries=16, show_spinner=False)
 def pooling_gif(key: str, pool: str, index: int, row: int, col: int, title: str, _region: PoolingRegion) -> bytes:
     """The stepped pooling windows as a GIF, one frame per pooled cell (made when the button is pressed)."""
-    return gif_bytes(_pooling_frames(_region, title), ms=800)
+    return gif_bytes(_pooling_frames(_region, title), ms=800)  # the title in every frame: a GIF has no other
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def pooling_png(key: str, pool: str, index: int, row: int, col: int, title: str, _region: PoolingRegion) -> bytes:
     """The last step of the pooling windows (every pooled cell filled in), at 2x with its title."""
-    return titled_png(_pooling_frames(_region, title)[-1], title, scale=2)
+    return titled_png(_pooling_frames(_region, "")[-1], title, scale=2)
 
 
 def _pooling_frames(region: PoolingRegion, title: str) -> list:
-    return window_frames(region.grid, region.values, None, region.outputs, region.winners, title=title, cell=48)
+    offset = (region.first_row, region.first_col, region.top, region.left)  # the steps name the map's own cells
+    return window_frames(
+        region.grid, region.values, None, region.outputs, region.winners, title=title, cell=48, offset=offset
+    )
 
 
 @st.fragment

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from cnnviz.inspect import pooling_windows
 from cnnviz.pooling_region import busiest_region, pooling_region
+from cnnviz.window_frames import _readout, window_frames
 
 
 @settings(max_examples=40, deadline=None)
@@ -65,3 +66,13 @@ def test_the_busiest_region_has_the_largest_sum_of_any_block(seed, height, width
     assert output[row : row + windows, col : col + windows].sum() == pytest.approx(best)
     with pytest.raises(ValueError, match="does not fit"):
         busiest_region(output, 10)
+
+
+def test_the_slides_name_the_cells_by_their_place_in_the_whole_map():
+    feature_map = np.arange(26 * 26, dtype=np.float32).reshape(26, 26)
+    region = pooling_region(pooling_windows(feature_map, 2, 2), feature_map, 10, 4, 3)
+    offset = (region.first_row, region.first_col, region.top, region.left)
+    assert _readout(region.grid, 4, offset) == "Output (11, 5) reads input rows 22 to 23 and columns 10 to 11"
+    assert _readout(region.grid, 4) == "Output (1, 1) reads input rows 2 to 3 and columns 2 to 3"
+    frames = window_frames(region.grid, region.values, None, region.outputs, region.winners, offset=offset)
+    assert len(frames) == 9

@@ -58,6 +58,7 @@ def network_strip(
     unit_layer: str | None = None,
     height: int = 240,
     font_px: int = 16,
+    rows: int = 1,
 ) -> np.ndarray:
     """Draw ``layers`` left to right, then the probabilities as bars, with a traced unit's windows boxed and linked.
 
@@ -68,18 +69,23 @@ def network_strip(
         trace: name -> ``Part`` for the layers the unit depends on (layers not in ``layers`` are ignored).
         unit_layer: the traced unit's own layer, boxed in red; the windows it depends on are orange.
         height: px of the tallest mosaic; font_px: size of the labels.
+        rows: the number of rows the layers are wrapped into, of about equal width (a row ends and the next
+            starts with an arrow): two rows halve the width, so the labels of a strip shown at a 1024 px
+            projector's column width read twice as large. Lines link the windows within a row.
 
     Returns:
         uint8 RGB (H, W, 3).
 
     Raises:
-        ValueError: no layers, or values that are neither (C, H, W) nor (F,).
+        ValueError: no layers, values that are neither (C, H, W) nor (F,), or fewer than one row.
     """
     if not layers:
         raise ValueError("the strip needs at least one layer")
+    if rows < 1:
+        raise ValueError(f"the strip needs at least one row, got {rows}")
     face, small = font(font_px), font(max(12, font_px - 3))
     label_h = round(font_px * 1.3) + round(small.size * 1.3) + 6
-    arrow_w, pad = round(font_px * 2.2), 12
+    arrow_w, pad = round(font_px * 1.5), 12
     tiles: list[tuple[str, Image.Image, dict[int, tuple[int, int, int, int]], tuple[int, ...]]] = []
     for name, values in layers:
         values = np.asarray(values, np.float32)
@@ -94,30 +100,60 @@ def network_strip(
     widths = [max(t.width, round(face.getlength(n)), round(small.getlength(_shape(s)))) for n, t, _, s in tiles]
     if bars is not None:
         widths.append(max(bars.width, round(face.getlength("softmax"))))
-    width = pad + sum(widths) + arrow_w * (len(widths) - 1) + pad
     height = max([height] + [t.height for _, t, _, _ in tiles] + ([bars.height] if bars is not None else []))
-    sheet = Image.new("RGB", (width, pad + label_h + height + pad), PAPER)
+    lines = _split_rows(widths, rows)
+    row_h = label_h + height + pad
+    width = max(
+        pad + sum(widths[i] for i in line) + arrow_w * (len(line) - 1 + (k > 0) + (k < len(lines) - 1)) + pad
+        for k, line in enumerate(lines)
+    )
+    sheet = Image.new("RGB", (width, pad + row_h * len(lines)), PAPER)
     draw = ImageDraw.Draw(sheet)
-    lefts, left = [], pad
-    for i, tile_width in enumerate(widths):
-        lefts.append(left)
-        if i:
-            y = pad + label_h + height // 2 - font_px // 2
-            draw.text((left - arrow_w + 4, y), slide_text("→", font_px), font=face, fill=INK)
-        left += tile_width + arrow_w
+    lefts, tops, row_of = [], [], []
+    for k, line in enumerate(lines):
+        top = pad + k * row_h
+        arrow_y = top + label_h + height // 2 - font_px // 2
+        left = pad + (arrow_w if k > 0 else 0)
+        for j, i in enumerate(line):
+            if j or k:  # an arrow before every tile but the very first, the next row's first included
+                draw.text((left - arrow_w + 4, arrow_y), slide_text("→", font_px), font=face, fill=INK)
+            lefts.append(left)
+            tops.append(top)
+            row_of.append(k)
+            left += widths[i] + arrow_w
+        if k < len(lines) - 1:  # the row goes on in the next one
+            draw.text((left - arrow_w + 4, arrow_y), slide_text("→", font_px), font=face, fill=INK)
     placed: dict[str, tuple[int, int, Image.Image, dict]] = {}
-    for (name, tile, boxes, shape), x in zip(tiles, lefts, strict=False):
-        draw.text((x, pad), slide_text(name, font_px), font=face, fill=INK)
-        draw.text((x, pad + round(font_px * 1.3) + 2), slide_text(_shape(shape), small.size), font=small, fill=MUTED)
-        y = pad + label_h + (height - tile.height) // 2
+    for (name, tile, boxes, shape), x, y0 in zip(tiles, lefts, tops, strict=False):
+        draw.text((x, y0), slide_text(name, font_px), font=face, fill=INK)
+        draw.text((x, y0 + round(font_px * 1.3) + 2), slide_text(_shape(shape), small.size), font=small, fill=MUTED)
+        y = y0 + label_h + (height - tile.height) // 2
         sheet.paste(tile, (x, y))
         placed[name] = (x, y, boxes, shape)
     if bars is not None:
-        draw.text((lefts[-1], pad), "softmax", font=face, fill=INK)
-        sheet.paste(bars, (lefts[-1], pad + label_h + (height - bars.height) // 2))
+        draw.text((lefts[-1], tops[-1]), "softmax", font=face, fill=INK)
+        sheet.paste(bars, (lefts[-1], tops[-1] + label_h + (height - bars.height) // 2))
     if trace:
-        _draw_trace(sheet, [name for name, _ in layers], placed, trace, unit_layer)
+        row_by_name = {name: row_of[i] for i, (name, _) in enumerate(layers)}
+        _draw_trace(sheet, [name for name, _ in layers], placed, trace, unit_layer, row_by_name)
     return np.asarray(sheet)
+
+
+def _split_rows(widths: Sequence[int], rows: int) -> list[list[int]]:
+    """Indices of ``widths`` cut into at most ``rows`` runs, in order, the widest run as narrow as it can be."""
+    rows = min(rows, len(widths))
+    if rows == 1:
+        return [list(range(len(widths)))]
+    ends = np.cumsum(widths)
+    cuts, start = [], 0
+    for k in range(1, rows):
+        goal = ends[-1] * k / rows  # cut where the running width passes the k-th share, nearest side
+        cut = int(np.argmin(np.abs(ends[:-1] - goal))) + 1
+        cut = min(max(cut, start + 1), len(widths) - (rows - k))
+        cuts.append(cut)
+        start = cut
+    bounds = [0, *cuts, len(widths)]
+    return [list(range(bounds[k], bounds[k + 1])) for k in range(rows)]
 
 
 def _map_tile(maps: np.ndarray, height: int) -> tuple[Image.Image, dict]:
@@ -163,7 +199,7 @@ def _bars(probabilities: np.ndarray, names: Sequence[str] | None, height: int, f
     """The class probabilities as horizontal bars with their labels, the top class in the accent colour."""
     p = np.asarray(probabilities, np.float64).ravel()
     labels = [str(n) for n in (names if names is not None else range(len(p)))]
-    row = max(10, min(28, height // len(p)))
+    row = max(face.size + 2, min(28, height // len(p)))  # labels never overlap, however large
     label_w = max(round(face.getlength(slide_text(label, face.size))) for label in labels) + 6
     bar_w = 80
     image = Image.new("RGB", (label_w + bar_w + round(face.getlength("100%")) + 8, row * len(p)), PAPER)
@@ -180,10 +216,15 @@ def _bars(probabilities: np.ndarray, names: Sequence[str] | None, height: int, f
 
 
 def _draw_trace(
-    sheet: Image.Image, order: list[str], placed: Mapping[str, tuple], trace: Mapping[str, Part], unit_layer: str | None
+    sheet: Image.Image,
+    order: list[str],
+    placed: Mapping[str, tuple],
+    trace: Mapping[str, Part],
+    unit_layer: str | None,
+    row_of: Mapping[str, int],
 ) -> None:
     """Boxes round what the unit depends on in every shown layer, and lines from each layer's boxes back to
-    the boxes of the shown layer before it (one to one per map where both hold the same maps)."""
+    the boxes of the shown layer before it in the same row (one to one per map where both hold the same maps)."""
     shown = [name for name in order if name in trace and name in placed]
     boxes: dict[str, dict[int, tuple[int, int, int, int]]] = {}
     for name in shown:
@@ -207,6 +248,8 @@ def _draw_trace(
     overlay = Image.new("RGBA", sheet.size, (0, 0, 0, 0))
     lines = ImageDraw.Draw(overlay)
     for later, earlier in zip(shown[1:], shown[:-1], strict=True):  # ``shown`` runs input-side first
+        if row_of[later] != row_of[earlier]:
+            continue
         ends, starts = boxes[later], boxes[earlier]
         same = set(ends) == set(starts)
         for channel, (x, y, w, h) in starts.items():

@@ -96,6 +96,7 @@ def window_frames(
     title: str = "",
     cell: int | None = None,
     operation: str = "",
+    offset: tuple[int, int, int, int] = (0, 0, 0, 0),
 ) -> list[Image.Image]:
     """One RGB frame per output position of ``grid``'s sliding window.
 
@@ -110,6 +111,8 @@ def window_frames(
         title: drawn above the frames, or nothing.
         cell: px per cell; 36 when numbers are written, else 24.
         operation: a pooling's word under the window ("mean"); max pooling (``winners``) writes "max".
+        offset: (output row, output column, input row, input column) added to the positions the line under
+            the figure names: a few windows cut out of a bigger map are named by their place in it.
 
     Returns:
         ``H_out * W_out`` images of ``frame_layout(grid, cell, title).size``.
@@ -133,7 +136,7 @@ def window_frames(
     frames = []
     for k in range(out_h * out_w):
         frame = base.copy()
-        _draw_step(ImageDraw.Draw(frame), grid, layout, k, values, outputs, winners)
+        _draw_step(ImageDraw.Draw(frame), grid, layout, k, values, outputs, winners, offset)
         frames.append(frame)
     return frames
 
@@ -152,8 +155,12 @@ def _label_px(cell: int) -> int:
 
 
 def _number(value: float) -> str:
+    """Up to two decimals, as the page's diagram writes them (a feature map's 0.87 is not rounded to 0.9)."""
     value = float(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 1e6 else f"{value:.1f}"
+    if value.is_integer() and abs(value) < 1e6:
+        return str(int(value))
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _centred(draw: ImageDraw.ImageDraw, box: Box, text: str, size: int, fill: tuple[int, int, int]) -> None:
@@ -211,7 +218,7 @@ def _background(grid, layout, values, kernel, inserted, operation, title) -> Ima
     return image
 
 
-def _draw_step(draw, grid: WindowGrid, layout: FrameLayout, k: int, values, outputs, winners) -> None:
+def _draw_step(draw, grid: WindowGrid, layout: FrameLayout, k: int, values, outputs, winners, offset) -> None:
     """Frame k's window, winner, outputs so far and one line of text under the figure."""
     rows, cols = grid.rows, grid.cols
     out_w = grid.output_hw[1]
@@ -240,20 +247,21 @@ def _draw_step(draw, grid: WindowGrid, layout: FrameLayout, k: int, values, outp
         draw.rectangle(box, fill=CURRENT if now else DONE, outline=CURRENT_LINE if now else LINE, width=2 if now else 1)
         if outputs is not None:
             _centred(draw, box, _number(outputs[r, c]), number_px, INK)
-    text = _readout(grid, k)
+    text = _readout(grid, k, offset)
     if outputs is not None:
         text += f": {_number(outputs[r0, c0])}"
     size = _label_px(layout.cell)
     draw.text((layout.input_xy[0], layout.size[1] - 8), slide_text(text, size), font=font(size), fill=INK, anchor="ld")
 
 
-def _readout(grid: WindowGrid, k: int) -> str:
+def _readout(grid: WindowGrid, k: int, offset: tuple[int, int, int, int] = (0, 0, 0, 0)) -> str:
     """ "Output (r, c) reads input rows a to b and columns c to d", in the unpadded input's numbers."""
     r0, c0 = divmod(k, grid.output_hw[1])
     taps = grid.taps(r0, c0)
-    rows_read = sorted({r - grid.rows.pad_before for r, _ in taps})
-    cols_read = sorted({c - grid.cols.pad_before for _, c in taps})
-    return f"Output ({r0}, {c0}) reads input rows {_span(rows_read)} and columns {_span(cols_read)}"
+    rows_read = sorted({r - grid.rows.pad_before + offset[2] for r, _ in taps})
+    cols_read = sorted({c - grid.cols.pad_before + offset[3] for _, c in taps})
+    where = f"({r0 + offset[0]}, {c0 + offset[1]})"
+    return f"Output {where} reads input rows {_span(rows_read)} and columns {_span(cols_read)}"
 
 
 def _span(indices: list[int]) -> str:

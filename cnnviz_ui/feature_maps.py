@@ -5,6 +5,8 @@ A whole layer is drawn as one PNG mosaic (``layout.show_layer``), single maps an
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,6 +18,7 @@ from cnnviz import inspect as net_inspect
 from cnnviz.images import encode_png
 from cnnviz.inspect import PoolingWindows
 from cnnviz.network_strip import Part, display_limit, network_strip
+from cnnviz.pooling_region import PoolingRegion, busiest_region, pooling_region
 from cnnviz.render import (
     GAP_RGB,
     clicked_pixel,
@@ -26,21 +29,33 @@ from cnnviz.render import (
     shared_limit,
     strongest_map,
 )
-from cnnviz.slides import titled_png
+from cnnviz.slides import gif_bytes, titled_png
 from cnnviz.unit_paths import POOLS, PoolingFate, TraceStep, pooling_fate, strongest_unit, trace_unit
 from cnnviz.unit_pictures import marked, numbered_pairs, pair_grid, vector_grid
 from cnnviz.units import EXPLAINED, UnitExplanation, explain_unit
 from cnnviz.view_links import LinkParam
+from cnnviz.window_frames import window_frames
 from cnnviz_ui.charts import draw_box, map_figure
+from cnnviz_ui.conv_diagram import Prepared, diagram_html
 from cnnviz_ui.layout import friendly_errors, mosaic_legend, show_layer, show_picture, wrapping_columns
 from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.plots import CHART_MIN_WIDTH
 from cnnviz_ui.presenting import explanation, figure_font_px
 from cnnviz_ui.resources import SHIPPED, figure_once
-from cnnviz_ui.slides import download_png_button
+from cnnviz_ui.slides import download_gif_button, download_png_button
 from cnnviz_ui.state import lasting_args
 
-WINNER = "#16a34a"  # the cell each pooling window keeps
+# The strip is drawn in two rows with labels at twice the figure's type size: about 910 px wide for the shipped
+# convnet, its labels still read at >= 14 px in the 564 px column of a 1024 px screen with the sidebar open.
+STRIP_ROWS = 2
+
+
+def strip_font_px(font_px: int) -> int:
+    """The strip's label size in its PNG for figure type of ``font_px``: 28 px drawn, 2x the usual 14, shown at
+    about 0.6x in a 1024 px screen's column; presenting (no sidebar, a wider column), 1.6x the 18 px."""
+    return max(28, round(font_px * 1.6))
+
+
 LINK_PAGE = "feature_maps"
 # The unit's layer and position default to values no view has, so a link always carries the whole unit.
 LINK_PARAMS = [
@@ -101,6 +116,7 @@ def one_map(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: lis
     index = c2.slider("Map number", 0, count - 1, **lasting_args(f"fm_zoom_map_{conv}", lambda v: v < count, strongest))
     block = next(b for b in conv_blocks(layers) if b[0] == conv)
     limit = shared_limit(acts[conv][index])
+    font_px = figure_font_px(14)
     figures = wrapping_columns(len(block) + 1, "fm_zoom_figures", CHART_MIN_WIDTH)
     weights = net_inspect.conv_filters(model, conv)[index].numpy()  # (C_in, 3, 3)
     peak = shared_limit(weights)
@@ -109,8 +125,8 @@ def one_map(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: lis
             show_picture(
                 st,
                 figure_once(
-                    (key, "filter", conv, index),
-                    lambda: map_figure(weights[0], f"filter {index}", peak, numbers=True),
+                    (key, "filter", conv, index, font_px),
+                    lambda: readable(map_figure(weights[0], f"filter {index}", peak, numbers=True), font_px),
                 ),
                 "fm_zoom_filter",
                 weights[0].shape,
@@ -120,8 +136,10 @@ def one_map(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: lis
             st.caption(f"One 3×3 slice per input map: filter {index} adds up all {len(weights)} of them.")
     for column, name in zip(figures[1:], block, strict=True):
         figure = figure_once(
-            (key, name, index),
-            lambda name=name: map_figure(acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]),
+            (key, name, index, font_px),
+            lambda name=name: readable(
+                map_figure(acts[name][index], f"{name}, map {index}", limit, scale=name == block[-1]), font_px
+            ),
         )
         show_picture(column, figure, f"fm_zoom_{name}", acts[name][index].shape)
 
@@ -172,11 +190,11 @@ def dropped_note(name: str, shape: tuple[int, int], pooled: PoolingWindows) -> s
 
 def pooling_figures(
     feature_map: np.ndarray, pooled: PoolingWindows, region: tuple[int, int, int], limit: float, names: tuple[str, str]
-) -> tuple[go.Figure, go.Figure, go.Figure, go.Figure]:
-    """Before/after pooling for the whole map, and a zoomed region with every number printed.
+) -> tuple[go.Figure, go.Figure]:
+    """Before and after pooling for the whole map, the stepped region outlined in orange in both.
 
-    ``region`` = (first window row, first window column, windows per side) of the zoom, outlined in orange.
-    Winning cells are dotted in the overview (where the window is not all zero) and boxed in the zoom.
+    ``region`` = (first window row, first window column, windows per side). Winning cells are dotted in the
+    map before pooling (where the window is not all zero).
     """
     k, s = pooled.kernel, pooled.stride
     w_row, w_col, n = region
@@ -202,52 +220,58 @@ def pooling_figures(
             marker={"size": 4, "color": "black"},
         )
     )
-    top, left, side = w_row * s, w_col * s, (n - 1) * s + k
-    draw_box(overview, top, left, side)
+    draw_box(overview, w_row * s, w_col * s, (n - 1) * s + k)
     _fit_axes(overview, 0, 0, *feature_map.shape)
     after = map_figure(
         pooled.output, f"{names[1]} ({pooled.output.shape[0]}×{pooled.output.shape[1]})", limit, height=height
     )
     draw_box(after, w_row, w_col, n)
-    zoom = map_figure(
-        feature_map[top : top + side, left : left + side],
-        f"zoom on {names[0]}: {side}×{side} values",
-        limit,
-        numbers=True,
-        height=height,
-        scale=False,
+    return overview, after
+
+
+def readable(figure: go.Figure, font_px: int) -> go.Figure:
+    """The figure's titles, cell numbers, ticks and colour-bar numbers at ``font_px`` (>= 14, 18 presenting):
+    plotly's own 11-12 px vanish on a projector."""
+    figure.update_annotations(font_size=font_px)
+    figure.update_traces(textfont_size=font_px, selector={"type": "heatmap"})
+    figure.update_traces(colorbar_tickfont_size=font_px, selector={"type": "heatmap"})
+    figure.update_xaxes(tickfont_size=font_px)
+    figure.update_yaxes(tickfont_size=font_px)
+    return figure
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def pooling_gif(key: str, pool: str, index: int, row: int, col: int, title: str, _region: PoolingRegion) -> bytes:
+    """The stepped pooling windows as a GIF, one frame per pooled cell (made when the button is pressed)."""
+    return gif_bytes(_pooling_frames(_region, title), ms=800)  # the title in every frame: a GIF has no other
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def pooling_png(key: str, pool: str, index: int, row: int, col: int, title: str, _region: PoolingRegion) -> bytes:
+    """The last step of the pooling windows (every pooled cell filled in), at 2x with its title."""
+    return titled_png(_pooling_frames(_region, "")[-1], title, scale=2)
+
+
+def _pooling_frames(region: PoolingRegion, title: str) -> list:
+    offset = (region.first_row, region.first_col, region.top, region.left)  # the steps name the map's own cells
+    return window_frames(
+        region.grid, region.values, None, region.outputs, region.winners, title=title, cell=48, offset=offset
     )
-    zoom.data[0].update(x=np.arange(left, left + side), y=np.arange(top, top + side))
-    zoom.data[0].textfont.size = 15
-    _window_lines(zoom, top, left, side, side, s, "black", 2.5)
-    for r in range(w_row, w_row + n):
-        for c in range(w_col, w_col + n):
-            win_r, win_c = pooled.winners[r, c]
-            draw_box(zoom, win_r, win_c, 1, WINNER, 4)
-    _fit_axes(zoom, top, left, side, side)
-    zoom_out = map_figure(
-        pooled.output[w_row : w_row + n, w_col : w_col + n],
-        f"{names[1]}: the {n}×{n} maxima",
-        limit,
-        numbers=True,
-        height=height,
-    )
-    zoom_out.data[0].update(x=np.arange(w_col, w_col + n), y=np.arange(w_row, w_row + n))
-    zoom_out.data[0].textfont.size = 15
-    return overview, after, zoom, zoom_out
 
 
 @st.fragment
 def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], layers: list[str]) -> None:
-    """Max pooling of one map: windows drawn, winners circled, and a zoom with every number (a fragment)."""
+    """Max pooling of one map: windows drawn and winners dotted on the whole map, then a few windows of it
+    stepped one by one with the real numbers (a fragment)."""
     pools = [(layers[i - 1], name) for i, name in enumerate(layers) if name.startswith("pool") and i > 0]
     if not pools:
         return
     st.header("Max pooling, window by window")
-    st.markdown(
-        "Each 2×2 window (grey lines) keeps only its largest value (black dot): the map halves in size, "
-        "and a feature that moves by a pixel inside its window still gives the same output."
-    )
+    with explanation("pooling"):
+        st.markdown(
+            "Each 2×2 window (grey lines) keeps only its largest value (black dot): the map halves in size, "
+            "and a feature that moves by a pixel inside its window still gives the same output."
+        )
     c1, c2, c3, c4 = wrapping_columns(4, "fm_pool_controls", 120)  # 3 + 1 rows at 150% zoom, not "relu1 → poo"
     choices = {f"{before} → {after}": (before, after) for before, after in pools}
     source, pool = choices[
@@ -263,43 +287,57 @@ def pooling_section(key: str, model: nn.Module, acts: dict[str, np.ndarray], lay
     pooled = net_inspect.pooling_windows(maps[index], layer.kernel_size, layer.stride)
     out_h, out_w = pooled.output.shape
     n = min(3, out_h, out_w)
-    best_r, best_c = np.unravel_index(pooled.output.argmax(), pooled.output.shape)
-    row = c3.slider(
-        "Zoom: row",
-        0,
-        out_h - n,
-        **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n, int(np.clip(best_r - 1, 0, out_h - n))),
-    )
+    best_r, best_c = busiest_region(pooled.output, n)
+    row = c3.slider("Zoom: row", 0, out_h - n, **lasting_args(f"fm_pool_row_{pool}", lambda v: v <= out_h - n, best_r))
     col = c4.slider(
-        "Zoom: column",
-        0,
-        out_w - n,
-        **lasting_args(f"fm_pool_col_{pool}", lambda v: v <= out_w - n, int(np.clip(best_c - 1, 0, out_w - n))),
+        "Zoom: column", 0, out_w - n, **lasting_args(f"fm_pool_col_{pool}", lambda v: v <= out_w - n, best_c)
     )
+    region = pooling_region(pooled, maps[index], row, col, n)
+    font_px = figure_font_px(14)
+    side = region.values.shape[0]
+    where = f"rows {region.top}–{region.top + side - 1}, cols {region.left}–{region.left + side - 1}"
+    st.markdown(
+        f"**Window by window**: {n * n} windows of {source} map {index} (the orange square in the map below). "
+        "Step with ◀ ▶ or **Play**; presenting, with ← → and Space."
+    )
+    titles = {
+        "inputTitle": f"{source}, map {index}",
+        "inputSub": where,
+        "outputTitle": f"{pool}, map {index}",
+        "outputSub": f"from cell ({row}, {col})",  # short: wider than its 3 cells, it would shrink the diagram
+        "decimals": 2,
+        "cell": round((font_px + 2) * 2.9),  # "2.80" fits its cell at any type size
+        "offset": [row, col, region.top, region.left],
+        "inName": f"{source} map {index}",
+        "outName": pool,
+    }
+    prepared = Prepared(region.grid, "max", region.values, outputs=region.outputs, winners=region.winners)
+    # Numbers 2 px above the figure size: the diagram writes its subtitles (the rows and columns) 2 px smaller.
+    with st.container(key="fm_pool_steps"):
+        st.iframe(diagram_html(prepared, font_px + 2, "max", titles), height="content")
+    title = f"Max pooling of {source} map {index}, {where.replace('–', '-').replace('cols', 'columns')}"
+    with st.container(horizontal=True, key="fm_pool_downloads"):
+        download_gif_button(partial(pooling_gif, key, pool, index, row, col, title, region), title, key="fm_pool_gif")
+        download_png_button(partial(pooling_png, key, pool, index, row, col, title, region), title, key="fm_pool_png")
     limit = shared_limit(maps[index])
     figures = figure_once(
-        (key, "pool", pool, index, row, col),
-        lambda: pooling_figures(maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}")),
+        (key, "pool", pool, index, row, col, font_px),
+        lambda: tuple(
+            readable(f, font_px)
+            for f in pooling_figures(maps[index], pooled, (row, col, n), limit, (f"{source}, map {index}", f"{pool}"))
+        ),
     )
-    overview, after, zoom, zoom_out = figures
+    overview, after = figures
     left, right = st.columns(2)
     show_picture(left, overview, "fm_pool_before", maps[index].shape)
     show_picture(right, after, "fm_pool_after", pooled.output.shape)
     dropped = dropped_note(source, maps[index].shape, pooled)
     if dropped:
         st.caption(dropped)
-    st.markdown(
-        f"**Zoom** (the orange square): black lines are the {pooled.kernel}×{pooled.kernel} windows; the "
-        ":green[green box] in each marks the number that survives."
-    )
-    left, right = st.columns(2)
-    show_picture(left, zoom, "fm_pool_zoom", zoom.data[0].z.shape)
-    show_picture(right, zoom_out, "fm_pool_zoom_out", zoom_out.data[0].z.shape)
-    kept = pooled.output[row : row + n, col : col + n]
     per_window = pooled.kernel * pooled.kernel
     st.caption(
-        f"These {n * n} windows keep {', '.join(f'{v:.2f}' for v in kept.ravel())}; the other "
-        f"{n * n * (per_window - 1)} values are thrown away. In an all-zero window every cell ties; like "
+        f"The orange square's {n * n} windows keep {', '.join(f'{v:.2f}' for v in region.outputs.ravel())}; the "
+        f"other {n * n * (per_window - 1)} values are thrown away. In an all-zero window every cell ties; like "
         "PyTorch, the first one in reading order counts as the winner."
     )
 
@@ -318,6 +356,37 @@ def restore_link() -> None:
     restored_now = st.session_state.get(f"_link_restored__{LINK_PAGE}", {}) is None  # see links.restore_from_link
     if restored_now and "digit" in st.query_params and st.session_state.get("fm_index") is not None:
         st.session_state["fm_source"], st.session_state["fm_pick_by"] = "Test digit", "By index"
+
+
+LINK_NOTE = "fm_link_unit_note"
+
+
+def link_note(box, model: nn.Module, acts: dict[str, np.ndarray]) -> None:
+    """On a link's first run, a layer this model lacks or a unit outside its layer is replaced by what is shown
+    (before the unit's widgets exist) and noted in ``box``, under the title where a student looks first: the
+    same sentence further down, under the whole network, went unseen. The note stays until the unit changes."""
+    if st.session_state.get(f"_link_restored__{LINK_PAGE}", {}) is None:  # see links.restore_from_link
+        layers = unit_layers(model, acts)
+        layer = st.session_state.get("fm_unit_layer")
+        problem = None
+        if layers and layer and layer not in layers:
+            shown = default_layer(layers)
+            problem = f"This model has no layer {layer}: showing {shown} instead."
+            _set_unit(shown, strongest_unit(acts, shown))
+        elif layers and layer:
+            values = acts[layer]
+            given = [st.session_state.get(k) for k in UNIT_KEYS[1 : 1 + (3 if values.ndim == 3 else 1)]]
+            if all(isinstance(n, int) for n in given):
+                unit, problem = checked_unit(layer, values, given)
+                _set_unit(layer, unit)
+        st.session_state[LINK_NOTE] = (problem, _unit_state())
+    problem, noted = st.session_state.get(LINK_NOTE, (None, None))
+    if problem and noted == _unit_state():
+        box.caption(f"From the link: {problem}")
+
+
+def _unit_state() -> tuple:
+    return tuple(st.session_state.get(k) for k in UNIT_KEYS)
 
 
 def unit_layers(model: nn.Module, acts: dict[str, np.ndarray]) -> list[str]:
@@ -360,7 +429,9 @@ def strip_png(
     key: str, unit_layer: str, unit: tuple[int, ...], font_px: int, names: tuple | None, _layers, _probs, _trace
 ) -> bytes:
     """The whole-network strip with one unit's trace, as PNG bytes, cached by run, unit and type size."""
-    return encode_png(network_strip(_layers, _probs, names, _trace, unit_layer, height=220, font_px=font_px))
+    return encode_png(
+        network_strip(_layers, _probs, names, _trace, unit_layer, height=160, font_px=font_px, rows=STRIP_ROWS)
+    )
 
 
 def _set_unit(layer: str, unit: tuple[int, ...]) -> None:
@@ -564,7 +635,7 @@ def inside_one_value(
         st.info("This model has no layer whose values can be explained one by one.")
         return
     font_px = figure_font_px(14)
-    st.header("Whole network at a glance")
+    st.subheader("Whole network at a glance")
     strip_box = st.container(key="fm_strip")
     st.header("Inside one value: how it is computed")
     with explanation("unit"):
@@ -618,16 +689,15 @@ def _draw_strip(box, key, model, image, acts, probs, names, layer, unit, steps, 
     shown = strip_layers(model, acts)
     drawn = [("input", image[None])] + [(name, acts[name]) for name in shown]
     trace = _strip_trace(steps, {"input", *shown})
-    # Drawn about twice its shown size: labels at 1.6 x the figure size still read at 14 px when halved.
-    png = strip_png(key, layer, unit, round(font_px * 1.6), names, drawn, probs, trace)
+    png = strip_png(key, layer, unit, strip_font_px(font_px), names, drawn, probs, trace)
     with box:
+        st.image(png, width="stretch")
         with explanation("strip"):
             st.caption(
-                "The input on the left, every conv, pool and dense layer (each map is one small square; the ReLUs "
-                "are left out), the class probabilities on the right. The red box is the value explained below; "
+                "The input first, then every conv, pool and dense layer (each map is one small square; the ReLUs "
+                "are left out), the class probabilities last. The red box is the value explained below; "
                 "the orange boxes are the windows it reads, layer by layer, down to the pixels."
             )
-        st.image(png, width="stretch")
         title = f"The whole network, tracing {_unit_name(layer, unit, names)}"
         download_png_button(titled_png(png, title, scale=2), title, key="fm_strip_png")
 

@@ -10,6 +10,7 @@ from cnnviz_ui.charts import probability_chart
 from cnnviz_ui.layout import friendly_errors, page_header, show_layer
 from cnnviz_ui.picker import digit_input
 from cnnviz_ui.plots import grey_png
+from cnnviz_ui.presenting import figure_font_px
 from cnnviz_ui.resources import (
     SHIPPED,
     class_names,
@@ -24,17 +25,16 @@ from cnnviz_ui.text import a_class, class_name, literal, percent
 
 page_header(
     "Feature maps",
-    "Follow one digit (or, for a model you trained on Fashion-MNIST, one piece of clothing) through the trained "
-    "network. Each **conv** layer slides its learned filters over the "
-    "previous layer and produces one **feature map** per filter; **ReLU** sets the negative values to zero; "
-    "**max pooling** keeps the largest value of every 2×2 window, halving the map. Blue is negative, red positive.",
+    "Follow one digit through the trained network: each **conv** layer makes one **feature map** per learned "
+    "filter, **ReLU** zeroes the negatives, **max pooling** keeps each 2×2 window's largest value. Blue is "
+    "negative, red positive.",
     icon="🧩",
 )
 feature_maps.restore_link()  # before the widgets: a link's model, digit and unit
-# Three columns, the two pictures (input, then what decides) stacked in the middle one: with four, a
-# 1024 px screen with the sidebar open cut off the bar chart's last classes and the heat map.
-controls, seen, verdict = st.columns([1.2, 1.0, 1.2], gap="medium")
-with controls:
+note_box = st.container(key="fm_link_note")  # a link's stale layer or unit is noted here, where one looks first
+# The controls flow in rows (model, input, how to pick, index) and the input and the prediction sit in one short
+# row under them: stacked in columns they filled a 1024 x 768 screen with the sidebar open.
+with st.container(horizontal=True, key="fm_controls", vertical_alignment="bottom", gap="small"):
     test_set = test_set_picker("fm_dataset", "Images")  # a Fashion-MNIST model sees clothes, never digits
     names = class_names(test_set)
     picked = model_picker(key="fm_model" if names is None else f"fm_model_{test_set}", dataset_name=test_set)
@@ -46,19 +46,26 @@ image = digit.image
 key = run_key(model, image)
 acts, probs = run_network(key, model, image)
 top = int(probs.argmax())
+seen, verdict = st.columns([1, 3.2], gap="small")
 with seen:
-    st.markdown("**The input as the network sees it**")
-    st.image(grey_png(image), width=210)
-    st.caption(f"{literal(digit.caption)}, 28×28 values in [0, 1]")
+    st.image(grey_png(image), width=112)
 with verdict:
     truth = None if digit.label is None else a_class(digit.label, names)
     verdict_text = "" if truth is None else ":green[correct]" if top == digit.label else f":red[wrong, it is {truth}]"
-    st.markdown(f"**Prediction: {class_name(top, names)}** with probability **{percent(probs[top])}** {verdict_text}")
-    chart = figure_once((key, "probs", names), lambda: probability_chart(probs, names=names))
+    st.markdown(
+        f"**Prediction: {class_name(top, names)}** with probability **{percent(probs[top])}** {verdict_text}  \n"
+        f":gray[{literal(digit.caption)}, 28×28 values in [0, 1]]"
+    )
+    font_px = figure_font_px(14)
+    chart = figure_once(
+        (key, "probs", names, font_px),
+        lambda: probability_chart(probs, height=105, names=names, font_px=font_px).update_xaxes(title_text=None),
+    )
     st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
 # Only a shipped model and an MNIST test digit go into a link (uploads and drawings stay in the browser).
 linked = {"model": label if label in SHIPPED else "Shipped convnet"}
 linked["digit"] = int(digit.image_id.split(":")[1]) if digit.image_id.startswith("MNIST:") else 0
+feature_maps.link_note(note_box, model, acts)
 feature_maps.inside_one_value(key, model, image, acts, probs, names, linked)
 
 # Which pixels decide comes after the whole network: the top row stays short, so the network's strip starts

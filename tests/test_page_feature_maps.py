@@ -336,8 +336,8 @@ def test_a_unit_outside_the_map_or_a_stale_layer_gets_a_sentence_not_a_traceback
     at.query_params.update(layer="conv9", map="3", row="99", col="-4")
     at.run()
     assert not at.exception and not at.error
-    captions = " ".join(c.value for c in at.caption)
-    assert "This model has no layer conv9: showing conv2 instead." in captions
+    # The page's first caption, under the title where a student looks: not further down, under the network.
+    assert at.caption[0].value == "From the link: This model has no layer conv9: showing conv2 instead."
     at.number_input(key="fm_unit_map").set_value(80).run()
     at.number_input(key="fm_unit_row").set_value(99).run()
     assert not at.exception and not at.error
@@ -370,3 +370,17 @@ def test_a_link_restores_model_digit_and_unit_and_ignores_wrong_values():
     assert not bad.exception and not bad.error
     notes = " ".join(c.value for c in bad.caption)
     assert "model" in notes and "test digit must be at least 0" in notes
+
+
+def test_a_unit_outside_its_layer_in_a_link_is_noted_first_and_the_nearest_unit_shown():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params.update(layer="conv3", map="99", row="1", col="7")
+    at.run()
+    assert not at.exception and not at.error
+    assert at.caption[0].value == (
+        "From the link: Map 99 is outside conv3 (0 to 63), so map 63 is shown; "
+        "column 7 is outside conv3 (0 to 2), so column 2 is shown."
+    )
+    assert "**conv3, map 63, row 1, column 2 = " in page_text(at)
+    at.number_input(key="fm_unit_row").set_value(0).run()  # the student moves on: the note has done its job
+    assert not any(c.value.startswith("From the link") for c in at.caption)

@@ -137,7 +137,7 @@ FITTED_PICTURES_JS = f"""() => [...document.querySelectorAll('{FITTED}')].map(pl
 
 
 @pytest.mark.parametrize(
-    ("path", "charts", "rerun"), [("Kernels", 9, "Show the Sobel edge magnitude"), ("Feature_maps", 8, None)]
+    ("path", "charts", "rerun"), [("Kernels", 9, "Show the Sobel edge magnitude"), ("Feature_maps", 6, None)]
 )
 def test_pictures_fill_their_figures_at_1024_px(browser, app_url, path, charts, rerun):
     """Side-by-side pictures at 1024 x 768 fill their figure: no white band under them (a fixed-height figure
@@ -359,7 +359,7 @@ def test_feature_maps_pick_a_digit_shows_the_conv1_grid(page):
 
 def test_a_picture_opened_full_screen_fills_the_screen(page):
     """A lecturer opens "the input as the network sees it" full screen to show the 28x28 pixels: Streamlit kept
-    a picture given a width (210 px) at that width in the middle of a white screen (``common.PAGE_CSS``)."""
+    a picture given a width (112 px) at that width in the middle of a white screen (``common.PAGE_CSS``)."""
     open_page(page, "Feature_maps")
     picture = page.locator('[data-testid="stImage"]').first
     picture.hover()
@@ -373,7 +373,7 @@ def test_a_picture_opened_full_screen_fills_the_screen(page):
     screenshot(page, "feature_maps_full_screen_picture")
     page.keyboard.press("Escape")
     page.locator('img[style*="object-fit"]').wait_for(state="detached")
-    assert picture.locator("img").bounding_box()["width"] == pytest.approx(210, abs=1)
+    assert picture.locator("img").bounding_box()["width"] == pytest.approx(112, abs=1)
     assert_clean(page)
 
 

@@ -67,6 +67,9 @@ DEPTHS = {  # forward_layers name -> what its maps tend to show
 SHOWN_MAPS = 32  # a mosaic shows this many of a layer's maps, the most active ones
 NO_CLASS = -1
 PICTURE_PX = 448  # the 224 x 224 input and Grad-CAM, drawn at 2x
+# A picture beside its top-5 or its words keeps 300 px on a 1024 px projector with the sidebar open (564 px: 304 and
+# the rest); the columns stack where the second would be narrower than 240 px.
+PICTURE_BESIDE_TEXT = [1.25, 1]
 # On a phone, where the columns stack, the top-5 comes before the picture: right under the photo's controls.
 PHONE_ORDER_CSS = (
     "<style>@media (max-width: 639px) { .st-key-photos_result [data-testid='stColumn']:last-child "
@@ -184,9 +187,8 @@ def show_page() -> None:
     order = np.argsort(-probabilities, kind="stable")[:5]
     ranking = [(int(c), float(probabilities[c])) for c in order]
     st.markdown(f"#### {html.escape(top5_sentence(ranking, names))}")
-    # The picture and the top-5 side by side wherever the picture keeps 300 px (a 1024 px projector with the
-    # sidebar open leaves 564 px: 304 and 244), so both start on the first screen; stacked on a phone.
-    seen, answers = wrapping_columns([1.25, 1], "photos_result", 240, gap="small")
+    # The picture and the top-5 side by side, so both start on the first screen of a projector; stacked on a phone.
+    seen, answers = wrapping_columns(PICTURE_BESIDE_TEXT, "photos_result", 240, gap="small")
     st.html(PHONE_ORDER_CSS)
     with seen, st.container(key="photos_input"):
         show_input(picked, source, picture, fit)
@@ -374,7 +376,7 @@ def show_grad_cam(key: str, fit: str, picture: np.ndarray, ranking: list[tuple[i
         or 1
     )
     target = ranking[rank - 1][0]
-    picture_col, words = st.columns([1, 1.15], gap="large")
+    picture_col, words = wrapping_columns(PICTURE_BESIDE_TEXT, "photos_cam_row", 240, gap="small")
     png = grad_cam_png(key, fit, target, picture)
     title = f"Grad-CAM for {names[target]} ({target})"
     with picture_col, st.container(key="photos_grad_cam"):
@@ -430,7 +432,7 @@ def show_filters(model: torch.nn.Module) -> None:
     weights = net_inspect.conv_filters(model, "stem.conv").numpy()  # (32, 3, 3, 3)
     patches = filter_patches(weights, columns=8, cell=48, gap=6)
     title = "The stem's 32 colour filters (3 × 3 × RGB)"
-    left, right = st.columns([1.2, 1], gap="large")
+    left, right = wrapping_columns(PICTURE_BESIDE_TEXT, "photos_filters_row", 240, gap="small")
     with left:
         st.image(patches, caption=title, width="stretch", output_format="PNG")
         download_png_button(partial(titled_png, patches, title, scale=2), title, key="photos_filters_png")

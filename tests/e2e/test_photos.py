@@ -60,7 +60,7 @@ def test_an_uploaded_jpeg_of_the_cat_reads_egyptian_cat_first(page):
 def test_at_1024x768_the_picture_and_the_top5_share_the_first_screen(browser, app_url, present):
     """On a 1024 x 768 projector, the sidebar open (564 px for the page) or presenting: the picture the network
     sees (>= 300 px) and the whole top-5 side by side on the first screen, its names and numbers at least 14 px
-    (18 px presenting), measured as drawn."""
+    (18 px presenting), measured as drawn. Grad-CAM's picture, further down, keeps 300 px too."""
     context = browser.new_context(viewport=PROJECTOR)
     context.set_default_timeout(60_000)
     try:
@@ -82,6 +82,8 @@ def test_at_1024x768_the_picture_and_the_top5_share_the_first_screen(browser, ap
         assert "Egyptian cat (285)" in sizes and "77.1%" in sizes, sizes
         assert min(sizes.values()) >= (18 if present else 14), sizes
         assert pg.locator(SENTENCE).first.bounding_box()["y"] < box["y"]  # the slide's line above them
+        grad_cam = pg.locator(".st-key-photos_grad_cam img").first.bounding_box()
+        assert min(grad_cam["width"], grad_cam["height"]) >= 300, grad_cam  # further down, as big
         screenshot(pg, f"photos_1024{'_present' if present else ''}")
     finally:
         context.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -12,14 +13,18 @@ from torch import nn
 
 from cnnviz.evaluation import RIGHT_SCALE, Scores, confusion_layers, filter_mistakes, mistake_scale
 from cnnviz.predict import mistakes, predict_dataset, top_k_batch
+from cnnviz.render import upscale
+from cnnviz.slides import captioned_grid, titled_png
 from cnnviz.view_links import LinkParam
 from cnnviz_ui import cards
 from cnnviz_ui.plots import ACCENT, ALERT, INK, grey_png
 from cnnviz_ui.presenting import explanation
 from cnnviz_ui.resources import SHIPPED, dataset, model_fingerprint
+from cnnviz_ui.slides import download_png_button
 from cnnviz_ui.text import bar_label, test_item
 from cnnviz_ui.text import class_name as common_class_name
 
+MISTAKE_SCALE, MISTAKE_COLUMNS = 3, 10  # the mistakes' slide: 84 px digits (168 px at 2x), ten to a row
 PERCENT_COLUMNS = ("Top-1 accuracy", "Top-1 error", "Top-5 accuracy", "Top-5 error")
 FILTER_CHOICES = ("any", *(str(c) for c in range(10)))  # the mistakes' filters as a link writes them
 _LINK_FILTER = "_evaluate_link_"  # + "true" / "predicted": a filter read from a link, before its widget
@@ -103,6 +108,13 @@ def models_table(rows: Sequence[tuple[str, int, Scores]]) -> None:
         )
 
 
+def matrix_shape(classes: int) -> tuple[int, int]:
+    """The (rows, columns) ``layout.show_picture`` fits the confusion matrix to: ``classes`` columns (the counts'
+    type is fitted to their width), cells 4/5 as tall as they are wide. The counts need the width (1128 is four
+    digits), not the height, so on a 1024 x 768 projector the whole matrix fits the screen with 18 px counts."""
+    return max(1, round(0.8 * classes)), classes
+
+
 def confusion_figure(
     matrix: np.ndarray, names: Sequence[str] | None = None, title: str = "", font_px: int = 14, kind: str = "digit"
 ) -> go.Figure:
@@ -111,14 +123,15 @@ def confusion_figure(
     The right answers (the diagonal) are blue on their own scale and the mistakes orange to dark red on theirs
     (``cnnviz.evaluation.confusion_layers``), each with its colour bar under the matrix, so "5 read as 3"
     (5 images) no longer looks like the 978 right answers beside it; a cell with no mistake is white and
-    blank. Counts are printed at ``font_px`` (``presenting.figure_font_px``); drawn with ``layout.show_picture``,
-    the figure is as tall as the column is wide and the counts shrink only where a cell is too small for them
-    (a phone). ``names``: the classes' names (Fashion-MNIST's "Trouser"…), else their numbers.
+    blank. Counts, labels and colour-bar numbers are printed at ``font_px`` (``presenting.figure_font_px``); drawn
+    with ``layout.show_picture`` and ``matrix_shape``, the matrix takes the column's width and the counts shrink
+    only where a cell is too narrow for them (a phone). ``names``: the classes' names (Fashion-MNIST's
+    "Trouser"…), else their numbers.
     """
     layers = confusion_layers(matrix)
     classes = list(names) if names is not None else [str(c) for c in range(len(matrix))]
     bar = {"orientation": "h", "thickness": 10, "y": -0.03, "yanchor": "top", "len": 0.46, "xanchor": "center"}
-    bar_font = {"size": max(font_px - 2, 12)}
+    bar_font = {"size": font_px}
 
     def text(layer: np.ndarray) -> list[list[str]]:
         return [["" if np.isnan(v) or v == 0 else f"{int(v)}" for v in row] for row in layer]
@@ -177,10 +190,11 @@ def confusion_figure(
         font={"size": font_px},
         dragmode=False,
     )
-    # Square cells by shrinking the plot area to the matrix ("domain"), not by widening an axis. Named classes
-    # (Fashion-MNIST) are slanted at a fixed angle so neighbouring names do not run into each other.
+    # The cells fill the plot area, which ``layout.show_picture`` makes CELL_ASPECT times as tall as it is wide
+    # (``matrix_shape``). Named classes (Fashion-MNIST) are slanted at a fixed angle so neighbouring names do
+    # not run into each other.
     figure.update_xaxes(
-        title_text="the network's answer",
+        title={"text": "the network's answer", "font": {"size": font_px}},
         side="top",
         type="category",
         showgrid=False,
@@ -189,12 +203,10 @@ def confusion_figure(
         tickfont={"size": font_px},
     )
     figure.update_yaxes(
-        title_text=f"true {kind}",
+        title={"text": f"true {kind}", "font": {"size": font_px}},
         autorange="reversed",
         type="category",
-        scaleanchor="x",
         showgrid=False,
-        constrain="domain",
         tickfont={"size": font_px},
     )
     return figure
@@ -222,6 +234,7 @@ def per_class_figure(
             text=[f"{a:.1%}" for a in accuracy],
             textposition=["outside" if s else "inside" for s in short],
             insidetextanchor="end",
+            constraintext="none",  # plotly would shrink the numbers to the bars' thickness
             textfont={"size": font_px},
             insidetextfont={"color": "white", "size": font_px},
             outsidetextfont={"color": INK, "size": font_px},
@@ -241,20 +254,44 @@ def per_class_figure(
         range=[low, 1.0],
         tickformat=".0%",
         gridcolor="#eee",
-        title_text=f"accuracy (the axis starts at {low:.0%})",
+        title={"text": f"accuracy (the axis starts at {low:.0%})", "font": {"size": font_px}},
         tickfont={"size": font_px},
     )
-    figure.update_yaxes(title_text="true class", autorange="reversed", type="category", tickfont={"size": font_px})
+    figure.update_yaxes(
+        title={"text": "true class", "font": {"size": font_px}},
+        autorange="reversed",
+        type="category",
+        tickfont={"size": font_px},
+    )
     return figure
 
 
-def mistakes_section(
-    probs: np.ndarray, labels: np.ndarray, predicted: np.ndarray, images, names, test_set: str
-) -> tuple[object, object]:
-    """The misclassified test images, most confident first, with a true-class and a predicted-class filter.
+def mistakes_title(model: str, thing: str, true_class: str, predicted_class: str) -> str:
+    """The title of the mistakes' slide: "Misclassified test digits of the Shipped convnet (true 9, read as 4),
+    most confident first"; a filter that is "any" is left out."""
+    which = [f"true {true_class}"] if true_class != "any" else []
+    if predicted_class != "any":
+        which.append(f"read as {predicted_class}")
+    filters = f" ({', '.join(which)})" if which else ""
+    return f"Misclassified test {thing}s of the {model}{filters}, most confident first"
 
-    ``probs`` (N, 10), ``labels`` and ``predicted`` (N,), ``images`` the test set's (N, 28, 28) uint8 pictures.
-    Returns the two filters' values ("any" or a class), which the page's link carries.
+
+def mistakes_png(pictures: np.ndarray, captions: list[list[str]], title: str) -> bytes:
+    """The mistakes (n, 28, 28) uint8 as a slide: each picture ``MISTAKE_SCALE`` times enlarged with its caption
+    lines, ``MISTAKE_COLUMNS`` to a row, under ``title``, all at 2x (sharp pixels)."""
+    enlarged = [upscale(picture, picture.shape[0] * MISTAKE_SCALE) for picture in pictures]
+    return titled_png(captioned_grid(enlarged, captions, columns=MISTAKE_COLUMNS), title, scale=2)
+
+
+def mistakes_section(
+    probs: np.ndarray, labels: np.ndarray, predicted: np.ndarray, images, names, test_set: str, model: str = ""
+) -> tuple[object, object]:
+    """The misclassified test images, most confident first, with a true-class and a predicted-class filter, and
+    the shown ones as a PNG for a slide (made when its button is pressed).
+
+    ``probs`` (N, 10), ``labels`` and ``predicted`` (N,), ``images`` the test set's (N, 28, 28) uint8 pictures;
+    ``model`` the model's label, for the PNG's title. Returns the two filters' values ("any" or a class), which
+    the page's link carries.
     """
     kind, thing = ("digit" if names is None else "class"), test_item(names)
 
@@ -284,6 +321,15 @@ def mistakes_section(
     if len(shown) == 0:
         st.info(f"No mistakes match these filters: pick another pair of {'digits' if names is None else 'classes'}.")
     rankings = top_k_batch(probs[shown], 5)
+    if len(shown):
+        title = mistakes_title(model, thing, class_name(true_filter), class_name(pred_filter))
+        pictures = np.stack([images[index].numpy() for index in shown])  # (n, 28, 28) uint8
+        captions = [
+            [f"{class_name(int(labels[i]))} → {class_name(r[0][0])}", bar_label(r[0][1]), f"#{i}"]
+            for i, r in zip(shown, rankings, strict=True)
+        ]
+        with f3:
+            download_png_button(partial(mistakes_png, pictures, captions, title), title, key="evaluate_mistakes_png")
     st.html(
         cards.mistake_grid(
             [

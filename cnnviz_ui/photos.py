@@ -23,7 +23,7 @@ from cnnviz.imagenet import FITS, photo_to_input_steps
 from cnnviz.images import OBJECT_PHOTOS, encode_png
 from cnnviz.photo_checks import photo_notes
 from cnnviz.predict import topk_accuracy
-from cnnviz.render import filter_patches, mosaic_rgb, photo_heat_overlay, shared_limit
+from cnnviz.render import filter_patches, mosaic_rgb, photo_heat_overlay
 from cnnviz.slides import titled_png
 from cnnviz.unit_paths import strongest_unit
 from cnnviz.units import UnitExplanation, explain_call
@@ -68,6 +68,14 @@ DEPTHS = {  # forward_layers name -> what its maps tend to show
 SHOWN_MAPS = 32  # a mosaic shows this many of a layer's maps, the most active ones
 NO_CLASS = -1
 PICTURE_PX = 448  # the 224 x 224 input and Grad-CAM, drawn at 2x
+# A picture beside its top-5 or its words keeps 300 px on a 1024 px projector with the sidebar open (564 px: 304 and
+# the rest); the columns stack where the second would be narrower than 240 px.
+PICTURE_BESIDE_TEXT = [1.25, 1]
+# On a phone, where the columns stack, the top-5 comes before the picture: right under the photo's controls.
+PHONE_ORDER_CSS = (
+    "<style>@media (max-width: 639px) { .st-key-photos_result [data-testid='stColumn']:last-child "
+    "{ order: -1; } }</style>"
+)
 
 
 def link_params(names: list[str]) -> list[LinkParam]:
@@ -126,6 +134,14 @@ def inside(photo_key: str, fit: str, _picture: np.ndarray) -> tuple[dict[str, tu
     return shown, strongest_unit({"stem": outputs["stem"][0]}, "stem")
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def maps_png(photo_key: str, layer: str, _maps: np.ndarray) -> bytes:
+    """The mosaic of a layer's shown maps (C, H, W), each stretched to its own peak, as a PNG, made once per photo
+    and layer. A PNG, not the JPEG ``st.image`` makes of an array: that smeared the maps' pixels and the red-blue
+    edges between them, which a lecturer shows full screen (550 KB for the stem's, against 80 KB as a JPEG)."""
+    return encode_png(mosaic_rgb(_maps, 1.0, 8, per_map=True))
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
 def stem_unit(photo_key: str, fit: str, unit: tuple[int, int, int], _picture: np.ndarray) -> tuple:
     """(the stem conv's ``UnitExplanation`` at ``unit``, its BatchNorm's (with the ReLU6 after it))."""
@@ -147,15 +163,7 @@ def show_page() -> None:
         return
     params = link_params(names)
     restore_from_link(PAGE_KEY, params)
-    control, fitting = wrapping_columns([1.4, 1], "photos_pickers", 240, gap="medium")
-    with control:
-        picked = pick_photo()
-    with fitting:
-        st.session_state.setdefault("photos_fit", DEFAULT_FIT)
-        fit = (
-            st.segmented_control("Fit to 224 × 224", FITS, key="photos_fit", format_func=FIT_LABELS.get, help=FIT_HELP)
-            or DEFAULT_FIT
-        )
+    picked, fit = pick_photo_and_fit()
     values = {
         "source": st.session_state["photos_source"],
         "photo": st.session_state["photos_photo"],
@@ -180,27 +188,47 @@ def show_page() -> None:
     order = np.argsort(-probabilities, kind="stable")[:5]
     ranking = [(int(c), float(probabilities[c])) for c in order]
     st.markdown(f"#### {html.escape(top5_sentence(ranking, names))}")
-    seen, answers = wrapping_columns(2, "photos_result", 300, gap="large")
+    # The picture and the top-5 side by side, so both start on the first screen of a projector; stacked on a phone.
+    seen, answers = wrapping_columns(PICTURE_BESIDE_TEXT, "photos_result", 240, gap="small")
+    st.html(PHONE_ORDER_CSS)
     with seen, st.container(key="photos_input"):
         show_input(picked, source, picture, fit)
     with answers:
         show_top5(ranking, names)
-        values["truth"] = true_class_error(picked, probabilities, names)
+    values["truth"] = true_class_error(picked, probabilities, names)
     values["cam"] = show_grad_cam(key, fit, picture, ranking, names)
     values["view"] = show_inside(key, fit, picture, model)
     write_link(values, params, page_key=PAGE_KEY)
     copy_link_button(values, params)
 
 
-def pick_photo() -> PickedImage | None:
-    """Source and photo widgets; the picked photo, or None after saying why (nothing yet, or a bad file)."""
+def pick_photo_and_fit() -> tuple[PickedImage | None, str]:
+    """The source, the photo and the fit widgets: (the picked photo, or None after saying why; the fit).
+
+    The source's options name themselves, so its label is hidden, and the photo and the fit share a row: the
+    controls take two rows, and the answer under them starts on a 1024 x 768 projector's first screen.
+    """
     sources = SOURCES if camera_available() else SOURCES[:2]
     st.session_state.setdefault("photos_source", SOURCES[0])
     if st.session_state["photos_source"] not in sources:
         st.session_state["photos_source"] = SOURCES[0]
-    source = st.radio("Photo", sources, key="photos_source", horizontal=True)
+    source = st.radio("Photo", sources, key="photos_source", horizontal=True, label_visibility="collapsed")
     if len(sources) < len(SOURCES):
         st.caption(CAMERA_FALLBACK)
+    control, fitting = wrapping_columns([1.5, 1], "photos_pickers", 200, gap="small")
+    with control:
+        picked = pick_photo(source)
+    with fitting:
+        st.session_state.setdefault("photos_fit", DEFAULT_FIT)
+        fit = (
+            st.segmented_control("Fit to 224 × 224", FITS, key="photos_fit", format_func=FIT_LABELS.get, help=FIT_HELP)
+            or DEFAULT_FIT
+        )
+    return picked, fit
+
+
+def pick_photo(source: str) -> PickedImage | None:
+    """The photo from ``source``: a bundled one, an upload or the camera's; None after saying why."""
     st.session_state.setdefault("photos_photo", "chelsea")
     if source == "Bundled photo":
         name = st.selectbox(
@@ -238,31 +266,57 @@ def top5_sentence(ranking: list[tuple[int, float]], names: list[str]) -> str:
 
 def show_top5(ranking: list[tuple[int, float]], names: list[str]) -> None:
     """The top-5 [(class, probability)] as bars."""
-    labels = [f"{names[c]} ({c})" for c, _ in ranking]
-    px = figure_font_px(14)
+    figure = top5_figure(ranking, names, figure_font_px(14))
+    st.plotly_chart(slide_figure(figure), config=plotly_config("Top-5 of EfficientNet-Lite0"), key="photos_top5")
+
+
+def top5_figure(ranking: list[tuple[int, float]], names: list[str], px: int) -> go.Figure:
+    """The top-5 as horizontal bars, each class's name written above its bar and its probability after it, in
+    ``px`` px type. Names above the bars, not beside them, leave a narrow column (244 px beside the picture on a
+    1024 px projector) its whole width for the bars; there are no axis numbers, the bars say theirs."""
+    label_px, bar_px, gap_px = round(px * 1.35), px + 10, 12
+    slot = gap_px + label_px + bar_px  # px per class
+    top = round(px * 1.5) + 8  # the title
+    centre = (gap_px + label_px + bar_px / 2) / slot - 0.5  # a bar's centre in its slot, in slots
+    rows = [i + centre for i in range(len(ranking))]
     figure = go.Figure(
         go.Bar(
             x=[p for _, p in ranking],
-            y=labels,
+            y=rows,
+            width=bar_px / slot,
             orientation="h",
-            marker_color=[ACCENT] + ["#9ca3af"] * 4,
+            marker_color=[ACCENT] + ["#9ca3af"] * (len(ranking) - 1),
             text=[percent(p) for _, p in ranking],
             textposition="outside",
+            constraintext="none",  # plotly would shrink the numbers to the bars' thickness
             cliponaxis=False,
             textfont={"size": px},
-            hovertemplate="%{y}: %{x:.2%}<extra></extra>",
+            customdata=[f"{names[c]} ({c})" for c, _ in ranking],
+            hovertemplate="%{customdata}: %{x:.2%}<extra></extra>",
         )
     )
+    for row, (c, _) in zip(rows, ranking, strict=True):
+        figure.add_annotation(
+            x=0,
+            y=row,
+            yshift=bar_px / 2 + 1,
+            xanchor="left",
+            yanchor="bottom",
+            showarrow=False,
+            text=html.escape(f"{names[c]} ({c})"),
+            font={"size": px},
+        )
     figure.update_layout(
-        title={"text": "Top-5 (softmax probability)", "font": {"size": px}},
-        height=70 + 40 * 5,
-        margin={"l": 10, "r": 50, "t": 40, "b": 10},
+        title={"text": "Top-5 (softmax probability)", "font": {"size": px}, "x": 0, "xanchor": "left"},
+        height=top + slot * len(ranking) + 6,
+        margin={"l": 2, "r": 4, "t": top, "b": 6},
         plot_bgcolor="white",
         font={"size": px},
+        showlegend=False,
     )
-    figure.update_xaxes(range=[0, 1.12], tickformat=".0%", gridcolor="#eee", tickfont={"size": px})
-    figure.update_yaxes(autorange="reversed", tickfont={"size": px})
-    st.plotly_chart(slide_figure(figure), config=plotly_config("Top-5 of EfficientNet-Lite0"), key="photos_top5")
+    figure.update_xaxes(range=[0, 1.22], visible=False)
+    figure.update_yaxes(range=[len(ranking) - 0.5, -0.5], visible=False)
+    return figure
 
 
 def true_class_error(picked: PickedImage, probabilities: np.ndarray, names: list[str]) -> int:
@@ -273,17 +327,26 @@ def true_class_error(picked: PickedImage, probabilities: np.ndarray, names: list
         if "photos_truth_for" in st.session_state or "photos_truth" not in st.session_state:
             st.session_state["photos_truth"] = default
         st.session_state["photos_truth_for"] = picked.image_id
-    truth = st.selectbox(
-        "True class (type to search the 1000 ImageNet classes)",
-        [NO_CLASS, *range(len(names))],
-        key="photos_truth",
-        format_func=lambda c: class_label(c, names),
-    )
+    chooser, verdict_side = wrapping_columns([1, 1.3], "photos_truth_row", 280, gap="medium")
+    with chooser:
+        truth = st.selectbox(
+            "True class (type to search the 1000 ImageNet classes)",
+            [NO_CLASS, *range(len(names))],
+            key="photos_truth",
+            format_func=lambda c: class_label(c, names),
+        )
+    with verdict_side:
+        show_error(photo, truth, probabilities, names)
+    return truth
+
+
+def show_error(photo: str, truth: int, probabilities: np.ndarray, names: list[str]) -> None:
+    """Where the true class ``truth`` ranks, and this photo's top-1 ... top-5 error (or how to choose a class)."""
     if truth == NO_CLASS:
         if photo in ("astronaut", "camera"):
             st.caption("ImageNet's 1000 classes have no person: pick the thing you think is the answer.")
         st.caption("Pick what the photo really shows to see this photo's top-1 and top-5 error.")
-        return truth
+        return
     rank = int((probabilities > probabilities[truth]).sum()) + 1
     in_top = {k: topk_accuracy(probabilities[None], np.array([truth]), k) == 1.0 for k in range(1, 6)}
     name = names[truth]
@@ -298,7 +361,6 @@ def true_class_error(picked: PickedImage, probabilities: np.ndarray, names: list
         ":green[:material/check: yes]" if in_top[k] else ":red[:material/close: no]" for k in range(1, 6)
     )
     st.markdown(f"| in top-1 | top-2 | top-3 | top-4 | top-5 |\n|:-:|:-:|:-:|:-:|:-:|\n| {cells} |")
-    return truth
 
 
 def show_grad_cam(key: str, fit: str, picture: np.ndarray, ranking: list[tuple[int, float]], names: list) -> int:
@@ -315,11 +377,12 @@ def show_grad_cam(key: str, fit: str, picture: np.ndarray, ranking: list[tuple[i
         or 1
     )
     target = ranking[rank - 1][0]
-    picture_col, words = st.columns([1, 1.15], gap="large")
+    picture_col, words = wrapping_columns(PICTURE_BESIDE_TEXT, "photos_cam_row", 240, gap="small")
     png = grad_cam_png(key, fit, target, picture)
     title = f"Grad-CAM for {names[target]} ({target})"
-    with picture_col:
-        st.image(png, caption=f"{title}: red-yellow where the head's maps push {names[target]} up", width="stretch")
+    with picture_col, st.container(key="photos_grad_cam"):
+        caption = f"{title}: red-yellow where the head's maps push {names[target]} up"
+        st.image(png, caption=caption, width="stretch", output_format="PNG")
         download_png_button(partial(titled_png, png, title, scale=1), title, key="photos_cam_png")
     with words, explanation("grad_cam"):
         st.markdown(
@@ -357,11 +420,11 @@ def show_feature_maps(key: str, fit: str, picture: np.ndarray) -> None:
             f"{len(maps)} of {shape[0]}), each stretched to its own strongest value. Early maps follow edges and "
             "colours at full detail; deeper maps are smaller and answer to textures, then to parts of things."
         )
-    limit = shared_limit(maps)
-    mosaic = mosaic_rgb(maps, limit, 8, per_map=True)
+    mosaic = maps_png(key, layer, maps)
     title = f"{DEPTHS[layer]}: {len(maps)} of {shape[0]} maps of {shape[1]}×{shape[2]}"
     st.markdown(f"**{title}** · channels {', '.join(str(c) for c in channels[:8])}, …")
-    st.image(mosaic, width="stretch")
+    with st.container(key="photos_mosaic"):
+        st.image(mosaic, width="stretch", output_format="PNG")  # "auto" would make a JPEG of the PNG
     mosaic_legend(1.0)
     download_png_button(partial(titled_png, mosaic, title, scale=2), title, key="photos_maps_png")
 
@@ -370,9 +433,9 @@ def show_filters(model: torch.nn.Module) -> None:
     weights = net_inspect.conv_filters(model, "stem.conv").numpy()  # (32, 3, 3, 3)
     patches = filter_patches(weights, columns=8, cell=48, gap=6)
     title = "The stem's 32 colour filters (3 × 3 × RGB)"
-    left, right = st.columns([1.2, 1], gap="large")
+    left, right = wrapping_columns(PICTURE_BESIDE_TEXT, "photos_filters_row", 240, gap="small")
     with left:
-        st.image(patches, caption=title, width="stretch")
+        st.image(patches, caption=title, width="stretch", output_format="PNG")
         download_png_button(partial(titled_png, patches, title, scale=2), title, key="photos_filters_png")
     with right, explanation("filters"):
         st.markdown(

@@ -55,12 +55,13 @@ matrix = confusion_matrix(labels, predicted)
 accuracy = per_class_accuracy(matrix)
 font_px = figure_font_px(14)
 
-# Side by side only where each gets 300 px (a wide screen); at 1024 px (or a projector at 150% zoom) they stack and
-# the matrix takes the page's width, as tall as it is wide.
-matrix_col, class_col = wrapping_columns([1.35, 1.0], "evaluate_charts", 300, gap="large")
+# Side by side where the per-class chart keeps 280 px (a wide screen, or presenting at 1024 px, where the matrix's
+# 520 px give its four-digit counts 18 px); at 1024 px with the sidebar open (or a projector at 150% zoom) they
+# stack and the matrix takes the page's width.
+matrix_col, class_col = wrapping_columns([1.7, 1.0], "evaluate_charts", 280, gap="medium")
 matrix_title = f"Confusion matrix of the {plotly_literal(label)}"
 confusion = evaluate.confusion_figure(matrix, names=names, title=matrix_title, font_px=font_px, kind=kind)
-show_picture(matrix_col, confusion, "evaluate_confusion", (len(matrix), len(matrix)))
+show_picture(matrix_col, confusion, "evaluate_confusion", evaluate.matrix_shape(len(matrix)))
 true_c, pred_c, times = most_common_mistake(matrix)
 matrix_col.caption(
     f"Row = true {kind}, column = the network's answer. Right answers (the diagonal) in blue, mistakes in orange to "
@@ -87,7 +88,7 @@ rows = [
 if rows:
     evaluate.models_table(rows)
 
-true_filter, pred_filter = evaluate.mistakes_section(probs, labels, predicted, images, names, test_set)
+true_filter, pred_filter = evaluate.mistakes_section(probs, labels, predicted, images, names, test_set, label)
 
 values = evaluate.link_values(test_set, label, true_filter, pred_filter)
 write_link(values, link_params, page_key="evaluate")

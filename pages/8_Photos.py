@@ -5,9 +5,8 @@ from cnnviz_ui.photos import show_page
 
 page_header(
     "Photos",
-    "A real ImageNet network, **EfficientNet-Lite0** (4.7 million weights, 1000 kinds of things), on a bundled "
-    "photo or your own: what it sees, its top-5, this photo's top-1 and top-5 error, where it looked "
-    "(Grad-CAM), and inside it: feature maps, colour filters, one colour convolution in numbers.",
+    "A real ImageNet network, **EfficientNet-Lite0** (4.7 million weights, 1000 kinds of things), on a photo: "
+    "what it sees, its top-5 and error, where it looked (Grad-CAM), and what is inside it.",
     icon="📷",
 )
 show_page()

@@ -199,3 +199,39 @@ def test_presenting_prints_the_counts_at_18_px():
     presenting = AppTest.from_file(PAGE, default_timeout=180)
     presenting.query_params["present"] = "1"
     assert sizes(presenting.run()) == {18}
+
+
+def test_the_mistakes_slide_title_names_the_model_and_the_filters():
+    from cnnviz_ui.evaluate import matrix_shape, mistakes_title
+
+    assert mistakes_title("Shipped convnet", "digit", "any", "any") == (
+        "Misclassified test digits of the Shipped convnet, most confident first"
+    )
+    assert mistakes_title("Shipped convnet", "digit", "9", "4") == (
+        "Misclassified test digits of the Shipped convnet (true 9, read as 4), most confident first"
+    )
+    assert mistakes_title("m", "image", "any", "Sneaker").endswith("(read as Sneaker), most confident first")
+    assert matrix_shape(10) == (8, 10)  # ten columns (the counts' type is fitted to them), cells 4/5 as tall
+
+
+def test_the_mistakes_slide_holds_each_shown_digit_under_its_title():
+    """The PNG behind "Download PNG": the mistakes' pictures 3x, then 2x, under the title (oracle: the digits'
+    own pixels, found where the grid puts them)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from cnnviz.slides import title_band_px
+    from cnnviz_ui.evaluate import MISTAKE_SCALE, mistakes_png
+
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 256, (12, 28, 28), dtype=np.uint8)
+    png = mistakes_png(digits, [["4 → 9", "97.5%", f"#{i}"] for i in range(12)], "Mistakes")
+    sheet = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+    band, side, gap = title_band_px("Mistakes", sheet.shape[1]), 28 * MISTAKE_SCALE, 12
+    cell_h = side + 3 * round(14 * 1.25)
+    for i in (0, 9, 10, 11):  # the first row's ends, then the second row
+        x, y = 2 * (gap + (i % 10) * (side + gap)), band + 2 * (gap + (i // 10) * (cell_h + gap))
+        shown = sheet[y : y + 2 * side : 2 * MISTAKE_SCALE, x : x + 2 * side : 2 * MISTAKE_SCALE]
+        np.testing.assert_array_equal(shown, digits[i])

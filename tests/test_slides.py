@@ -126,3 +126,44 @@ def test_gif_errors():
         gif_bytes([Image.new("RGB", (4, 4)), Image.new("RGB", (5, 4))])
     with pytest.raises(ValueError, match="20 ms"):
         gif_bytes([Image.new("RGB", (4, 4))], ms=5)
+
+
+def test_a_captioned_grid_puts_each_picture_in_reading_order_with_its_caption_under_it():
+    # 13 distinct grey squares, 5 to a row: 3 rows, the last with 3 cells.
+    pictures = [np.full((20, 20), 10 * (i + 1), np.uint8) for i in range(13)]
+    captions = [[f"{i} → {i + 1}", "#1"] for i in range(13)]
+    sheet = np.asarray(slides.captioned_grid(pictures, captions, columns=5, gap=6, caption_px=14))
+    face = slides.font(14)
+    cell_w = max(20, max(int(np.ceil(face.getlength(slides.slide_text(c[0], 14)))) for c in captions))
+    cell_h = 20 + 2 * round(14 * 1.25)
+    assert sheet.shape[:2][::-1] == slides.grid_size(13, 5, (cell_w, cell_h), gap=6)
+    for i in range(13):
+        x = 6 + (i % 5) * (cell_w + 6) + (cell_w - 20) // 2
+        y = 6 + (i // 5) * (cell_h + 6)
+        np.testing.assert_array_equal(sheet[y : y + 20, x : x + 20], 10 * (i + 1))  # the picture, exactly
+        caption = sheet[y + 20 : y + cell_h, x - (cell_w - 20) // 2 : x - (cell_w - 20) // 2 + cell_w]
+        assert (caption < 128).any(), f"no caption ink under picture {i}"
+    # The rest of the last row is white paper.
+    last = 6 + 3 * (cell_w + 6)
+    assert (sheet[6 + 2 * (cell_h + 6) :, last:] == 255).all()
+
+
+def test_a_grid_cell_is_as_wide_as_its_widest_caption():
+    wide = slides.captioned_grid([np.zeros((8, 8), np.uint8)], [["Ankle boot → Sneaker"]], columns=3, gap=4)
+    text = int(np.ceil(slides.font(14).getlength(slides.slide_text("Ankle boot → Sneaker", 14))))
+    assert wide.size == (text + 8, 8 + round(14 * 1.25) + 8)
+
+
+@pytest.mark.parametrize(
+    ("pictures", "captions", "columns", "message"),
+    [
+        ([], [], 10, "at least one picture"),
+        ([np.zeros((4, 4), np.uint8)], [], 10, "one caption list per picture"),
+        ([np.zeros((4, 4), np.uint8), np.zeros((5, 4), np.uint8)], [[], []], 10, "differ in size"),
+        ([np.zeros((4, 4), np.uint8)], [["a"]], 0, "at least one column"),
+        ([np.zeros((4, 4), np.float32)], [["a"]], 2, "uint8"),
+    ],
+)
+def test_grid_errors(pictures, captions, columns, message):
+    with pytest.raises(ValueError, match=message):
+        slides.captioned_grid(pictures, captions, columns=columns)

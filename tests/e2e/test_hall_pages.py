@@ -18,9 +18,13 @@ from e2e_helpers import (
     open_page,
     screenshot,
     stroke,
+    text_px,
     wait_idle,
 )
 from PIL import Image
+
+from cnnviz.slides import grid_size, slide_filename, title_band_px
+from cnnviz_ui.evaluate import MISTAKE_COLUMNS, MISTAKE_SCALE, mistakes_title
 
 PROJECTOR = {"width": 1024, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -110,6 +114,28 @@ def test_on_a_phone_the_prediction_is_within_one_screen_of_the_drawing(screen):
     assert top5["y"] + top5["height"] - canvas["y"] <= PHONE["height"], (canvas, top5)
     assert_clean(screen)
     screenshot(screen, "hall_classify_phone")
+
+
+@pytest.mark.parametrize("present", [False, True], ids=["sidebar_open", "presenting"])
+def test_evaluate_numbers_read_from_the_back_of_the_hall(screen, present):
+    """At 1024 x 768 the confusion matrix's counts, tick labels and colour-bar numbers and the accuracy chart's
+    numbers are drawn at 14 px or more, 18 px presenting (measured on the screen: the counts shrink to fit
+    their cells). Presenting, the whole matrix with its colour bars fits the screen."""
+    open_page(screen, "Evaluate?present=1" if present else "Evaluate")
+    matrix, per_class = ".st-key-evaluate_confusion", ".st-key-evaluate_per_class"
+    screen.locator(f"{matrix} .heatmap-label").first.wait_for()
+    screen.locator(f"{per_class} .bartext").first.wait_for()
+    least = 18 if present else 14
+    counts = [text for text, _ in text_px(screen, f"{matrix} .heatmaplayer")]
+    assert "1128" in counts and len(counts) > 10, counts  # the counts are drawn, not hidden for lack of room
+    for part in (f"{matrix} .heatmaplayer", f"{matrix} .xtick", f"{matrix} .ytick", f"{matrix} .cbaxis", per_class):
+        found = text_px(screen, part)
+        assert found and min(px for _, px in found) >= least, (part, sorted(found, key=lambda t: t[1])[:3])
+    if present:
+        drawn = box(screen, f"{matrix} .js-plotly-plot")
+        assert drawn["y"] + drawn["height"] <= PROJECTOR["height"], drawn
+    assert_clean(screen)
+    screenshot(screen, f"hall_evaluate_1024{'_present' if present else ''}")
 
 
 # --- Enter in a number box does not start a training ------------------------------------------------------
@@ -202,12 +228,35 @@ def test_the_confusion_matrix_downloads_as_a_png_at_twice_its_size(screen):
     chart = screen.locator(".st-key-evaluate_confusion .stPlotlyChart").first
     chart.scroll_into_view_if_needed()
     chart.hover()
-    buttons = chart.locator(".modebar-btn")
-    assert buttons.count() == 2  # the PNG and SVG downloads only
+    assert chart.locator(".modebar-btn").count() == 2  # the PNG and SVG downloads only
+    button = chart.locator('.modebar-btn[data-title*="png" i]')
     drawn = chart.locator(".main-svg").first.bounding_box()
     with screen.expect_download() as info:
-        buttons.first.click()
+        button.first.click()
     assert info.value.suggested_filename == "confusion-matrix-of-the-shipped-convnet.png"
     picture = Image.open(io.BytesIO(Path(info.value.path()).read_bytes()))
     assert picture.size == (round(2 * drawn["width"]), round(2 * drawn["height"]))  # at 2x, its title included
     assert min(picture.size) >= 600
+
+
+def test_the_mistakes_download_as_a_titled_png_at_twice_their_size(screen):
+    """The misclassified nines, as a slide: each 28 x 28 digit 3x (6x in the PNG) with its caption, ten to a row,
+    under the title; the PNG is made when the button is pressed."""
+    open_page(screen, "Evaluate?true=9")
+    cards = screen.locator(".cnnviz-mistake")
+    cards.first.wait_for()
+    count = cards.count()
+    assert 0 < count <= 30
+    with screen.expect_download() as info:
+        screen.locator(".st-key-evaluate_mistakes_png").get_by_role("button", name="Download PNG").click()
+    title = mistakes_title("Shipped convnet", "digit", "9", "any")
+    assert info.value.suggested_filename == slide_filename(title, "png")
+    picture = Image.open(io.BytesIO(Path(info.value.path()).read_bytes())).convert("RGB")
+    digit, lines, gap = 28 * MISTAKE_SCALE, 3, 12  # MNIST's captions ("9 → 4", "97.5%", "#1234") fit 84 px
+    cell = (digit, digit + lines * round(14 * 1.25))
+    width, height = grid_size(count, MISTAKE_COLUMNS, cell, gap)
+    band = title_band_px(title, 2 * width)
+    assert picture.size == (2 * width, band + 2 * height)
+    for i in range(min(count + 1, MISTAKE_COLUMNS)):  # each digit's black corner in its cell; white after the last
+        x, y = 2 * (gap + i * (cell[0] + gap)) + 3, band + 2 * gap + 3
+        assert picture.getpixel((x, y)) == ((0, 0, 0) if i < count else (255, 255, 255)), i

@@ -662,7 +662,7 @@ def inside_one_value(
         with receptive:
             field = steps[-1]
             grey = np.repeat(grey_picture(image, image.shape[0])[..., None], 3, axis=2)
-            st.image(marked(grey, field.spans, side=300), width="stretch")
+            st.image(marked(grey, field.spans, side=300), width="stretch", output_format="PNG")
             reads = (
                 "every pixel"
                 if field.spans == ((0, image.shape[0] - 1), (0, image.shape[1] - 1))
@@ -691,7 +691,7 @@ def _draw_strip(box, key, model, image, acts, probs, names, layer, unit, steps, 
     trace = _strip_trace(steps, {"input", *shown})
     png = strip_png(key, layer, unit, strip_font_px(font_px), names, drawn, probs, trace)
     with box:
-        st.image(png, width="stretch")
+        st.image(png, width="stretch", output_format="PNG")
         with explanation("strip"):
             st.caption(
                 "The input first, then every conv, pool and dense layer (each map is one small square; the ReLUs "
@@ -711,7 +711,7 @@ def _draw_pairs(key: str, layer: str, unit: tuple[int, ...], e: UnitExplanation,
     left, right = wrapping_columns(2, "fm_unit_pairs", 300, gap="medium")  # 300: a phone's column holds one
     with left:
         if count > 1:
-            st.image(grid, width="stretch")
+            st.image(grid, width="stretch", output_format="PNG")
             st.caption(
                 f"Each of the {count} {source} windows (left) beside the kernel slice it meets (right); under "
                 "each, its partial sum (window × slice, summed). Strongest first."
@@ -723,7 +723,7 @@ def _draw_pairs(key: str, layer: str, unit: tuple[int, ...], e: UnitExplanation,
             st.table(_sum_table(e).style.format({"partial sum": "{:.4f}", "running total": "{:.4f}"}, na_rep=""))
     with right:
         shown = min(4, count)
-        st.image(top, width="stretch")
+        st.image(top, width="stretch", output_format="PNG")
         st.caption(
             f"The {shown} strongest pair{'s' if shown > 1 else ''} with every number: window × kernel "
             "slice = products, and their sum Σ."

@@ -140,7 +140,12 @@ def show_layer(key: str, name: str, maps: np.ndarray, limit: float, per_map: boo
     columns = 8 if count <= 64 else 16
     native = columns * (w + 1) - 1
     # Small maps (conv3 is 3x3) would be blown up to the column's width: cap them at 14 px per value.
-    st.image(mosaic_png(key, name, limit, columns, per_map, maps), width=min(MOSAIC_WIDTH, native * 14))
+    # PNG, never Streamlit's "auto": it re-encodes a PNG without alpha as a JPEG, which smears sharp pixels.
+    st.image(
+        mosaic_png(key, name, limit, columns, per_map, maps),
+        width=min(MOSAIC_WIDTH, native * 14),
+        output_format="PNG",
+    )
 
 
 def mosaic_legend(limit: float) -> None:

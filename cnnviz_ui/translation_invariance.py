@@ -213,7 +213,7 @@ def shifted_view(
     moved = shift_image(image, dx, dy).numpy()
     with picture:
         png = grey_png(moved, PICTURE_PX)
-        st.container(key="ti_shifted").image(png, width=PICTURE_PX)
+        st.container(key="ti_shifted").image(png, width=PICTURE_PX, output_format="PNG")
         shifted = f"{digit.caption}, shifted by dx={dx}, dy={dy}"
         st.caption(literal(shifted))
         download_png_button(lambda: titled_png(png, shifted), shifted, key="ti_png", label="Picture as PNG")

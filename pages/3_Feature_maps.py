@@ -48,7 +48,7 @@ acts, probs = run_network(key, model, image)
 top = int(probs.argmax())
 seen, verdict = st.columns([1, 3.2], gap="small")
 with seen:
-    st.image(grey_png(image), width=112)
+    st.image(grey_png(image), width=112, output_format="PNG")
 with verdict:
     truth = None if digit.label is None else a_class(digit.label, names)
     verdict_text = "" if truth is None else ":green[correct]" if top == digit.label else f":red[wrong, it is {truth}]"
@@ -103,6 +103,7 @@ with choice:
             st.image(
                 encode_png(heat_overlay(image, heat)),
                 width=210,
+                output_format="PNG",
                 caption=f"{method} for class {class_name(target, names)}: yellow = decides most",
             )
 

@@ -291,3 +291,12 @@ def smallest_text(pg, selector: str) -> tuple[str, float]:
     found = text_px(pg, selector)
     assert found, f"no visible text inside {selector!r}"
     return min(found, key=lambda item: item[1])
+
+
+IMAGE_TYPES_JS = """async () => Promise.all([...document.querySelectorAll('[data-testid="stImage"] img')]
+    .map(img => fetch(img.src).then(r => r.headers.get('content-type'))))"""
+
+
+def picture_types(pg) -> list[str]:
+    """The content type each picture on the page (``st.image``) is served as: "image/png" keeps pixels sharp."""
+    return pg.evaluate(IMAGE_TYPES_JS)

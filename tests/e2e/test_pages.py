@@ -17,6 +17,7 @@ from e2e_helpers import (
     images_outside_columns,
     nudge_slider,
     open_page,
+    picture_types,
     screenshot,
     stroke,
     upload,
@@ -370,6 +371,8 @@ def test_a_picture_opened_full_screen_fills_the_screen(page):
     side = min(box["width"], box["height"])  # object-fit: contain draws the square picture this big
     assert side >= 0.8 * min(screen["width"], screen["height"]), (box, screen)
     assert shown.evaluate("img => getComputedStyle(img).imageRendering") == "pixelated"  # square, sharp pixels
+    # Served as PNG: Streamlit's "auto" made JPEGs of PNGs without alpha, which smeared the pixels and colours.
+    assert set(picture_types(page)) == {"image/png"}, picture_types(page)
     screenshot(page, "feature_maps_full_screen_picture")
     page.keyboard.press("Escape")
     page.locator('img[style*="object-fit"]').wait_for(state="detached")

@@ -4,7 +4,7 @@ control that changes it, so a student never scrolls between the two."""
 from __future__ import annotations
 
 import pytest
-from e2e_helpers import assert_clean, field, nudge_slider, open_page, screenshot
+from e2e_helpers import assert_clean, field, nudge_slider, open_page, picture_types, screenshot
 
 PHONE = {"width": 390, "height": 844}
 
@@ -48,5 +48,6 @@ def test_translation_invariance_the_digit_and_both_answers_are_within_a_screen_o
     for name in ("Shipped convnet", "Shipped dense baseline"):
         answer = phone.get_by_text(f"{name}: says").first.bounding_box()
         assert within_one_screen(slider, answer), (name, slider, answer)
+    assert set(picture_types(phone)) == {"image/png"}  # the digits' pixels sharp, not a JPEG's blur
     assert_clean(phone)
     screenshot(phone, "phone_translation_invariance")

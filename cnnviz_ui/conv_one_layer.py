@@ -161,15 +161,16 @@ WINDOW_FIELDS = {
 }
 CHANNEL_FIELDS = {"conv": ("cin", "cout", "g"), "tconv": ("cin", "cout", "g")}
 BOX_PX, PRESENTING_BOX_PX = 72, 112  # labels at 14 px, and at 22 px when presenting (a long one wraps)
+WIDER = {"k": 20}  # "Kernel size" and its help icon on one line
 # The output heading sits close to its boxes and its diagram (Streamlit gives an h3 ~1.5rem of padding).
-RESULT_CSS = "<style>.st-key-ar_result h3 { padding-top: 0; padding-bottom: 0.25rem; }</style>"
+RESULT_CSS = "<style>[class*='st-key-ar_result'] h3 { padding-top: 0; padding-bottom: 0.25rem; }</style>"
 
 
 def layer_controls(kind: str, fields: tuple[str, ...], key: str) -> dict[str, object]:
     """The number boxes ``fields`` of layer type ``kind`` in one wrapping row (container ``key``), as typed."""
     typed = {}
     width = PRESENTING_BOX_PX if presentation_mode() else BOX_PX
-    with st.container(horizontal=True, gap="xsmall", vertical_alignment="bottom", key=key):
+    with st.container(horizontal=True, gap="xxsmall", vertical_alignment="bottom", key=key):
         for field in fields:
             label, defaults, help_text = FIELDS[field]
             key = widget_key(kind, field)
@@ -177,7 +178,7 @@ def layer_controls(kind: str, fields: tuple[str, ...], key: str) -> dict[str, ob
                 typed[field] = text_input(label, key, defaults[kind], PADDING_HELP["default"], width)
             else:
                 help_text = PADDING_HELP["tconv"] if field == "p" else help_text
-                typed[field] = number_input(label, key, float(defaults[kind]), help_text, width)
+                typed[field] = number_input(label, key, float(defaults[kind]), help_text, width + WIDER.get(field, 0))
     return typed
 
 

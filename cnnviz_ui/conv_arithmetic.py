@@ -20,6 +20,7 @@ from cnnviz.separable import compare_separable
 from cnnviz.summary import LayerRow, Summary
 from cnnviz_ui.layout import show_picture
 from cnnviz_ui.plots import INK, legend_html
+from cnnviz_ui.presenting import BODY_PX, presentation_mode
 from cnnviz_ui.state import lasting_args
 
 
@@ -100,21 +101,22 @@ def summary_frame(summary: Summary) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-# Short headers and narrow columns: at 1024 px every column is in view (issue 26); hover shows the long name.
-SUMMARY_COLUMNS = {
-    "Layer": st.column_config.TextColumn("Layer", width="small"),
-    "Type": st.column_config.TextColumn("Type", width="small"),
-    "Output shape (H, W, C)": st.column_config.TextColumn("Output", help="(H, W, C), as Keras prints it"),
-    "Param #": st.column_config.TextColumn("Params", width="small"),
-    "= formula": st.column_config.TextColumn("= formula", width="small"),
-    "Kernel / stride / padding": st.column_config.TextColumn("k / s / p", help="kernel / stride / padding"),
-    "Receptive field": st.column_config.TextColumn("Field", help="receptive field on the input", width="small"),
-    "Jump": st.column_config.TextColumn("Jump", help="input pixels between neighbouring units", width="small"),
-}
 COLUMN_GROUPS = {
     "Parameters": ("Param #", "= formula"),
     "Windows": ("Kernel / stride / padding", "Receptive field", "Jump"),
 }
+# An HTML table (``st.table``), not a canvas grid: its cells wrap, so at 1024 px every column is in view with
+# nothing cut ("Conv2d + Re"), and its type can be measured and grows when presenting. Long networks scroll.
+TABLE_CSS = """<style>
+[class*="st-key-ar_table_"] :is(td, th) {{ font-size: {px}px !important; padding: 0.3rem 0.45rem !important;
+  line-height: 1.3; }}
+[class*="st-key-ar_table_"] th {{ white-space: normal !important; }}
+@media (max-width: 640px) {{  /* a phone: more columns in view; the layer's name stays while the rest scrolls */
+  [class*="st-key-ar_table_"] :is(td, th) {{ font-size: 14px !important; padding: 0.25rem 0.3rem !important; }}
+  [class*="st-key-ar_table_"] :is(td, th):first-child {{ position: sticky; left: 0; z-index: 1;
+    background: #ffffff; }}
+}}
+</style>"""
 
 
 def show_summary_table(summary: Summary, key: str, height: int | str = "content") -> None:
@@ -124,8 +126,9 @@ def show_summary_table(summary: Summary, key: str, height: int | str = "content"
     )
     hidden = [c for group, columns in COLUMN_GROUPS.items() if group not in shown for c in columns]
     frame = summary_frame(summary)
-    order = [c for c in frame.columns if c not in hidden]
-    st.dataframe(frame, hide_index=True, height=height, column_config=SUMMARY_COLUMNS, column_order=order)
+    st.html(TABLE_CSS.format(px=BODY_PX if presentation_mode() else 15))
+    with st.container(key=f"ar_table_{key}"):
+        st.table(frame.drop(columns=hidden), hide_index=True, height=height)
 
 
 def totals_text(summary: Summary) -> str:

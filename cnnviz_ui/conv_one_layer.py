@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from cnnviz.layer_code import (
     LayerCode,
@@ -36,7 +37,7 @@ from cnnviz.windows import (
 )
 from cnnviz_ui.conv_diagram import Drawing, show_drawing
 from cnnviz_ui.layout import friendly_errors
-from cnnviz_ui.presenting import explanation, figure_font_px
+from cnnviz_ui.presenting import explanation, figure_font_px, presentation_mode
 from cnnviz_ui.slides import plotly_config, slide_figure
 
 # Layer type -> the prefix of its widgets' keys (each type keeps its own numbers: pooling starts at the
@@ -88,17 +89,17 @@ def field_default(kind: str, field: str) -> object:
     return default if isinstance(default, str) else float(default)
 
 
-def number_input(label: str, key: str, value: float, help: str | None = None) -> float:
+def number_input(label: str, key: str, value: float, help: str | None = None, width: int | str = "stretch") -> float:
     """A number box that accepts anything (0, -1, 2.5, 10,000), so the library can explain what is wrong.
 
     Its default goes in through the session state, so a link (``restore_from_link``) may set it first."""
     st.session_state.setdefault(key, float(value))
-    return st.number_input(label, step=1.0, format="%g", key=key, help=help, persist_state="session")
+    return st.number_input(label, step=1.0, format="%g", key=key, help=help, persist_state="session", width=width)
 
 
-def text_input(label: str, key: str, value: str, help: str | None = None) -> str:
+def text_input(label: str, key: str, value: str, help: str | None = None, width: int | str = "stretch") -> str:
     st.session_state.setdefault(key, value)
-    return st.text_input(label, key=key, help=help, persist_state="session")
+    return st.text_input(label, key=key, help=help, persist_state="session", width=width)
 
 
 def too_big_to_draw(rows: ConvExplanation) -> str:
@@ -148,29 +149,36 @@ def stride_note(rows: ConvExplanation, cols: ConvExplanation) -> str:
     )
 
 
-# The boxes of each layer type, column by column (two to a column).
-LAYOUT = {
-    "conv": [("h", "w"), ("k", "s"), ("p", "d"), ("cin", "cout"), ("g",)],
-    "tconv": [("h", "w"), ("k", "s"), ("p", "op"), ("d", "g"), ("cin", "cout")],
-    "pool": [("h", "w"), ("k", "s"), ("p",), ("cin",)],
-    "avg": [("h", "w"), ("k", "s"), ("p",), ("cin",)],
-    "gap": [("h", "w"), ("cin",), (), ()],
+# The boxes of each layer type: those that shape the window (and the diagram) above it, the channels under
+# it beside the parameters they count. One row of narrow boxes at 1024 px with the sidebar open, so the
+# diagram starts on a projector's first screen; they wrap, three or four to a row, on a phone.
+WINDOW_FIELDS = {
+    "conv": ("h", "w", "k", "s", "p", "d"),
+    "tconv": ("h", "w", "k", "s", "p", "op", "d"),
+    "pool": ("h", "w", "k", "s", "p"),
+    "avg": ("h", "w", "k", "s", "p"),
+    "gap": ("h", "w"),
 }
+CHANNEL_FIELDS = {"conv": ("cin", "cout", "g"), "tconv": ("cin", "cout", "g")}
+BOX_PX, PRESENTING_BOX_PX = 72, 112  # labels at 14 px, and at 22 px when presenting (a long one wraps)
+WIDER = {"k": 20}  # "Kernel size" and its help icon on one line
+# The output heading sits close to its boxes and its diagram (Streamlit gives an h3 ~1.5rem of padding).
+RESULT_CSS = "<style>[class*='st-key-ar_result'] h3 { padding-top: 0; padding-bottom: 0.25rem; }</style>"
 
 
-def layer_controls(kind: str) -> dict[str, object]:
-    """The number boxes of layer type ``kind`` (four or five columns, two rows), as typed."""
+def layer_controls(kind: str, fields: tuple[str, ...], key: str) -> dict[str, object]:
+    """The number boxes ``fields`` of layer type ``kind`` in one wrapping row (container ``key``), as typed."""
     typed = {}
-    for column, fields in zip(st.columns(len(LAYOUT[kind])), LAYOUT[kind], strict=True):
+    width = PRESENTING_BOX_PX if presentation_mode() else BOX_PX
+    with st.container(horizontal=True, gap="xxsmall", vertical_alignment="bottom", key=key):
         for field in fields:
             label, defaults, help_text = FIELDS[field]
             key = widget_key(kind, field)
-            with column:
-                if field == "p" and kind != "tconv":
-                    typed[field] = text_input(label, key, defaults[kind], PADDING_HELP["default"])
-                else:
-                    help_text = PADDING_HELP["tconv"] if field == "p" else help_text
-                    typed[field] = number_input(label, key, float(defaults[kind]), help_text)
+            if field == "p" and kind != "tconv":
+                typed[field] = text_input(label, key, defaults[kind], PADDING_HELP["default"], width)
+            else:
+                help_text = PADDING_HELP["tconv"] if field == "p" else help_text
+                typed[field] = number_input(label, key, float(defaults[kind]), help_text, width + WIDER.get(field, 0))
     return typed
 
 
@@ -178,15 +186,22 @@ def one_layer() -> None:
     """The "One layer" tab: a layer's output size, parameters, code and its sliding-window diagram."""
     st.session_state.setdefault("ar_mode", "Convolution")
     name = st.segmented_control(
-        "Layer", list(LAYER_TYPES), format_func=SHORT_NAMES.get, key="ar_mode", persist_state="session"
+        "Layer",
+        list(LAYER_TYPES),
+        format_func=SHORT_NAMES.get,
+        key="ar_mode",
+        persist_state="session",
+        label_visibility="collapsed",  # the buttons say what they choose; the row it saves lifts the diagram
     )
     name = name or "Convolution"  # a second click on the chosen segment clears it
     kind = LAYER_TYPES[name]
-    typed = layer_controls(kind)
+    typed = layer_controls(kind, WINDOW_FIELDS[kind], "ar_window_boxes")
+    st.html(RESULT_CSS)
+    result = st.container(key="ar_result")  # the output's size and the diagram, filled once the channels are read
+    typed |= layer_controls(kind, CHANNEL_FIELDS.get(kind, ("cin",)), "ar_channel_boxes")
     with friendly_errors():
-        {"conv": show_conv, "tconv": show_transposed, "pool": show_pool, "avg": show_pool, "gap": show_global}[kind](
-            kind, typed
-        )
+        show = {"conv": show_conv, "tconv": show_transposed, "pool": show_pool, "avg": show_pool, "gap": show_global}
+        show[kind](kind, typed, result)
     if kind == "conv":
         slide_box()
 
@@ -215,12 +230,13 @@ def params_text(kernel: int, in_ch: int, out_ch: int, groups: int) -> str:
     return text
 
 
-def show_conv(kind: str, typed: dict) -> None:
+def show_conv(kind: str, typed: dict, result: DeltaGenerator) -> None:
     in_ch, out_ch, groups = _channels(typed)
     padding = typed["p"]
     rows, cols = (explain_conv(n, typed["k"], typed["s"], padding, typed["d"]) for n in (typed["h"], typed["w"]))
-    st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
-    show_conv_diagram(rows, cols, padding, "conv")
+    with result:
+        st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
+        show_conv_diagram(rows, cols, padding, "conv")
     st.markdown(params_text(rows.kernel, in_ch, out_ch, groups))
     formula_block(rows, cols)
     if note := stride_note(rows, cols):
@@ -273,7 +289,7 @@ def show_conv_diagram(rows: ConvExplanation, cols: ConvExplanation, padding: obj
     )
 
 
-def show_pool(kind: str, typed: dict) -> None:
+def show_pool(kind: str, typed: dict, result: DeltaGenerator) -> None:
     in_ch, _, _ = _channels(typed, groups=False)
     padding = typed["p"]
     if parse_padding(padding) in ("valid", "same"):
@@ -281,12 +297,13 @@ def show_pool(kind: str, typed: dict) -> None:
     rows, cols = (explain_conv(n, typed["k"], typed["s"], padding) for n in (typed["h"], typed["w"]))
     for e in (rows, cols):  # PyTorch's pooling rules (padding at most half the window) on top of the formula
         pool_output_size(e.size, e.kernel, e.stride, e.pad_before)
-    st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {in_ch:,}")
+    with result:
+        st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {in_ch:,}")
+        show_conv_diagram(rows, cols, padding, "max" if kind == "pool" else "mean")
     if kind == "pool":
         st.markdown("**Parameters: 0**: pooling only picks the largest value; it learns nothing.")
     else:
         st.markdown("**Parameters: 0**: each output is the mean of its window (padding zeros count); nothing to learn.")
-    show_conv_diagram(rows, cols, padding, "max" if kind == "pool" else "mean")
     formula_block(rows, cols)
     if note := stride_note(rows, cols):
         st.warning(note)
@@ -294,24 +311,27 @@ def show_pool(kind: str, typed: dict) -> None:
     code_block(code, (in_ch, rows.size, cols.size), (in_ch, rows.output, cols.output))
 
 
-def show_global(kind: str, typed: dict) -> None:
+def show_global(kind: str, typed: dict, result: DeltaGenerator) -> None:
     in_ch, _, _ = _channels(typed, groups=False)
     height = whole_number("input height", typed["h"], 1, "an image has at least one pixel")
     width = whole_number("input width", typed["w"], 1, "an image has at least one pixel")
-    st.subheader(f"Output: 1 x 1 x {in_ch:,}")
+    shape = (min(height, 12), min(width, 12))
+    with result:
+        st.subheader(f"Output: 1 x 1 x {in_ch:,}")
+        show_drawing(Drawing("global", *shape))
+        if shape != (height, width):
+            st.caption(
+                f"Your {height:,} x {width:,} input is drawn as {shape[0]} x {shape[1]}: one window covers it all."
+            )
     st.markdown(
         f"**Parameters: 0**: each of the {in_ch:,} channels becomes one number, the mean of its "
         f"{height:,} x {width:,} = {height * width:,} values. A classifier head (VGG-style, EfficientNet) then "
         "needs no Flatten of a huge map."
     )
-    shape = (min(height, 12), min(width, 12))
-    show_drawing(Drawing("global", *shape))
-    if shape != (height, width):
-        st.caption(f"Your {height:,} x {width:,} input is drawn as {shape[0]} x {shape[1]}: one window covers it all.")
     code_block(global_avg_pool_code(), (in_ch, height, width), (in_ch, 1, 1))
 
 
-def show_transposed(kind: str, typed: dict) -> None:
+def show_transposed(kind: str, typed: dict, result: DeltaGenerator) -> None:
     in_ch, out_ch, groups = _channels(typed)
     settings = {
         "kernel": whole_number("kernel size", typed["k"], 1, "a window covers at least one pixel"),
@@ -321,7 +341,7 @@ def show_transposed(kind: str, typed: dict) -> None:
         "dilation": typed["d"],
     }
     rows, cols = (transposed_axis(n, **settings) for n in (typed["h"], typed["w"]))
-    st.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
+    result.subheader(f"Output: {rows.output:,} x {cols.output:,} x {out_ch:,}")
     drawn = min(rows.size, cols.size, 16)
     while drawn > 1 and transposed_axis(drawn, **settings).pad_after + transposed_axis(drawn, **settings).spread > 16:
         drawn -= 1
@@ -334,16 +354,17 @@ def show_transposed(kind: str, typed: dict) -> None:
         "kernelTitle": f"Kernel {rows.kernel} x {rows.kernel}, flipped",
         "kernelSub": "stride 1",
     }
-    try:
-        show_drawing(d, titles=titles)
-    except ValueError as exc:
-        st.info(f"Nothing to draw: {exc}.")
+    with result:
+        try:
+            show_drawing(d, titles=titles)
+        except ValueError as exc:
+            st.info(f"Nothing to draw: {exc}.")
+        if shape != (rows.size, cols.size):
+            st.caption(
+                f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram uses a "
+                f"{shape[0]} x {shape[1]} input: the kernel moves exactly the same way."
+            )
     st.markdown(params_text(rows.kernel, in_ch, out_ch, groups))
-    if shape != (rows.size, cols.size):
-        st.caption(
-            f"Your {rows.size:,} x {cols.size:,} input is too big to draw cell by cell, so the diagram uses a "
-            f"{shape[0]} x {shape[1]} input: the kernel moves exactly the same way."
-        )
     with explanation("transposed"):
         st.caption(
             f"Drawn as the stride-1 convolution it equals (as in Dumoulin & Visin's conv_arithmetic): the input "

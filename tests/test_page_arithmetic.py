@@ -202,12 +202,12 @@ def test_every_preset_table_renders(name):
     at.selectbox(key="ar_preset").set_value(name).run()
     assert not at.exception
     assert f"Total params: {PRESETS[name].expected_total:,}" in page_text(at)
-    assert at.dataframe  # the summary table
+    assert at.table  # the summary table
 
 
 def test_lecture_table_rows():
     at = _fresh()
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["Output shape (H, W, C)"]) == [
         "(26, 26, 32)",
         "(13, 13, 32)",
@@ -233,12 +233,12 @@ def test_builder_marks_first_invalid_layer():
 
 def test_a_first_row_that_is_already_invalid_shows_no_empty_table():
     at = _fresh()
-    tables = len(at.dataframe)
+    tables = len(at.table)
     at.number_input(key="ar_b_h").set_value(2.0).run()  # 2 rows of input: conv1's 3 x 3 window does not fit
     assert not at.exception
     error = next(e.value for e in at.error if "Row 1 (conv) goes invalid" in e.value)
     assert error.endswith("Nothing to summarise before it.")
-    assert len(at.dataframe) == tables - 1  # the builder's summary is left out, not drawn "empty" (browser QA)
+    assert len(at.table) == tables - 1  # the builder's summary is left out, not drawn "empty" (browser QA)
 
 
 def test_builder_invalid_input_size():
@@ -584,7 +584,7 @@ def test_the_efficientnet_summary_counts_its_trained_weights_and_explains_separa
     assert trained == 4_652_008
     text = page_text(at)
     assert f"Trainable params: {trained:,}" in text and f"Total params: {trained + statistics:,}" in text
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert "Conv2d depthwise" in set(table["Type"]) and "Conv2d 1x1" in set(table["Type"])
     c = compare_separable(3, 256, 256, bias=False)
     assert f"**{c.full:,}**" in text and f"**{c.separable:,}** in all, **8.7 times fewer**" in text

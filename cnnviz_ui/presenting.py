@@ -145,4 +145,5 @@ def keyboard_steps() -> None:
     """
     with st.container(key="cnnviz_keyboard"):
         st.html(KEYBOARD_JS, unsafe_allow_javascript=True)
-    st.html("<style>.st-key-cnnviz_keyboard { display: none; }</style>")
+    # The container's wrapper too: a zero-height block still takes a 1rem gap in the page's column.
+    st.html("<style>.st-key-cnnviz_keyboard, :has(> .st-key-cnnviz_keyboard) { display: none; }</style>")

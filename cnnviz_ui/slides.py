@@ -97,7 +97,8 @@ def svg_downloads() -> None:
     """
     with st.container(key="cnnviz_svg"):
         st.html(SVG_BUTTON_JS, unsafe_allow_javascript=True)
-    st.html("<style>.st-key-cnnviz_svg { display: none; }</style>")
+    # The container's wrapper too: a zero-height block still takes a 1rem gap in the page's column.
+    st.html("<style>.st-key-cnnviz_svg, :has(> .st-key-cnnviz_svg) { display: none; }</style>")
 
 
 def slide_figure(fig: go.Figure) -> go.Figure:

@@ -107,6 +107,7 @@ def test_feature_maps_on_a_1024_projector(browser, app_url, query):
         assert box["y"] < 668 and box["width"] >= 300 and box["height"] >= 300, box
         small = strip_font_px(figure_font_px(14, presenting=bool(query))) - 3  # network_strip's shape labels
         assert pg.evaluate(STRIP_LABEL_JS, small) >= least
+        pg.locator(".st-key-fm_probs svg.main-svg text").first.wait_for()  # plotly draws a moment after the page
         chart = smallest_text(pg, ".st-key-fm_probs svg.main-svg")
         assert chart[1] >= least, chart
         frame = _pool_frame(pg)

@@ -162,3 +162,27 @@ def test_the_copied_link_follows_a_click_in_the_pixel_inspector(browser, app_url
         assert_clean(pg)
     finally:
         context.close()
+
+
+def test_the_output_goes_full_screen_with_sharp_pixels(browser, app_url):
+    """Streamlit's Fullscreen button on the plotly toolbar (``slides.plotly_config`` keeps it): the output fills
+    the projector's height, its pixels drawn as squares (image-rendering: pixelated), not blurred."""
+    context = _context(browser, 1024, 768)
+    try:
+        pg = context.new_page()
+        pg.app_url = app_url
+        open_page(pg, "Kernels")
+        _output_box(pg)
+        chart = pg.locator(".st-key-kernels_output_plot")
+        chart.hover()
+        chart.locator('.modebar-btn[data-title="Fullscreen"]').click()
+        pg.locator('.modebar-btn[data-title="Close fullscreen"]').wait_for()
+        pg.wait_for_function(f"() => document.querySelector('{OUTPUT_PICTURE}').getBoundingClientRect().height > 500")
+        box = _output_box(pg)
+        assert box["height"] >= 0.75 * 768 and box["width"] >= 0.75 * 768, box
+        assert pg.locator(OUTPUT_PICTURE).first.evaluate("i => getComputedStyle(i).imageRendering") == "pixelated"
+        pg.keyboard.press("Escape")
+        pg.locator('.modebar-btn[data-title="Close fullscreen"]').wait_for(state="detached")
+        assert_clean(pg)
+    finally:
+        context.close()

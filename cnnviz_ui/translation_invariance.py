@@ -122,6 +122,7 @@ def shift_controls() -> tuple[int, int, str]:
     current = dx if axis == "dx" else dy
     now_playing = playing()
     with st.container(horizontal=True, gap="small", key="ti_steps"):  # one row, on a phone too
+        st.html("<style>.st-key-ti_steps button { min-height: 2.5rem; }</style>")  # Play as tall as the steps
         with st.container(key="step_prev_ti", width="content"):
             st.button(back, key="ti_step_back", on_click=_step, args=(axis, -1), disabled=current <= -MAX_SHIFT)
         # A segmented control, not a button: its value is the state, so a click delivered twice (Streamlit

@@ -122,7 +122,7 @@ def prediction_block(
     """
     digit, probability = ranking[0]
     card = (
-        f"<div><div style='font-size:1.05rem;color:{MUTED}'>Prediction: {digit}</div>"
+        f"<div><div style='font-size:1.05em;color:{MUTED}'>Prediction: {digit}</div>"
         f"<div style='font-size:5.5rem;font-weight:700;line-height:1;color:{BLUE}'>{digit}</div></div>"
     )
     picture = _figure(network_input_png, INPUT_PX, "what it sees: 28×28")
@@ -130,9 +130,10 @@ def prediction_block(
         f"<div class='cnnviz-prediction cnnviz-answer' data-digit='{digit}' style='color:{INK}'>"
         f"<div style='display:flex;flex-wrap:wrap;column-gap:20px;row-gap:6px;align-items:flex-end'>"
         f"{card}{picture}</div>"
-        f"<div style='font-size:1.1rem;margin-top:4px'>{percent(probability)} sure {verdict(digit, label)}</div>"
+        f"<div style='font-size:1.1em;margin-top:4px'>{percent(probability)} sure {verdict(digit, label)}</div>"
         f"<div style='margin-top:8px'><b>Top-5</b> of the {escape(model_label)}</div>{top5_bars(ranking)}"
-        f"<div style='font-size:0.85rem;color:{MUTED};margin-top:4px;line-height:1.3'>{SOFTMAX_NOTE}</div></div>"
+        f"<div class='{EXPLAIN_CLASS}' style='font-size:0.9em;color:{MUTED};margin-top:4px;line-height:1.3'>"
+        f"{SOFTMAX_NOTE}</div></div>"
     )
 
 
@@ -209,13 +210,14 @@ def model_cards(answers: Sequence[tuple[str, Sequence[tuple[int, float]]]], invi
             "<div style='border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:11rem;flex:1'>"
             f"<div style='font-weight:600'>{escape(name)}</div>"
             f"<div><span style='font-size:2.4rem;font-weight:700'>{best[0][0]}</span>&nbsp;{percent(best[0][1])}</div>"
-            f"<div style='font-size:0.85rem;color:{MUTED}'>{runners} (runners-up)</div></div>"
+            f"<div style='font-size:0.9em;color:{MUTED}'>{runners} (runners-up)</div></div>"
         )
     invitation = (
         f"<div style='font-size:0.85rem;color:{MUTED};margin-top:8px'>Your own model appears here after you train "
         "one on the Train page and press “Use this model in the other pages”.</div>"
     )
-    return f"<div style='display:flex;flex-wrap:wrap;gap:12px'>{''.join(cards)}</div>{invitation if invite else ''}"
+    cards_row = f"<div class='cnnviz-models' style='display:flex;flex-wrap:wrap;gap:12px'>{''.join(cards)}</div>"
+    return cards_row + (invitation if invite else "")
 
 
 MISTAKE_PX = 84  # each misclassified digit's picture: ten cards fit a laptop row, four a phone's

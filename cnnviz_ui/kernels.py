@@ -44,7 +44,7 @@ from cnnviz.render import (
 from cnnviz.slides import slide_filename, titled_png
 from cnnviz.view_links import LinkParam
 from cnnviz_ui.layout import friendly_errors, show_picture, wrapping_columns
-from cnnviz_ui.links import write_link
+from cnnviz_ui.links import copy_link_button, write_link
 from cnnviz_ui.picker import SOURCES
 from cnnviz_ui.plots import CHART_MIN_WIDTH, GREYS, PICTURE_MAX_HEIGHT, heatmap, image_figure, picture_source
 from cnnviz_ui.presenting import figure_font_px
@@ -254,7 +254,8 @@ def mix_controls() -> tuple[tuple[float, float, float], float]:
 
 def sliding_controls() -> Sliding:
     """Stride, padding, boundary and correlation or convolution (off: correlation, what a CNN computes)."""
-    left, right = st.columns(2, gap="small")
+    # Boundary gets the wider part: at 1024 px in halves, its box showed "symmetri".
+    left, right = st.columns([2, 3], gap="small")
     stride = int(
         left.number_input("Stride", step=1, key="kernels_stride", persist_state="session", help="Pixels per step, S")
     )
@@ -496,10 +497,19 @@ def sobel_view(image: np.ndarray, pixels: np.ndarray) -> None:
 
 
 @st.fragment
-def inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixels: np.ndarray, layer: tuple | None) -> None:
+def inspector(
+    image: np.ndarray,
+    kernel: np.ndarray,
+    sliding: Sliding,
+    pixels: np.ndarray,
+    layer: tuple | None,
+    link_box: DeltaGenerator,
+) -> None:
     """The pixel inspector, a fragment: a click or a typed row reruns only this part.
 
     ``layer``: (slices (3, F, F), bias) in the conv-layer mode, where ``image`` is (H, W, 3); else None.
+    The "Copy link to this view" popover goes into ``link_box`` (the output's buttons) from here, so that a
+    click, which reruns only this fragment, shows the link to the new pixel too.
     """
     channel = 0
     if image.ndim == 3 and layer is None:
@@ -515,6 +525,8 @@ def inspector(image: np.ndarray, kernel: np.ndarray, sliding: Sliding, pixels: n
         else:
             show_window(image if image.ndim == 2 else image[..., channel], kernel, sliding, row, col)
     update_link(pixels.shape[:2])  # the inspected pixel too: a click reruns only this fragment
+    with link_box:
+        copy_link_button(link_values(pixels.shape[:2]), link_params(pixels.shape[:2]))
 
 
 def readable(figure: go.Figure) -> go.Figure:

@@ -19,18 +19,38 @@ import streamlit as st
 
 from cnnviz.slides import slide_filename
 
+# Every button plotly puts on a 2-D chart's toolbar but "toImage" (plotly.js's modebar/manage.js).
+PLOTLY_BUTTONS_REMOVED = (
+    "zoom2d",
+    "pan2d",
+    "select2d",
+    "lasso2d",
+    "zoomIn2d",
+    "zoomOut2d",
+    "autoScale2d",
+    "resetScale2d",
+    "hoverClosestCartesian",
+    "hoverCompareCartesian",
+    "toggleSpikelines",
+    "toggleHover",
+    "resetViews",
+    "hoverClosestPie",
+)
+
 
 def plotly_config(title: str, scale: int = 2) -> dict:
     """The ``config`` of ``st.plotly_chart`` for a chart called ``title``.
 
-    The toolbar holds only "Download plot as a PNG" (at ``scale`` times the drawn size, the chart's title
-    included, named after ``title``), and ``svg_downloads`` adds "Download plot as an SVG" under it; the plotly
-    logo, zoom and pan buttons go, and the mouse wheel scrolls the page instead of zooming.
+    The toolbar holds "Download plot as a PNG" (at ``scale`` times the drawn size, the chart's title
+    included, named after ``title``), "Download plot as an SVG" under it (``svg_downloads``) and Streamlit's
+    "Fullscreen"; the plotly logo, zoom and pan buttons go, and the mouse wheel scrolls the page instead of
+    zooming. The buttons are removed by name: plotly's ``modeBarButtons`` (a whole toolbar) would also drop
+    the Fullscreen button Streamlit adds to it.
     """
     return {
         "displaylogo": False,
         "scrollZoom": False,
-        "modeBarButtons": [["toImage"]],
+        "modeBarButtonsToRemove": list(PLOTLY_BUTTONS_REMOVED),
         "toImageButtonOptions": {"format": "png", "filename": slide_filename(title, "png")[:-4], "scale": scale},
     }
 

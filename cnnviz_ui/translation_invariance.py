@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -25,6 +27,9 @@ CONV_COLOUR, DENSE_COLOUR = ACCENT, ALERT
 MAX_SHIFT = 10
 PICTURE_PX = 300  # the shifted digit: large enough to see a one-pixel move from the back of the hall
 AXES = {"dx": ("◀ left", "right ▶"), "dy": ("▲ up", "down ▼")}  # the step buttons of each axis
+PLAY_SECONDS = 0.5  # one pixel per half second: 20 steps cross the frame in 10 s
+PLAYING = "ti_play"  # the Play control's key: "play" while playing, else None
+_LAST_STEP = "_ti_play_last"  # time.monotonic() of the last step played
 _LINK_DIGIT = "_ti_link_digit"  # a test digit's index read from a link, before the picker's widgets
 # What a link to this page carries: the two shipped models, the test digit, the shift and the stepping axis.
 LINK_PARAMS = [
@@ -60,12 +65,46 @@ def _step(axis: str, by: int) -> None:
     st.session_state[key] = int(np.clip(st.session_state.get(key, 0) + by, -MAX_SHIFT, MAX_SHIFT))
 
 
-def shift_controls() -> tuple[int, int, str]:
-    """The two shift sliders, the axis the arrow keys move along, and its two step buttons; returns (dx, dy, axis).
+def playing() -> bool:
+    """Whether the shift is being played (the Play control, a one-option segmented control, is selected)."""
+    return st.session_state.get(PLAYING) is not None
 
-    The buttons sit in containers keyed ``step_prev_ti`` / ``step_next_ti``, so ← and → press them
-    (``presenting.keyboard_steps``): a lecturer walks the digit across the frame one pixel at a time.
+
+def _play_from_start() -> None:
+    """Play pressed at the end of the axis starts again from the other end."""
+    key = f"ti_{st.session_state.get('ti_axis', 'dx')}"
+    if playing() and st.session_state.get(key, 0) >= MAX_SHIFT:
+        st.session_state[key] = -MAX_SHIFT
+    st.session_state[_LAST_STEP] = time.monotonic()
+
+
+def play_step() -> None:
+    """While playing, one pixel further along the axis per tick of the view's clock; at the end, stop.
+
+    Call before the shift's widgets. A rerun sooner than most of a tick (a click while playing) does not
+    step. Stopping reruns the whole page, which draws the view without its clock.
     """
+    if not playing():
+        return
+    if time.monotonic() - st.session_state.get(_LAST_STEP, 0.0) < 0.6 * PLAY_SECONDS:
+        return
+    key = f"ti_{st.session_state.get('ti_axis', 'dx')}"
+    if st.session_state.get(key, 0) >= MAX_SHIFT:
+        st.session_state[PLAYING] = None
+        st.rerun()
+    st.session_state[key] = int(st.session_state.get(key, 0)) + 1
+    st.session_state[_LAST_STEP] = time.monotonic()
+
+
+def shift_controls() -> tuple[int, int, str]:
+    """The two shift sliders, the axis the arrow keys move along, and its step and play buttons; returns
+    (dx, dy, axis).
+
+    The buttons sit in containers keyed ``step_prev_ti`` / ``step_play_ti`` / ``step_next_ti``, so ←, Space
+    and → press them (``presenting.keyboard_steps``): a lecturer walks the digit across the frame one pixel
+    at a time, or plays the walk.
+    """
+    play_step()
     for key in ("ti_dx", "ti_dy"):
         st.session_state.setdefault(key, 0)
     st.session_state.setdefault("ti_axis", "dx")
@@ -81,11 +120,27 @@ def shift_controls() -> tuple[int, int, str]:
     )
     back, forth = AXES[axis]
     current = dx if axis == "dx" else dy
-    prev_col, next_col = st.columns(2)
-    with prev_col, st.container(key="step_prev_ti"):
-        st.button(back, key="ti_step_back", on_click=_step, args=(axis, -1), disabled=current <= -MAX_SHIFT)
-    with next_col, st.container(key="step_next_ti"):
-        st.button(forth, key="ti_step_forth", on_click=_step, args=(axis, 1), disabled=current >= MAX_SHIFT)
+    now_playing = playing()
+    with st.container(horizontal=True, gap="small", key="ti_steps"):  # one row, on a phone too
+        st.html("<style>.st-key-ti_steps button { min-height: 2.5rem; }</style>")  # Play as tall as the steps
+        with st.container(key="step_prev_ti", width="content"):
+            st.button(back, key="ti_step_back", on_click=_step, args=(axis, -1), disabled=current <= -MAX_SHIFT)
+        # A segmented control, not a button: its value is the state, so a click delivered twice (Streamlit
+        # replays a button's click that meets a rerun of the view's clock) cannot play and pause at once.
+        with st.container(key="step_play_ti", width="content"):
+            st.segmented_control(
+                "Play",
+                ["play"],
+                key=PLAYING,
+                format_func=lambda _: ":material/pause: Pause" if now_playing else ":material/play_arrow: Play",
+                on_change=_play_from_start,
+                label_visibility="collapsed",
+                help=f"Moves the digit {'right' if axis == 'dx' else 'down'} a pixel every {PLAY_SECONDS:g} s up to "
+                f"{MAX_SHIFT} (from -{MAX_SHIFT} when it is there already). Space plays and pauses in "
+                "presentation mode.",
+            )
+        with st.container(key="step_next_ti", width="content"):
+            st.button(forth, key="ti_step_forth", on_click=_step, args=(axis, 1), disabled=current >= MAX_SHIFT)
     return int(dx), int(dy), axis
 
 
@@ -193,15 +248,32 @@ def pooled_maps(
         )
 
 
-@st.fragment
 def shifted_view(
     view, details, digit: PickedImage, grids: dict[str, np.ndarray], keys: dict[str, str], target: int, picks: tuple
 ) -> None:
     """The shifted digit, its controls, both networks' answers and every chart that follows the shift.
 
-    A fragment: moving the digit reruns only this. ``view`` and ``details`` are the page's containers above
-    and below the pickers; ``picks`` are the two ``model_picker`` answers (label, model, meta).
+    A fragment: moving the digit reruns only this. While playing, the browser reruns it every
+    ``PLAY_SECONDS`` (``run_every``; Play and Pause rerun the page, which sets or drops that clock).
+    ``view`` and ``details`` are the page's containers above and below the pickers; ``picks`` are the two
+    ``model_picker`` answers (label, model, meta).
     """
+    clock = PLAY_SECONDS if playing() else None
+    st.fragment(_shifted_view, run_every=clock)(view, details, digit, grids, keys, target, picks, clock is not None)
+
+
+def _shifted_view(
+    view,
+    details,
+    digit: PickedImage,
+    grids: dict[str, np.ndarray],
+    keys: dict[str, str],
+    target: int,
+    picks: tuple,
+    clocked: bool,
+) -> None:
+    if playing() != clocked:  # Play or Pause was pressed: the page draws this again with (or without) its clock
+        st.rerun()
     conv_pick, dense_pick = picks
     image = torch.from_numpy(digit.image)
     steps = np.arange(-MAX_SHIFT, MAX_SHIFT + 1)

@@ -10,7 +10,7 @@ from cnnviz.render import resolved_view
 from cnnviz_ui import kernels as ui
 from cnnviz_ui.kernels import VIEWS, output_picture, saturation_note
 from cnnviz_ui.layout import friendly_errors, page_header
-from cnnviz_ui.links import copy_link_button, restore_from_link
+from cnnviz_ui.links import restore_from_link
 from cnnviz_ui.picker import image_input
 from cnnviz_ui.presenting import explanation
 
@@ -92,8 +92,6 @@ def kernel_lab() -> None:
             f"{elapsed * 1000:.0f} ms",
         )
         ui.show_input_and_kernel(inputs, image, picked.image_id, mode, kernel, kernel_name, sliding.flip)
-        with buttons:
-            copy_link_button(ui.link_values(output.shape[:2]), ui.link_params(output.shape[:2]))
         ui.show_formula(image.shape, kernel, sliding)
         with explanation("kernels_notes"):
             ui.notes(sliding, layer is not None)
@@ -104,7 +102,7 @@ def kernel_lab() -> None:
             "Click a pixel of the output (or type its row and column) and see exactly which numbers "
             "were multiplied and added to make it."
         )
-        ui.inspector(image, kernel, sliding, pixels, layer)
+        ui.inspector(image, kernel, sliding, pixels, layer, buttons)  # it adds the link: a click moves it
 
 
 kernel_lab()

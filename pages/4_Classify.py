@@ -19,8 +19,11 @@ presenting = page_header(
     "of the 10 digits (softmax); the **top-5** are the five most likely.",
     icon="✍️",
 )
-if presenting:
-    st.html(f"<style>.{cards.EXPLAIN_CLASS} {{ display: none; }}</style>")
+if presenting:  # the explanations go; the probabilities (em-sized in the cards) grow from 16 to 20 px
+    st.html(
+        f"<style>.{cards.EXPLAIN_CLASS} {{ display: none; }} "
+        ".cnnviz-prediction, .cnnviz-models { font-size: 1.25rem; }</style>"
+    )
 
 # The drawing box's side and the results' side. At 1024 px with the sidebar open the box keeps 304 px and the
 # prediction (330 px tall) stands beside it, ending above the fold; on a phone it comes directly under the box.

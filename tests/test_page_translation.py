@@ -210,3 +210,21 @@ def test_presenting_draws_the_charts_numbers_at_18_px():
     presenting = AppTest.from_file(PAGE, default_timeout=120)
     presenting.query_params["present"] = "1"
     assert sizes(presenting.run()) == {18}
+
+
+def test_play_steps_a_pixel_per_tick_and_stops_at_the_edge():
+    """Play (the step_play_ti control, which Space presses) moves the digit one pixel per rerun of the view's
+    clock; at the edge of the frame it stops by itself, and Play there starts again from the other edge."""
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.button_group(key="ti_play").set_value("play").run()  # pressing Play starts from where the digit is
+    assert at.slider(key="ti_dx").value == 0 and at.button_group(key="ti_play").value == "play"
+    for expected in (1, 2):
+        at.session_state["_ti_play_last"] = 0.0  # a tick of the clock ago (AppTest has no browser clock)
+        at.run()
+        assert at.slider(key="ti_dx").value == expected and at.query_params["dx"] == str(expected)
+    at.slider(key="ti_dx").set_value(MAX_SHIFT).run()
+    at.session_state["_ti_play_last"] = 0.0
+    at.run()
+    assert at.button_group(key="ti_play").value is None and at.slider(key="ti_dx").value == MAX_SHIFT
+    at.button_group(key="ti_play").set_value("play").run()
+    assert at.slider(key="ti_dx").value == -MAX_SHIFT and not at.exception

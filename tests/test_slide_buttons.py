@@ -10,7 +10,9 @@ from cnnviz_ui.slides import plotly_config, slide_figure
 
 def test_the_toolbar_holds_only_the_png_download_at_twice_the_size():
     config = plotly_config("Training loss (batch 1 to 600)")
-    assert config["modeBarButtons"] == [["toImage"]]
+    # Removed by name: a "modeBarButtons" list would also drop Streamlit's Fullscreen button
+    assert "modeBarButtons" not in config and "toImage" not in config["modeBarButtonsToRemove"]
+    assert {"zoom2d", "pan2d", "autoScale2d", "resetScale2d"} <= set(config["modeBarButtonsToRemove"])
     assert config["toImageButtonOptions"] == {"format": "png", "filename": "training-loss-batch-1-to-600", "scale": 2}
     assert config["scrollZoom"] is False and config["displaylogo"] is False
     assert plotly_config("x", scale=3)["toImageButtonOptions"]["scale"] == 3

@@ -228,8 +228,8 @@ def test_the_confusion_matrix_downloads_as_a_png_at_twice_its_size(screen):
     chart = screen.locator(".st-key-evaluate_confusion .stPlotlyChart").first
     chart.scroll_into_view_if_needed()
     chart.hover()
-    assert chart.locator(".modebar-btn").count() == 2  # the PNG and SVG downloads only
-    button = chart.locator('.modebar-btn[data-title*="png" i]')
+    assert chart.locator(".modebar-btn").count() == 3  # PNG, SVG and Streamlit's Fullscreen: no zoom, pan, logo
+    button = chart.locator('.modebar-btn[data-title*="PNG" i]')
     drawn = chart.locator(".main-svg").first.bounding_box()
     with screen.expect_download() as info:
         button.first.click()

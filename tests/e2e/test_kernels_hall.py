@@ -4,7 +4,9 @@ phone, a link opened in a fresh browser, and a PNG for a slide."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from e2e_helpers import assert_clean, choose, fill_number, open_page, screenshot, wait_idle
@@ -122,5 +124,65 @@ def test_the_output_downloads_as_a_png_twice_as_large_with_its_title(browser, ap
         assert download.suggested_filename == "output-512-x-512.png"
         picture = Image.open(io.BytesIO(Path(download.path()).read_bytes()))
         assert picture.size == (1024, 1024 + title_band_px("Output · 512 x 512", 1024)), picture.size
+    finally:
+        context.close()
+
+
+def _popover_link(pg) -> str:
+    """Open the "Copy link to this view" popover, read its link, close it again."""
+    pg.locator(".st-key-kernels_output_buttons").get_by_role("button", name="Copy link to this view").click()
+    code = pg.locator('[data-testid="stPopoverBody"] code').first
+    code.wait_for()
+    link = code.inner_text().strip()
+    pg.keyboard.press("Escape")
+    code.wait_for(state="hidden")
+    return link
+
+
+def test_the_copied_link_follows_a_click_in_the_pixel_inspector(browser, app_url):
+    """A click in the inspector reruns only its fragment: the link offered must still be the new view's."""
+    context = _context(browser, 1440, 900)
+    try:
+        pg = context.new_page()
+        pg.app_url = app_url
+        open_page(pg, "Kernels")
+        before = parse_qs(urlparse(_popover_link(pg)).query)
+        picker = pg.frame_locator(".st-key-kernels_inspect_click iframe").locator("#image.fullWidth")
+        picker.evaluate("img => img.decode()")
+        box = picker.bounding_box()
+        picker.click(position={"x": 0.8 * box["width"], "y": 0.2 * box["height"]})
+        where = pg.get_by_text(re.compile(r"Output pixel \(row \d+, column \d+\)")).first
+        pg.wait_for_function("() => !document.body.innerText.includes('Output pixel (row 256, column 256)')")
+        wait_idle(pg)
+        row, col = map(int, re.findall(r"\d+", where.inner_text())[:2])
+        assert row < 200 and col > 300, (row, col)  # the click's pixel, up and to the right
+        link = parse_qs(urlparse(_popover_link(pg)).query)
+        assert (link.get("row"), link.get("col")) == ([str(row)], [str(col)]), (before, link)
+        assert link == parse_qs(urlparse(pg.url).query), (link, pg.url)  # the same as the address bar
+        assert_clean(pg)
+    finally:
+        context.close()
+
+
+def test_the_output_goes_full_screen_with_sharp_pixels(browser, app_url):
+    """Streamlit's Fullscreen button on the plotly toolbar (``slides.plotly_config`` keeps it): the output fills
+    the projector's height, its pixels drawn as squares (image-rendering: pixelated), not blurred."""
+    context = _context(browser, 1024, 768)
+    try:
+        pg = context.new_page()
+        pg.app_url = app_url
+        open_page(pg, "Kernels")
+        _output_box(pg)
+        chart = pg.locator(".st-key-kernels_output_plot")
+        chart.hover()
+        chart.locator('.modebar-btn[data-title="Fullscreen"]').click()
+        pg.locator('.modebar-btn[data-title="Close fullscreen"]').wait_for()
+        pg.wait_for_function(f"() => document.querySelector('{OUTPUT_PICTURE}').getBoundingClientRect().height > 500")
+        box = _output_box(pg)
+        assert box["height"] >= 0.75 * 768 and box["width"] >= 0.75 * 768, box
+        assert pg.locator(OUTPUT_PICTURE).first.evaluate("i => getComputedStyle(i).imageRendering") == "pixelated"
+        pg.keyboard.press("Escape")
+        pg.locator('.modebar-btn[data-title="Close fullscreen"]').wait_for(state="detached")
+        assert_clean(pg)
     finally:
         context.close()

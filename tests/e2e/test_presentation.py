@@ -111,8 +111,8 @@ def test_downloads_for_slides(projector):
     chart = pg.locator(".stPlotlyChart").first
     chart.scroll_into_view_if_needed()
     chart.hover()
-    buttons = chart.locator(".modebar-btn")
-    assert buttons.count() == 2  # PNG and SVG only: no zoom, pan or logo
+    assert chart.locator(".modebar-btn").count() == 3  # PNG, SVG and Streamlit's Fullscreen: no zoom, pan, logo
+    buttons = chart.locator('.modebar-btn[data-title*="PNG" i]')
     drawn = chart.locator(".main-svg").first.bounding_box()
     with pg.expect_download() as info:
         buttons.first.click()

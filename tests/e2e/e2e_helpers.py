@@ -261,7 +261,7 @@ TEXT_PX_JS = """(selector) => {
   for (const root of document.querySelectorAll(selector)) {
     for (const el of root.querySelectorAll('text, tspan, span, p, td, th, div, li, b, strong, code')) {
       const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
-      if (!own) continue;
+      if (!own || el.closest('.modebar-container')) continue;  // the toolbar's icons are not the figure's text
       const r = el.getBoundingClientRect();
       const style = getComputedStyle(el);
       if (r.width === 0 || r.height === 0 || style.visibility === 'hidden' || style.display === 'none'

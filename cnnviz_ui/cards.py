@@ -70,7 +70,7 @@ def _figure(png: bytes, width: int, caption: str, title: str = "", fluid: bool =
     box = "width:100%" if fluid else f"width:{width}px"
     return (
         f"<figure style='margin:0;{box}'>"
-        f"<img src='{data_uri(png)}' alt='{escape(title or caption)}' "
+        f"<img src='{data_uri(png)}' alt='{escape(title or caption)}' class='cnnviz-zoom' title='Click: full screen' "
         f"width='{width}' height='{width}' style='display:block;max-width:100%;height:auto'>"
         f"{heading}<figcaption style='font-size:0.85rem;color:{MUTED};line-height:1.3'>{escape(caption)}"
         "</figcaption></figure>"
@@ -243,7 +243,7 @@ def mistake_grid(
         cards.append(
             f"<div class='cnnviz-mistake' data-rank='{len(cards)}'>"
             f"<img src='{data_uri(png)}' alt='test image #{index}' width='{MISTAKE_PX}' height='{MISTAKE_PX}' "
-            "style='display:block'>"
+            "class='cnnviz-zoom' title='Click: full screen' style='display:block'>"
             f"<div style='font-weight:700;margin-top:4px'>{name(label)} → {name(ranking[0][0])}</div>"
             f"<div style='font-variant-numeric:tabular-nums'>{escape(sure)}</div>"
             f"<div style='font-size:0.8rem;color:{MUTED};line-height:1.3'>top-5: {top5} · #{index}</div></div>"

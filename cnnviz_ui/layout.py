@@ -40,7 +40,25 @@ PAGE_CSS = f"""<style>
 [data-testid="stSidebarNav"] a:focus-visible {{ outline: 2px solid {ACCENT}; outline-offset: 2px; }}
 [data-testid="stWidgetLabelRequired"] {{ display: none; }}
 [data-testid="stMainBlockContainer"] {{ padding-top: 3rem; }}
+img.cnnviz-zoom {{ cursor: zoom-in; }}
+img.cnnviz-zoom:fullscreen {{ width: 100vw; height: 100vh; max-width: none; object-fit: contain;
+  image-rendering: pixelated; background: #fff; cursor: zoom-out; }}
 </style>"""
+# Pictures inside HTML blocks (Classify's and Evaluate's cards) are not st.image, so Streamlit gives them no
+# full-screen button: a click on one (class "cnnviz-zoom") shows it full screen, a second click or Esc leaves.
+ZOOM_JS = """<script>
+(() => {
+  const root = window.parent && window.parent.document ? window.parent : window, doc = root.document;
+  if (root.__cnnvizZoom) return;
+  root.__cnnvizZoom = event => {
+    const picture = event.target.closest && event.target.closest("img.cnnviz-zoom");
+    if (!picture) return;
+    if (doc.fullscreenElement) doc.exitFullscreen();
+    else if (picture.requestFullscreen) picture.requestFullscreen();
+  };
+  doc.addEventListener("click", root.__cnnvizZoom);
+})();
+</script>"""
 # The presentation switch keeps its label on one line and the title takes what is left of the row.
 # A phone is never a projector: there the switch is hidden rather than stacked under the title.
 TITLE_ROW_CSS = """<style>
@@ -69,6 +87,9 @@ def page_header(title: str, intro: str, icon: str = "🧠") -> bool:
     with explanation("intro"):
         st.markdown(intro)
     svg_downloads()
+    with st.container(key="cnnviz_zoom"):
+        st.html(ZOOM_JS, unsafe_allow_javascript=True)
+    st.html("<style>.st-key-cnnviz_zoom, :has(> .st-key-cnnviz_zoom) { display: none; }</style>")
     if presenting:  # the keys belong to the page's own widgets otherwise (a table's cells, a tab bar)
         keyboard_steps()
     entered_page(title)

@@ -260,3 +260,27 @@ def test_the_mistakes_download_as_a_titled_png_at_twice_their_size(screen):
     for i in range(min(count + 1, MISTAKE_COLUMNS)):  # each digit's black corner in its cell; white after the last
         x, y = 2 * (gap + i * (cell[0] + gap)) + 3, band + 2 * gap + 3
         assert picture.getpixel((x, y)) == ((0, 0, 0) if i < count else (255, 255, 255)), i
+
+
+# --- pictures in HTML cards go full screen too ------------------------------------------------------------
+
+
+def test_a_card_picture_goes_full_screen_with_sharp_pixels_and_back(screen):
+    """Classify's cards are HTML (one request per prediction, not one per picture), so Streamlit gives their
+    pictures no full-screen button: a click shows one full screen, pixel-sharp; a second click leaves."""
+    open_page(screen, "Classify?source=MNIST+test+digit&digit=3")
+    picture = screen.locator("img.cnnviz-zoom").first
+    picture.wait_for()
+    before = picture.bounding_box()
+    picture.click()
+    screen.wait_for_function("() => document.fullscreenElement && document.fullscreenElement.matches('img')")
+    shown = screen.evaluate(
+        """() => { const img = document.fullscreenElement, r = img.getBoundingClientRect(), s = getComputedStyle(img);
+        return {width: r.width, height: r.height, rendering: s.imageRendering, fit: s.objectFit}; }"""
+    )
+    assert shown["rendering"] == "pixelated" and shown["fit"] == "contain", shown
+    assert min(shown["width"], shown["height"]) >= 0.9 * min(PROJECTOR.values()), shown  # fills the screen
+    screen.mouse.click(PROJECTOR["width"] / 2, PROJECTOR["height"] / 2)
+    screen.wait_for_function("() => !document.fullscreenElement")
+    assert picture.bounding_box()["width"] == pytest.approx(before["width"], abs=1)
+    assert_clean(screen)

@@ -12,6 +12,7 @@ from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.picker import classify_input, classify_source
 from cnnviz_ui.plots import grey_png
 from cnnviz_ui.resources import available_models, model_picker, session_models
+from cnnviz_ui.text import literal
 
 presenting = page_header(
     "Classify",
@@ -28,6 +29,7 @@ if presenting:  # the explanations go; the probabilities (em-sized in the cards)
 # The drawing box's side and the results' side. At 1024 px with the sidebar open the box keeps 304 px and the
 # prediction (330 px tall) stands beside it, ending above the fold; on a phone it comes directly under the box.
 COLUMNS = [1.35, 1.0]
+BIG_DIGIT_PX = 280  # the test digit in the digit's column: it fits the 324 px column at 1024 px with the sidebar
 
 
 @st.fragment
@@ -43,6 +45,12 @@ def classify_digit(source: str, picked: tuple | None) -> None:
     source_col, result_col = st.columns(COLUMNS, gap="medium")
     with source_col:
         digit = classify_input(source, offer_photos_page) if picked else None
+        if digit is not None and source == "MNIST test digit":  # a drawing or photo is in view already
+            # Big for the back of the hall; a phone has the small one in the prediction right under it.
+            st.html("<style>@media (max-width: 640px) { .st-key-classify_big_digit { display: none; } }</style>")
+            with st.container(key="classify_big_digit"):
+                st.image(grey_png(digit.image, BIG_DIGIT_PX), width=BIG_DIGIT_PX, output_format="PNG")
+                st.caption(literal(digit.caption))
     values = {"source": source, "model": picked[0] if picked else None}
     if source == "MNIST test digit":
         values["digit"] = st.session_state.get("classify_test_index")

@@ -90,6 +90,8 @@ def test_classify_top5_beside_a_test_digit_fits_the_projector(screen):
     bars.first.wait_for()
     last = bars.nth(4).bounding_box()
     assert last["y"] + last["height"] <= PROJECTOR["height"], last  # the whole top-5 without scrolling
+    digit = box(screen, ".st-key-classify_big_digit img")  # the test digit big beside it, for the back rows
+    assert digit["width"] >= 280 and digit["y"] + digit["height"] <= PROJECTOR["height"], digit
     assert_clean(screen)
 
 

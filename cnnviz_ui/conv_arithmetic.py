@@ -278,17 +278,19 @@ def builder_columns() -> dict:
     """Column settings of the layer builder's data editor (any number allowed, so mistakes get explained:
     2.5 filters is refused in words, not read as 25)."""
 
-    def number(label: str, help: str) -> st.column_config.NumberColumn:  # noqa: A002 - Streamlit's name
-        return st.column_config.NumberColumn(label, help=help, format="%g")
+    # Narrow columns: all seven, ReLU included, fit a 1024 px projector's column with the sidebar open (564 px,
+    # 33 of them the row selector); each width holds its header and Streamlit's edit icon.
+    def number(label: str, help: str, width: int) -> st.column_config.NumberColumn:  # noqa: A002
+        return st.column_config.NumberColumn(label, help=help, format="%g", width=width)
 
     return {
-        "type": st.column_config.SelectboxColumn("type", options=list(KINDS), required=True, width="small"),
-        "filters / units": number("filters / units", "conv filters or dense units"),
-        "kernel": number("kernel", "F (conv) or window size (pool)"),
-        "stride": number("stride", "S; for pools 0 = same as the window"),
-        "padding": st.column_config.TextColumn("padding", help="a number, valid or same"),
-        "dilation": number("dilation", "1 = no gaps"),
-        "ReLU": st.column_config.CheckboxColumn("ReLU"),
+        "type": st.column_config.SelectboxColumn("type", options=list(KINDS), required=True, width=80),
+        "filters / units": number("filters", "filters / units: conv filters or dense units", 82),
+        "kernel": number("kernel", "F (conv) or window size (pool)", 70),
+        "stride": number("stride", "S; for pools 0 = same as the window", 66),
+        "padding": st.column_config.TextColumn("padding", help="a number, valid or same", width=80),
+        "dilation": number("dilation", "1 = no gaps", 80),
+        "ReLU": st.column_config.CheckboxColumn("ReLU", width=62),
     }
 
 

@@ -200,7 +200,11 @@ def test_translation_invariance_link_round_trip(screen, browser, app_url):
     context, other = fresh(browser, app_url, screen.url)
     try:
         other.get_by_text("shifted by dx=3, dy=1").wait_for()
-        assert other.get_by_role("button", name="down ▼").count() == 1  # the axis came too
+        other.get_by_role("button", name="down ▼").wait_for()  # the axis came too (drawn a moment after the text)
+        assert (
+            other.get_by_role("button", name="▲ up").count() == 1
+            and other.get_by_role("button", name="◀ left").count() == 0
+        )
         assert_clean(other)
     finally:
         context.close()

@@ -13,6 +13,7 @@ from cnnviz.view_links import LinkParam
 from cnnviz_ui.layout import friendly_errors, wrapping_columns
 from cnnviz_ui.links import copy_link_button, restore_from_link, write_link
 from cnnviz_ui.plots import ACCENT, ALERT, legend_html
+from cnnviz_ui.presenting import figure_font_px
 from cnnviz_ui.resources import add_session_model, trained_on
 from cnnviz_ui.slides import plotly_config, slide_figure
 from cnnviz_ui.text import literal
@@ -24,8 +25,10 @@ TEST_NAME = "10,000 test images (each epoch, and at a stop)"
 LEGEND = legend_html([("training batches", TRAIN_COLOUR), (TEST_NAME, TEST_COLOUR)])  # one for both charts
 
 
-def curves_figures(snap: Snapshot) -> tuple[go.Figure, go.Figure]:
+def curves_figures(snap: Snapshot, font_px: int = 14) -> tuple[go.Figure, go.Figure]:
     """(loss, accuracy) against training step, blue the training batches, red the test points once per epoch.
+
+    ``font_px``: the size of the titles, tick numbers and axis titles (``presenting.figure_font_px``).
 
     Two figures, not two subplots of one: side by side from 250 px each, one above the other on a phone (where
     each subplot was ~150 px wide and the accuracy axis's "100%" ran into the loss chart). Their legend is
@@ -61,13 +64,16 @@ def curves_figures(snap: Snapshot) -> tuple[go.Figure, go.Figure]:
                     cliponaxis=False,
                 )
             )
-        figure.update_xaxes(title_text="training step (batches)", range=[0, max(snap.total, 1)])
-        figure.update_yaxes(tickformat=number_format)
+        font = {"size": font_px}
+        figure.update_xaxes(
+            title_text="training step (batches)", range=[0, max(snap.total, 1)], tickfont=font, title_font=font
+        )
+        figure.update_yaxes(tickformat=number_format, tickfont=font)
         figure.update_layout(
-            title={"text": title, "font": {"size": 14}},
-            height=300,
+            title={"text": title, "font": font},
+            height=300 + 4 * (font_px - 14),
             showlegend=False,
-            margin={"t": 40, "b": 40, "l": 50, "r": 20},
+            margin={"t": 26 + font_px, "b": 26 + 2 * font_px, "l": 18 + 3 * font_px, "r": 20},
         )
         figures.append(figure)
     return figures[0], figures[1]
@@ -105,7 +111,10 @@ def show_progress(snap: Snapshot, key: str, stopping: bool = False) -> None:
     if snap.steps or snap.epochs:
         st.html(LEGEND)
         for column, figure, which in zip(
-            wrapping_columns(2, f"{key}_row", 250), curves_figures(snap), ("loss", "accuracy"), strict=True
+            wrapping_columns(2, f"{key}_row", 250),
+            curves_figures(snap, figure_font_px(14)),
+            ("loss", "accuracy"),
+            strict=True,
         ):
             title = f"Training {which}"
             column.plotly_chart(

@@ -1,6 +1,6 @@
 """Home and Train pages in a real browser."""
 
-from e2e_helpers import assert_clean, field, fill_number, open_page, screenshot, visit, wait_idle
+from e2e_helpers import assert_clean, field, fill_number, open_page, screenshot, smallest_text, visit, wait_idle
 
 
 def test_home_lists_pages_and_model(page):
@@ -47,6 +47,16 @@ def test_train_tiny_run_completes_with_curve(page):
         assert (accuracy["y"] >= loss["y"] + loss["height"]) is not side_by_side, (width, loss, accuracy)
         assert min(loss["width"], accuracy["width"]) >= (250 if side_by_side else 0.8 * width)
     page.set_viewport_size(laptop)
+    # The curves' numbers and titles: 14 px and more, 18 px and more presenting (measured as drawn).
+    charts = ".stPlotlyChart svg.main-svg"
+    assert smallest_text(page, charts)[1] >= 14, smallest_text(page, charts)
+    switch = page.get_by_text("Presentation mode", exact=True)  # its label: the switch's input is drawn over
+    switch.click()
+    wait_idle(page)
+    page.locator(charts).first.wait_for()
+    assert smallest_text(page, charts)[1] >= 18, smallest_text(page, charts)
+    switch.click()  # back: the sidebar, which the visit below goes through, returns
+    wait_idle(page)
     # The settings of the run outlive a visit to another page (through the sidebar: the same session).
     visit(page, "Kernels", "Train")
     assert field(page, "Training images (0 = all 60,000)").input_value() == "1000"

@@ -32,7 +32,7 @@ from cnnviz_ui.layout import mosaic_legend, wrapping_columns
 from cnnviz_ui.links import CAMERA_FALLBACK, camera_available, copy_link_button, restore_from_link, write_link
 from cnnviz_ui.picker import PickedImage, bundled_photo, camera_photo, upload_image
 from cnnviz_ui.plots import ACCENT
-from cnnviz_ui.presenting import explanation, figure_font_px
+from cnnviz_ui.presenting import explanation, figure_font_px, presentation_mode
 from cnnviz_ui.resources import imagenet_fast_net, imagenet_net
 from cnnviz_ui.slides import download_png_button, plotly_config, slide_figure
 from cnnviz_ui.text import literal, message_text, percent
@@ -191,6 +191,8 @@ def show_page() -> None:
     # The picture and the top-5 side by side, so both start on the first screen of a projector; stacked on a phone.
     seen, answers = wrapping_columns(PICTURE_BESIDE_TEXT, "photos_result", 240, gap="small")
     st.html(PHONE_ORDER_CSS)
+    if presentation_mode():  # the whole picture on a projector's first screen, under the taller presenting type
+        st.html("<style>.st-key-photos_input [data-testid='stImage'] img { max-height: 440px; width: auto; }</style>")
     with seen, st.container(key="photos_input"):
         show_input(picked, source, picture, fit)
     with answers:

@@ -246,7 +246,7 @@ def mistake_grid(
             "class='cnnviz-zoom' title='Click: full screen' style='display:block'>"
             f"<div style='font-weight:700;margin-top:4px'>{name(label)} → {name(ranking[0][0])}</div>"
             f"<div style='font-variant-numeric:tabular-nums'>{escape(sure)}</div>"
-            f"<div style='font-size:0.8rem;color:{MUTED};line-height:1.3'>top-5: {top5} · #{index}</div></div>"
+            f"<div style='font-size:0.875rem;color:{MUTED};line-height:1.3'>top-5: {top5} · #{index}</div></div>"
         )
     return (
         f"<div style='display:grid;grid-template-columns:repeat(auto-fill,minmax({MISTAKE_PX + 6}px,1fr));"

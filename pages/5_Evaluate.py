@@ -17,13 +17,18 @@ from cnnviz_ui.slides import plotly_config, slide_figure
 from cnnviz_ui.text import class_name as common_class_name
 from cnnviz_ui.text import literal
 
-page_header(
+presenting = page_header(
     "Evaluate",
     "How good is the network on the **10,000 test images** it never saw while training? **Top-1 error** counts "
     "the images whose most likely class is wrong; **top-5 error** those whose true class is not even among the "
     "five most likely (the ImageNet competition's metric).",
     icon="📊",
 )
+if presenting:  # the mistakes' cards are HTML: their words grow with the rest of the page's type
+    st.html(
+        "<style>.cnnviz-mistake { font-size: 20px; } .cnnviz-mistake > div:last-child { font-size: 18px !important; }"
+        "</style>"
+    )
 test_set = test_set_picker("evaluate_dataset")  # Fashion-MNIST models get their test set and class names
 names = class_names(test_set)
 kind = "digit" if names is None else "class"  # what a row of the matrix is

@@ -133,6 +133,8 @@ def test_evaluate_numbers_read_from_the_back_of_the_hall(screen, present):
     for part in (f"{matrix} .heatmaplayer", f"{matrix} .xtick", f"{matrix} .ytick", f"{matrix} .cbaxis", per_class):
         found = text_px(screen, part)
         assert found and min(px for _, px in found) >= least, (part, sorted(found, key=lambda t: t[1])[:3])
+    mistakes = text_px(screen, ".cnnviz-mistake")  # the misclassified digits' cards, HTML
+    assert mistakes and min(px for _, px in mistakes) >= least, sorted(mistakes, key=lambda t: t[1])[:3]
     if present:
         drawn = box(screen, f"{matrix} .js-plotly-plot")
         assert drawn["y"] + drawn["height"] <= PROJECTOR["height"], drawn

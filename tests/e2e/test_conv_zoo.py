@@ -67,6 +67,17 @@ def test_the_transposed_diagram_steps_fits_the_projector_and_downloads_as_a_gif(
     gif = Image.open(io.BytesIO(Path(info.value.path()).read_bytes()))
     assert info.value.suggested_filename.endswith(".gif") and gif.n_frames == 49
 
+    # Full screen: the diagram fills the projector, and the keys still step it.
+    frame.get_by_role("button", name="Full screen").click()
+    inside = pg.locator(DIAGRAM).first.element_handle().content_frame()
+    inside.wait_for_function("() => document.fullscreenElement !== null")
+    drawn = inside.evaluate("() => document.getElementById('fig').getBoundingClientRect().height")
+    assert drawn >= 0.7 * 768, drawn
+    pg.keyboard.press("ArrowRight")
+    frame.get_by_text("output cell 3 of 49").wait_for()
+    frame.get_by_role("button", name="Leave full screen").click()
+    inside.wait_for_function("() => document.fullscreenElement === null")
+
 
 def _shown_diagram(pg):
     """The diagram in view (the hidden tabs keep theirs), once its frame has drawn and sized itself:

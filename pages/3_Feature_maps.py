@@ -21,6 +21,7 @@ from cnnviz_ui.resources import (
     run_network,
     test_set_picker,
 )
+from cnnviz_ui.slides import plotly_config, slide_figure
 from cnnviz_ui.text import a_class, class_name, literal, percent
 
 page_header(
@@ -61,7 +62,7 @@ with verdict:
         (key, "probs", names, font_px),
         lambda: probability_chart(probs, height=105, names=names, font_px=font_px).update_xaxes(title_text=None),
     )
-    st.plotly_chart(chart, key="fm_probs", config={"displayModeBar": False})
+    st.plotly_chart(slide_figure(chart), key="fm_probs", config=plotly_config(f"Probabilities, {digit.caption}"))
 # Only a shipped model and an MNIST test digit go into a link (uploads and drawings stay in the browser).
 linked = {"model": label if label in SHIPPED else "Shipped convnet"}
 linked["digit"] = int(digit.image_id.split(":")[1]) if digit.image_id.startswith("MNIST:") else 0

@@ -47,7 +47,10 @@ def classify_digit(source: str, picked: tuple | None) -> None:
         digit = classify_input(source, offer_photos_page) if picked else None
         if digit is not None and source == "MNIST test digit":  # a drawing or photo is in view already
             # Big for the back of the hall; a phone has the small one in the prediction right under it.
-            st.html("<style>@media (max-width: 640px) { .st-key-classify_big_digit { display: none; } }</style>")
+            st.html(
+                "<style>@media (max-width: 640px) { .st-key-classify_big_digit, :has(> .st-key-classify_big_digit) "
+                "{ display: none; } }</style>"
+            )
             with st.container(key="classify_big_digit"):
                 st.image(grey_png(digit.image, BIG_DIGIT_PX), width=BIG_DIGIT_PX, output_format="PNG")
                 st.caption(literal(digit.caption))

@@ -12,7 +12,7 @@ from cnnviz.images import encode_png
 from cnnviz.render import BLUE, MOSAIC_WIDTH, RED, WHITE, mosaic_rgb
 from cnnviz_ui.navigation import use_app_navigation
 from cnnviz_ui.plots import ACCENT, MUTED, fitted_height_css
-from cnnviz_ui.presenting import explanation, keyboard_steps, presentation_css, presentation_toggle
+from cnnviz_ui.presenting import explanation, keyboard_steps, page_script, presentation_css, presentation_toggle
 from cnnviz_ui.slides import plotly_config, slide_figure, svg_downloads
 from cnnviz_ui.state import entered_page
 from cnnviz_ui.text import message_text
@@ -87,9 +87,7 @@ def page_header(title: str, intro: str, icon: str = "🧠") -> bool:
     with explanation("intro"):
         st.markdown(intro)
     svg_downloads()
-    with st.container(key="cnnviz_zoom"):
-        st.html(ZOOM_JS, unsafe_allow_javascript=True)
-    st.html("<style>.st-key-cnnviz_zoom, :has(> .st-key-cnnviz_zoom) { display: none; }</style>")
+    page_script("cnnviz_zoom", ZOOM_JS)
     if presenting:  # the keys belong to the page's own widgets otherwise (a table's cells, a tab bar)
         keyboard_steps()
     entered_page(title)

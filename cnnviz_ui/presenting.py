@@ -143,7 +143,12 @@ def keyboard_steps() -> None:
     (the first in view) and step / play every sliding-window diagram in view. Keys typed into a text box,
     number box, select box or slider are left alone. Call once per run; it draws nothing visible.
     """
-    with st.container(key="cnnviz_keyboard"):
-        st.html(KEYBOARD_JS, unsafe_allow_javascript=True)
-    # The container's wrapper too: a zero-height block still takes a 1rem gap in the page's column.
-    st.html("<style>.st-key-cnnviz_keyboard, :has(> .st-key-cnnviz_keyboard) { display: none; }</style>")
+    page_script("cnnviz_keyboard", KEYBOARD_JS)
+
+
+def page_script(key: str, script: str) -> None:
+    """Run ``script`` (a ``<script>`` element) in the page itself, from a container keyed ``key`` that takes no
+    room: the container and its wrapper are hidden (a zero-height block still takes a 1rem gap in the column)."""
+    with st.container(key=key):
+        st.html(script, unsafe_allow_javascript=True)
+    st.html(f"<style>.st-key-{key}, :has(> .st-key-{key}) {{ display: none; }}</style>")

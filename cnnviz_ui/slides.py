@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz.slides import slide_filename
+from cnnviz_ui.presenting import page_script
 
 # Every button plotly puts on a 2-D chart's toolbar but "toImage" (plotly.js's modebar/manage.js).
 PLOTLY_BUTTONS_REMOVED = (
@@ -115,10 +116,7 @@ def svg_downloads() -> None:
 
     Call once per run; it draws nothing visible and installs itself once per browser tab.
     """
-    with st.container(key="cnnviz_svg"):
-        st.html(SVG_BUTTON_JS, unsafe_allow_javascript=True)
-    # The container's wrapper too: a zero-height block still takes a 1rem gap in the page's column.
-    st.html("<style>.st-key-cnnviz_svg, :has(> .st-key-cnnviz_svg) { display: none; }</style>")
+    page_script("cnnviz_svg", SVG_BUTTON_JS)
 
 
 def slide_figure(fig: go.Figure) -> go.Figure:
